@@ -1,0 +1,60 @@
+"""Scriptorium: launch and follow computer-vision treatments on digitized documents."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    from webapp.config import load_config
+    from webapp.errors import register_error_handlers
+    from webapp.extensions import init_extensions
+    from webapp.security import init_security
+
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(load_config(Path(app.instance_path)))
+    app.config["MIGRATIONS_DIR"] = ROOT / "migrations"
+    if test_config:
+        app.config.update(test_config)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    init_extensions(app)
+    init_security(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.auth import bp as auth_bp
+    from webapp.catalog import bp as catalog_bp
+    from webapp.document_sets import bp as sets_bp
+    from webapp.health import bp as health_bp
+    from webapp.iiif import bp as iiif_bp
+
+    for blueprint in (auth_bp, catalog_bp, sets_bp, iiif_bp, health_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from webapp.auth.cli import users_cli
+    from webapp.demo.cli import demo_cli
+    from webapp.launcher import up_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(up_command)

@@ -1,0 +1,43 @@
+"""Account rules shared by the web pages and the command line."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+
+from webapp.auth.forms import MIN_PASSWORD
+from webapp.auth.models import User
+from webapp.errors import UserError
+from webapp.extensions import db, login_manager
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(email: str, password: str, *, name: str = "", is_admin: bool = False) -> User:
+    try:
+        address = validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise UserError(f"Not a valid email address: {exc}") from exc
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"The password must have at least {MIN_PASSWORD} characters.")
+    if find_user(address):
+        raise UserError(f"A user with the email {address} already exists.")
+    user = User(email=address, name=name.strip(), is_admin=is_admin)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_user(email)
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    return user

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+MIN_PASSWORD = 8
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email()])
+    password = PasswordField("Password", validators=[DataRequired()])
+    remember = BooleanField("Keep me logged in")
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired()])
+    new = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)],
+    )
+    confirm = PasswordField(
+        "Repeat the new password", validators=[EqualTo("new", message="The passwords differ.")]
+    )

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+
+from webapp.auth import bp
+from webapp.auth.accounts import authenticate
+from webapp.auth.forms import LoginForm, PasswordForm
+from webapp.extensions import db, limiter
+from webapp.security import public
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect would let a link send users anywhere."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("catalog.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public()
+@limiter.limit(
+    lambda: str(current_app.config["LOGIN_RATE_LIMIT"]),
+    methods=["POST"],
+    error_message="Too many login attempts; wait a minute and try again.",
+)
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("catalog.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            login_user(user, remember=bool(form.remember.data))
+            return redirect(_safe_next(request.args.get("next")))
+        flash("Wrong email or password.", "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> ResponseReturnValue:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data or ""):
+            form.current.errors = ["This is not your current password."]
+        else:
+            current_user.set_password(form.new.data or "")
+            db.session.commit()
+            flash("Your password has been changed.", "success")
+            return redirect(url_for("catalog.index"))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,44 @@
+"""Find catalogue objects by ref, answering 404 for anything that does not match exactly."""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from webapp.catalog.models import Digitization, Page
+from webapp.catalog.refs import Ref, parse_page_ref, parse_ref
+from webapp.extensions import db
+
+
+def _matches(digitization: Digitization | None, ref: Ref) -> bool:
+    return (
+        digitization is not None
+        and digitization.witness_id == ref.witness_id
+        and digitization.source == ref.source
+    )
+
+
+def digitization_or_404(text: str) -> Digitization:
+    ref = parse_ref(text)
+    if ref is None or ref.digitization_id is None or ref.anno_id is not None:
+        abort(404)
+    digitization = db.session.get(Digitization, ref.digitization_id)
+    if digitization is None or not _matches(digitization, ref):
+        abort(404)
+    return digitization
+
+
+def page_or_404(text: str) -> Page:
+    parsed = parse_page_ref(text)
+    if parsed is None:
+        abort(404)
+    ref, order = parsed
+    page = db.session.scalar(
+        select(Page)
+        .options(joinedload(Page.digitization))
+        .where(Page.digitization_id == ref.digitization_id, Page.order == order)
+    )
+    if page is None or not _matches(page.digitization, ref):
+        abort(404)
+    return page

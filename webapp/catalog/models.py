@@ -1,0 +1,159 @@
+"""The shared catalogue: works, series, witnesses, their digitizations and pages."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.auth.models import User
+from webapp.extensions import db
+from webapp.models import CreatedAt
+
+witness_works = Table(
+    "witness_works",
+    db.metadata,
+    Column("witness_id", ForeignKey("witnesses.id", ondelete="CASCADE"), primary_key=True),
+    Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), primary_key=True),
+)
+
+DIGITIZATION_SOURCES = {"man": "IIIF manifest", "img": "uploaded images", "pdf": "PDF"}
+WITNESS_KINDS = {"manuscript": "Manuscript", "print": "Printed copy"}
+
+
+class CatalogEntry(CreatedAt):
+    """What every catalogue record has: a creator, who may edit it with the admins."""
+
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+
+    def editable_by(self, user: User) -> bool:
+        return user.is_admin or self.created_by_id == user.id
+
+
+class Work(CatalogEntry, db.Model):
+    __tablename__ = "works"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300), index=True)
+    author: Mapped[str] = mapped_column(String(200), default="")
+    date: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    witnesses: Mapped[list[Witness]] = relationship(
+        secondary=witness_works, back_populates="works", order_by="Witness.siglum"
+    )
+
+    @property
+    def label(self) -> str:
+        return f"{self.author}, {self.title}" if self.author else self.title
+
+
+class Series(CatalogEntry, db.Model):
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    witnesses: Mapped[list[Witness]] = relationship(
+        back_populates="series", order_by="Witness.siglum", passive_deletes=True
+    )
+
+    @property
+    def label(self) -> str:
+        return self.title
+
+
+class Witness(CatalogEntry, db.Model):
+    __tablename__ = "witnesses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    siglum: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="manuscript")
+    place: Mapped[str] = mapped_column(String(200), default="")
+    date: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("series.id", ondelete="SET NULL"), index=True
+    )
+
+    series: Mapped[Series | None] = relationship(back_populates="witnesses")
+    works: Mapped[list[Work]] = relationship(
+        secondary=witness_works, back_populates="witnesses", order_by="Work.title"
+    )
+    digitizations: Mapped[list[Digitization]] = relationship(
+        back_populates="witness",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Digitization.id",
+    )
+
+    @property
+    def ref(self) -> str:
+        return f"wit{self.id}"
+
+    @property
+    def label(self) -> str:
+        return self.siglum
+
+
+class Digitization(CreatedAt, db.Model):
+    __tablename__ = "digitizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    witness_id: Mapped[int] = mapped_column(
+        ForeignKey("witnesses.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(3))
+    label: Mapped[str] = mapped_column(String(300), default="")
+    manifest_url: Mapped[str | None] = mapped_column(String(2000))
+    # Copying imported images is background work that uses the shared status vocabulary.
+    status: Mapped[str] = mapped_column(String(20), default="SUCCESS")
+    pages_total: Mapped[int] = mapped_column(default=0)
+    pages_done: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+
+    witness: Mapped[Witness] = relationship(back_populates="digitizations")
+    pages: Mapped[list[Page]] = relationship(
+        back_populates="digitization",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Page.order",
+    )
+
+    @property
+    def ref(self) -> str:
+        return f"wit{self.witness_id}_{self.source}{self.id}"
+
+    @property
+    def display_label(self) -> str:
+        return self.label or f"{DIGITIZATION_SOURCES.get(self.source, self.source)} #{self.id}"
+
+    def editable_by(self, user: User) -> bool:
+        return user.is_admin or self.created_by_id == user.id
+
+
+class Page(db.Model):
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("digitization_id", "order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digitization_id: Mapped[int] = mapped_column(
+        ForeignKey("digitizations.id", ondelete="CASCADE"), index=True
+    )
+    order: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+    file: Mapped[str] = mapped_column(String(500))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+
+    digitization: Mapped[Digitization] = relationship(back_populates="pages")
+
+    @property
+    def ref(self) -> str:
+        return f"{self.digitization.ref}_{self.order:04d}"

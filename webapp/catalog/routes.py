@@ -1,0 +1,249 @@
+"""The shared catalogue: anyone lists, searches and adds; creators and admins edit and delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import selectinload
+
+from webapp import storage
+from webapp.catalog import bp
+from webapp.catalog.forms import ImportForm, SeriesForm, UploadForm, WitnessForm, WorkForm
+from webapp.catalog.iiif_import import start_import
+from webapp.catalog.models import Digitization, Series, Witness, Work
+from webapp.catalog.uploads import create_from_uploads
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.status import Status
+
+KIND_PATTERN = "<any(works, series, witnesses):kind>"
+
+
+@dataclass(frozen=True)
+class Kind:
+    model: Any
+    form: type[FlaskForm]
+    singular: str
+    plural: str
+    order: Any
+    searched: tuple[Any, ...]
+
+    def search_filter(self, query: str) -> ColumnElement[bool]:
+        return or_(*(column.ilike(f"%{query}%") for column in self.searched))
+
+
+KINDS = {
+    "witnesses": Kind(
+        Witness,
+        WitnessForm,
+        "witness",
+        "Witnesses",
+        Witness.siglum,
+        (Witness.siglum, Witness.place, Witness.date),
+    ),
+    "series": Kind(Series, SeriesForm, "series", "Series", Series.title, (Series.title,)),
+    "works": Kind(Work, WorkForm, "work", "Works", Work.title, (Work.title, Work.author)),
+}
+
+
+def _get_or_404(kind: str, entry_id: int) -> Any:
+    return db.get_or_404(KINDS[kind].model, entry_id)
+
+
+def _editable_or_403(entry: Any) -> Any:
+    if not entry.editable_by(current_user):
+        abort(403, "Only its creator or an administrator may change this entry.")
+    return entry
+
+
+def _prepare_witness_form(form: WitnessForm) -> None:
+    series = db.session.scalars(select(Series).order_by(Series.title))
+    form.series_id.choices = [(0, "— none —")] + [(s.id, s.title) for s in series]
+    works = db.session.scalars(select(Work).order_by(Work.title))
+    form.work_ids.choices = [(w.id, w.label) for w in works]
+
+
+def _fill(kind: str, entry: Any, form: FlaskForm) -> None:
+    if isinstance(form, WitnessForm):
+        entry.siglum = form.siglum.data
+        entry.kind = form.kind.data
+        entry.place = form.place.data or ""
+        entry.date = form.date.data or ""
+        entry.description = form.description.data or ""
+        entry.series_id = form.series_id.data or None
+        chosen = form.work_ids.data or []
+        entry.works = list(db.session.scalars(select(Work).where(Work.id.in_(chosen))))
+    else:
+        form.populate_obj(entry)
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return redirect(url_for("catalog.listing", kind="witnesses"))
+
+
+@bp.get(f"/{KIND_PATTERN}/")
+def listing(kind: str) -> ResponseReturnValue:
+    spec = KINDS[kind]
+    query = request.args.get("q", "").strip()[:200]
+    stmt = select(spec.model).order_by(spec.order)
+    if query:
+        stmt = stmt.where(spec.search_filter(query))
+    if kind == "witnesses":
+        stmt = stmt.options(
+            selectinload(Witness.series),
+            selectinload(Witness.works),
+            selectinload(Witness.digitizations),
+        )
+    pagination = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    template = "catalog/_results.html" if request.headers.get("HX-Request") else "catalog/list.html"
+    return render_template(
+        template, kind=kind, spec=spec, kinds=KINDS, query=query, pagination=pagination
+    )
+
+
+@bp.route(f"/{KIND_PATTERN}/new", methods=["GET", "POST"])
+def create(kind: str) -> ResponseReturnValue:
+    spec = KINDS[kind]
+    form = spec.form()
+    if isinstance(form, WitnessForm):
+        _prepare_witness_form(form)
+    if form.validate_on_submit():
+        entry = spec.model(created_by_id=current_user.id)
+        _fill(kind, entry, form)
+        db.session.add(entry)
+        db.session.commit()
+        flash(f"The {spec.singular} “{entry.label}” was added.", "success")
+        return redirect(url_for("catalog.detail", kind=kind, entry_id=entry.id))
+    return render_template("catalog/form.html", form=form, spec=spec, kind=kind, entry=None)
+
+
+@bp.get(f"/{KIND_PATTERN}/<int:entry_id>")
+def detail(kind: str, entry_id: int) -> ResponseReturnValue:
+    entry = _get_or_404(kind, entry_id)
+    return render_template(
+        f"catalog/{KINDS[kind].singular}.html",
+        entry=entry,
+        kind=kind,
+        spec=KINDS[kind],
+        import_form=ImportForm(),
+        upload_form=UploadForm(),
+    )
+
+
+@bp.route(f"/{KIND_PATTERN}/<int:entry_id>/edit", methods=["GET", "POST"])
+def edit(kind: str, entry_id: int) -> ResponseReturnValue:
+    spec = KINDS[kind]
+    entry = _editable_or_403(_get_or_404(kind, entry_id))
+    form = spec.form(obj=entry)
+    if isinstance(form, WitnessForm):
+        _prepare_witness_form(form)
+        if request.method == "GET":
+            form.series_id.data = entry.series_id or 0
+            form.work_ids.data = [work.id for work in entry.works]
+    if form.validate_on_submit():
+        _fill(kind, entry, form)
+        db.session.commit()
+        flash(f"The {spec.singular} “{entry.label}” was saved.", "success")
+        return redirect(url_for("catalog.detail", kind=kind, entry_id=entry.id))
+    return render_template("catalog/form.html", form=form, spec=spec, kind=kind, entry=entry)
+
+
+@bp.post(f"/{KIND_PATTERN}/<int:entry_id>/delete")
+def delete(kind: str, entry_id: int) -> ResponseReturnValue:
+    entry = _editable_or_403(_get_or_404(kind, entry_id))
+    digitization_ids = [d.id for d in entry.digitizations] if kind == "witnesses" else []
+    label = entry.label
+    db.session.delete(entry)
+    db.session.commit()
+    for digitization_id in digitization_ids:
+        storage.delete_digitization_files(digitization_id)
+    flash(
+        f"The {KINDS[kind].singular} “{label}” was deleted, and removed from every set.", "success"
+    )
+    return redirect(url_for("catalog.listing", kind=kind))
+
+
+@bp.post("/witnesses/<int:entry_id>/import")
+def import_manifest(entry_id: int) -> ResponseReturnValue:
+    witness = db.get_or_404(Witness, entry_id)
+    form = ImportForm()
+    if form.validate_on_submit():
+        try:
+            digitization = start_import(
+                witness, form.manifest_url.data or "", current_user, form.label.data or ""
+            )
+        except UserError as exc:
+            form.manifest_url.errors = [str(exc)]
+        else:
+            flash("The manifest was read; its images are being copied.", "success")
+            return redirect(url_for("catalog.digitization", digitization_id=digitization.id))
+    return render_template(
+        "catalog/witness.html",
+        entry=witness,
+        kind="witnesses",
+        spec=KINDS["witnesses"],
+        import_form=form,
+        upload_form=UploadForm(),
+    ), 400
+
+
+@bp.post("/witnesses/<int:entry_id>/upload")
+def upload_images(entry_id: int) -> ResponseReturnValue:
+    witness = db.get_or_404(Witness, entry_id)
+    form = UploadForm()
+    if form.validate_on_submit():
+        try:
+            digitization = create_from_uploads(
+                witness,
+                form.images.data,
+                current_user,
+                form.label.data or "",
+                current_app.config["MAX_IMAGE_MB"] * 1_000_000,
+            )
+        except UserError as exc:
+            form.images.errors = [str(exc)]
+        else:
+            flash(f"{digitization.pages_total} pages were added.", "success")
+            return redirect(url_for("catalog.digitization", digitization_id=digitization.id))
+    return render_template(
+        "catalog/witness.html",
+        entry=witness,
+        kind="witnesses",
+        spec=KINDS["witnesses"],
+        import_form=ImportForm(),
+        upload_form=form,
+    ), 400
+
+
+@bp.get("/digitizations/<int:digitization_id>")
+def digitization(digitization_id: int) -> ResponseReturnValue:
+    entry = db.get_or_404(Digitization, digitization_id)
+    return render_template("catalog/digitization.html", digitization=entry)
+
+
+@bp.get("/digitizations/<int:digitization_id>/status")
+def digitization_status(digitization_id: int) -> ResponseReturnValue:
+    entry = db.get_or_404(Digitization, digitization_id)
+    html = render_template("catalog/_import_status.html", digitization=entry)
+    if not Status(entry.status).is_terminal:
+        return html
+    # The import has just ended: 286 stops htmx's polling, and a refresh shows the new pages.
+    return html, 286, {"HX-Refresh": "true"}
+
+
+@bp.post("/digitizations/<int:digitization_id>/delete")
+def delete_digitization(digitization_id: int) -> ResponseReturnValue:
+    entry = _editable_or_403(db.get_or_404(Digitization, digitization_id))
+    witness_id = entry.witness_id
+    db.session.delete(entry)
+    db.session.commit()
+    storage.delete_digitization_files(digitization_id)
+    flash("The digitization was deleted, and removed from every set.", "success")
+    return redirect(url_for("catalog.detail", kind="witnesses", entry_id=witness_id))

@@ -1,0 +1,79 @@
+"""Settings read from the environment; every variable is documented in the README."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Use SECRET_KEY, or one generated once and kept under instance/ for development."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _host_of(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+def load_config(instance_path: Path) -> dict[str, Any]:
+    """Build the configuration from the environment, with development defaults."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app_url = os.environ.get("APP_URL", "http://127.0.0.1:5000").rstrip("/")
+    api_url = os.environ.get("API_URL", "http://127.0.0.1:5001").rstrip("/")
+    result_hosts = os.environ.get("RESULT_HOSTS") or _host_of(api_url)
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    redis_prefix = os.environ.get("REDIS_PREFIX", "scriptorium")
+    secure_cookies = app_url.startswith("https://")
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance_path / 'scriptorium.db'}"
+        ),
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": redis_prefix,
+        "APP_URL": app_url,
+        "API_URL": api_url,
+        "WEBHOOK_SECRET": os.environ.get("WEBHOOK_SECRET", ""),
+        "RESULT_HOSTS": [h.strip() for h in result_hosts.split(",") if h.strip()],
+        "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(instance_path / "storage")),
+        "IIIF_PUBLIC": _flag("IIIF_PUBLIC", True),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024,
+        "MAX_IMAGE_MB": int(os.environ.get("MAX_IMAGE_MB", "25")),
+        "IMPORT_TIMEOUT": float(os.environ.get("IMPORT_TIMEOUT", "20")),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", redis_url),
+        "RATELIMIT_KEY_PREFIX": f"{redis_prefix}:limits",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "8025")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "scriptorium@localhost"),
+        "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", "25")),
+    }

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from webapp.document_sets.models import VISIBILITIES
+
+TITLE_MAX = 200
+
+
+class TitleForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired(message="Give the set a title."),
+            Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters."),
+        ],
+        filters=[lambda value: value.strip() if value else value],
+    )
+
+
+class SharingForm(FlaskForm):
+    visibility = SelectField("Who may see it", choices=list(VISIBILITIES.items()))
+    shared_with = TextAreaField(
+        "Shared with (emails, one per line)", validators=[Length(max=10_000)]
+    )

@@ -1,0 +1,192 @@
+"""Document-set builder. A set its user may not see is a 404, never a 403."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from webapp.auth.accounts import find_user
+from webapp.document_sets import bp
+from webapp.document_sets.forms import SharingForm, TitleForm
+from webapp.document_sets.members import (
+    MEMBER_KINDS,
+    add_member,
+    remove_member,
+    search_documents,
+)
+from webapp.document_sets.models import DocumentSet, set_shares
+from webapp.errors import UserError
+from webapp.extensions import db
+
+
+def _visible_or_404(set_id: int) -> DocumentSet:
+    document_set = db.session.get(DocumentSet, set_id)
+    if document_set is None or not document_set.visible_to(current_user):
+        abort(404)
+    return document_set
+
+
+def _editable_or_404(set_id: int) -> DocumentSet:
+    document_set = _visible_or_404(set_id)
+    if not document_set.editable_by(current_user):
+        abort(404)
+    return document_set
+
+
+def _render_builder(
+    document_set: DocumentSet,
+    title_form: TitleForm | None = None,
+    sharing_form: SharingForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    if sharing_form is None:
+        sharing_form = SharingForm(visibility=document_set.visibility)
+        sharing_form.shared_with.data = "\n".join(u.email for u in document_set.shared_with)
+    return render_template(
+        "document_sets/detail.html",
+        document_set=document_set,
+        title_form=title_form or TitleForm(obj=document_set),
+        sharing_form=sharing_form,
+        editable=document_set.editable_by(current_user),
+        member_kinds=MEMBER_KINDS,
+    ), status
+
+
+def _render_members(document_set: DocumentSet) -> ResponseReturnValue:
+    return render_template(
+        "document_sets/_members.html",
+        document_set=document_set,
+        editable=True,
+        member_kinds=MEMBER_KINDS,
+    )
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    user_id = current_user.id
+    shared = select(set_shares.c.document_set_id).where(set_shares.c.user_id == user_id)
+    stmt = select(DocumentSet).order_by(DocumentSet.title)
+    if not current_user.is_admin:
+        stmt = stmt.where(
+            or_(
+                DocumentSet.owner_id == user_id,
+                DocumentSet.visibility == "public",
+                (DocumentSet.visibility == "shared") & DocumentSet.id.in_(shared),
+            )
+        )
+    sets = list(db.session.scalars(stmt))
+    return render_template("document_sets/list.html", sets=sets, form=TitleForm())
+
+
+@bp.post("/")
+def create() -> ResponseReturnValue:
+    form = TitleForm()
+    if not form.validate_on_submit():
+        sets = list(
+            db.session.scalars(
+                select(DocumentSet)
+                .where(DocumentSet.owner_id == current_user.id)
+                .order_by(DocumentSet.title)
+            )
+        )
+        return render_template("document_sets/list.html", sets=sets, form=form), 400
+    document_set = DocumentSet(title=form.title.data, owner_id=current_user.id)
+    db.session.add(document_set)
+    db.session.commit()
+    flash(f"The set “{document_set.title}” was created; now add documents to it.", "success")
+    return redirect(url_for("document_sets.detail", set_id=document_set.id))
+
+
+@bp.get("/<int:set_id>")
+def detail(set_id: int) -> ResponseReturnValue:
+    return _render_builder(_visible_or_404(set_id))
+
+
+@bp.post("/<int:set_id>/rename")
+def rename(set_id: int) -> ResponseReturnValue:
+    document_set = _editable_or_404(set_id)
+    form = TitleForm()
+    if not form.validate_on_submit():
+        return _render_builder(document_set, title_form=form, status=400)
+    document_set.title = form.title.data or document_set.title
+    db.session.commit()
+    flash("The set was renamed.", "success")
+    return redirect(url_for("document_sets.detail", set_id=set_id))
+
+
+@bp.post("/<int:set_id>/sharing")
+def sharing(set_id: int) -> ResponseReturnValue:
+    document_set = _editable_or_404(set_id)
+    form = SharingForm()
+    if form.validate_on_submit():
+        emails = [
+            line.strip() for line in (form.shared_with.data or "").splitlines() if line.strip()
+        ]
+        users = [find_user(email) for email in emails]
+        unknown = [email for email, user in zip(emails, users, strict=True) if user is None]
+        if unknown:
+            form.shared_with.errors = [f"No account for: {', '.join(unknown)}."]
+        else:
+            document_set.visibility = form.visibility.data or "private"
+            document_set.shared_with = [u for u in users if u is not None]
+            db.session.commit()
+            flash("Sharing was updated.", "success")
+            return redirect(url_for("document_sets.detail", set_id=set_id))
+    return _render_builder(document_set, sharing_form=form, status=400)
+
+
+@bp.post("/<int:set_id>/delete")
+def delete(set_id: int) -> ResponseReturnValue:
+    document_set = _editable_or_404(set_id)
+    title = document_set.title
+    db.session.delete(document_set)
+    db.session.commit()
+    flash(f"The set “{title}” was deleted.", "success")
+    return redirect(url_for("document_sets.index"))
+
+
+@bp.get("/<int:set_id>/search")
+def search(set_id: int) -> ResponseReturnValue:
+    document_set = _editable_or_404(set_id)
+    query = request.args.get("q", "").strip()[:200]
+    results = search_documents(query) if query else []
+    return render_template(
+        "document_sets/_search_results.html",
+        document_set=document_set,
+        results=results,
+        query=query,
+        member_kinds=MEMBER_KINDS,
+    )
+
+
+def _member_id() -> int:
+    value = request.form.get("id", "")
+    if not value.isdigit():
+        raise UserError("Say which document to add or remove.")
+    return int(value)
+
+
+@bp.post("/<int:set_id>/members")
+def add(set_id: int) -> ResponseReturnValue:
+    document_set = _editable_or_404(set_id)
+    try:
+        add_member(document_set, request.form.get("kind", ""), _member_id())
+    except UserError as exc:
+        abort(400, str(exc))
+    if request.headers.get("HX-Request"):
+        return _render_members(document_set)
+    return redirect(url_for("document_sets.detail", set_id=set_id))
+
+
+@bp.post("/<int:set_id>/members/remove")
+def remove(set_id: int) -> ResponseReturnValue:
+    document_set = _editable_or_404(set_id)
+    try:
+        remove_member(document_set, request.form.get("kind", ""), _member_id())
+    except UserError as exc:
+        abort(400, str(exc))
+    if request.headers.get("HX-Request"):
+        return _render_members(document_set)
+    return redirect(url_for("document_sets.detail", set_id=set_id))

@@ -1,0 +1,76 @@
+"""Every extension instance, created once and bound to the app in create_app."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_mail import Mail
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from redis import Redis
+from rq import Queue
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    # Stable constraint names let Alembic alter and drop them, SQLite included.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+limiter = Limiter(get_remote_address)
+mail = Mail()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite ignores ON DELETE CASCADE unless asked, and deleting a document must remove it
+    # from every document set; WAL and a busy timeout let web and worker processes share it.
+    if type(dbapi_connection).__module__ == "sqlite3":
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def init_redis(app: Flask) -> None:
+    app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"])
+
+
+def redis_client() -> Redis:
+    return cast(Redis, current_app.extensions["redis"])
+
+
+def get_queue(name: str = "default") -> Queue:
+    from webapp.jobs import AppContextJob
+
+    return Queue(name, connection=redis_client(), job_class=AppContextJob)
+
+
+def init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.config["MIGRATIONS_DIR"]))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    mail.init_app(app)
+    init_redis(app)

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("iiif", __name__, url_prefix="/iiif")
+
+from webapp.iiif import routes  # noqa: E402, F401

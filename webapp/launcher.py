@@ -1,0 +1,68 @@
+"""`flask up`: everything a new user needs, on one machine, in one command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import FrameType
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from webapp import ROOT
+from webapp.demo.seed import DEMO_PASSWORD, seed_demo
+from webapp.services import redis_answers, start_redis
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+@click.command("up")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000",
+              help="Port of the web process.")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"),
+              show_default="127.0.0.1")
+@click.option("--no-demo", is_flag=True, help="Do not seed the demo corpus.")
+@with_appcontext
+def up_command(port: int, host: str, no_demo: bool) -> None:
+    """Start Redis if needed, migrate, seed the demo and run every Procfile process."""
+    signal.signal(signal.SIGTERM, _stop)
+    redis_url = current_app.config["REDIS_URL"]
+    redis_process = None
+    if redis_answers(redis_url):
+        click.echo(f"Using the Redis at {redis_url}.")
+    else:
+        click.echo(f"No Redis answers at {redis_url}; starting one.")
+        redis_process = start_redis(redis_url, Path(current_app.instance_path) / "redis")
+    honcho = None
+    try:
+        upgrade(directory=str(ROOT / "migrations"))
+        if not no_demo:
+            report = seed_demo()
+            click.echo(f"Demo corpus: {report.witnesses} witnesses, {report.pages} pages.")
+            click.echo(f"Log in as {report.user.email} with the password {DEMO_PASSWORD}")
+        app_url = f"http://{host}:{port}"
+        # The Procfile's commands live beside this interpreter, activated or not.
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        env = {**os.environ, "PATH": path, "REDIS_URL": redis_url, "HOST": host,
+               "APP_URL": os.environ.get("APP_URL", app_url)}
+        click.echo(f"Scriptorium is starting at {app_url}/login  (Ctrl-C stops it)")
+        honcho = subprocess.Popen(
+            [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"),
+             "-d", str(ROOT), "-p", str(port)],
+            env=env,
+        )
+        honcho.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in (honcho, redis_process):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=20)

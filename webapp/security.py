@@ -1,0 +1,71 @@
+"""Default-deny access: every view needs a session unless marked public."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, abort, current_app, request
+from flask_login import current_user
+
+from webapp.extensions import login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data: blob:",
+        "style-src 'self'",
+        "script-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def public(config_flag: str | None = None) -> Callable[[F], F]:
+    """Mark a view as reachable without a session, optionally only while a setting is on."""
+
+    def mark(view: F) -> F:
+        view.public_when = config_flag or True  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def _is_public(endpoint: str | None) -> bool:
+    if endpoint is None or endpoint == "static":
+        return True
+    view = current_app.view_functions.get(endpoint)
+    flag = getattr(view, "public_when", None)
+    if flag is True:
+        return True
+    return isinstance(flag, str) and bool(current_app.config.get(flag))
+
+
+def require_login() -> Any:
+    if _is_public(request.endpoint) or current_user.is_authenticated:
+        return None
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        abort(401)
+    return login_manager.unauthorized()
+
+
+def set_security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def init_security(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    app.before_request(require_login)
+    app.after_request(set_security_headers)

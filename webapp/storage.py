@@ -1,0 +1,45 @@
+"""Page images and derived files on disk, under STORAGE_DIR; paths are never user input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from flask import current_app
+from PIL import Image
+
+
+def storage_root() -> Path:
+    return Path(current_app.config["STORAGE_DIR"])
+
+
+def absolute(relative: str) -> Path:
+    return storage_root() / relative
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Readers never see half a file, even with several workers writing the same one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+def save_page_image(digitization_id: int, order: int, image: Image.Image) -> tuple[str, int, int]:
+    """Store a page as JPEG; returns its relative path, width and height."""
+    relative = f"pages/{digitization_id}/{order:04d}.jpg"
+    path = absolute(relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".jpg")
+    os.close(fd)
+    image.convert("RGB").save(tmp, "JPEG", quality=88)
+    os.replace(tmp, path)
+    return relative, image.width, image.height
+
+
+def delete_digitization_files(digitization_id: int) -> None:
+    for folder in (f"pages/{digitization_id}", f"cache/iiif/{digitization_id}"):
+        shutil.rmtree(absolute(folder), ignore_errors=True)
