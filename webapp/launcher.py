@@ -24,10 +24,15 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
 
 
 @click.command("up")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000",
-              help="Port of the web process.")
-@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"),
-              show_default="127.0.0.1")
+@click.option(
+    "--port",
+    default=lambda: int(os.environ.get("PORT", "5000")),
+    show_default="5000",
+    help="Port of the web process.",
+)
+@click.option(
+    "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1"
+)
 @click.option("--no-demo", is_flag=True, help="Do not seed the demo corpus.")
 @with_appcontext
 def up_command(port: int, host: str, no_demo: bool) -> None:
@@ -50,12 +55,27 @@ def up_command(port: int, host: str, no_demo: bool) -> None:
         app_url = f"http://{host}:{port}"
         # The Procfile's commands live beside this interpreter, activated or not.
         path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-        env = {**os.environ, "PATH": path, "REDIS_URL": redis_url, "HOST": host,
-               "APP_URL": os.environ.get("APP_URL", app_url)}
+        env = {
+            **os.environ,
+            "PATH": path,
+            "REDIS_URL": redis_url,
+            "HOST": host,
+            "APP_URL": os.environ.get("APP_URL", app_url),
+        }
         click.echo(f"Scriptorium is starting at {app_url}/login  (Ctrl-C stops it)")
         honcho = subprocess.Popen(
-            [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"),
-             "-d", str(ROOT), "-p", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "honcho",
+                "start",
+                "-f",
+                str(ROOT / "Procfile"),
+                "-d",
+                str(ROOT),
+                "-p",
+                str(port),
+            ],
             env=env,
         )
         honcho.wait()

@@ -40,9 +40,21 @@ def start_redis(url: str, workdir: Path, wait: float = 10.0) -> subprocess.Popen
     workdir.mkdir(parents=True, exist_ok=True)
     log = (workdir / "redis.log").open("ab")
     process = subprocess.Popen(
-        [redis_server_binary(), "--port", str(parts.port or 6379), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            redis_server_binary(),
+            "--port",
+            str(parts.port or 6379),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:

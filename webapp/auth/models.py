@@ -5,11 +5,11 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.extensions import db
+from webapp.extensions import Base
 from webapp.models import CreatedAt
 
 
-class User(UserMixin, CreatedAt, db.Model):
+class User(UserMixin, CreatedAt, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -20,7 +20,7 @@ class User(UserMixin, CreatedAt, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     @property

@@ -6,7 +6,7 @@ from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import User
-from webapp.extensions import db
+from webapp.extensions import Base, db
 from webapp.models import CreatedAt
 
 witness_works = Table(
@@ -31,7 +31,7 @@ class CatalogEntry(CreatedAt):
         return user.is_admin or self.created_by_id == user.id
 
 
-class Work(CatalogEntry, db.Model):
+class Work(CatalogEntry, Base):
     __tablename__ = "works"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,7 +49,7 @@ class Work(CatalogEntry, db.Model):
         return f"{self.author}, {self.title}" if self.author else self.title
 
 
-class Series(CatalogEntry, db.Model):
+class Series(CatalogEntry, Base):
     __tablename__ = "series"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,7 +65,7 @@ class Series(CatalogEntry, db.Model):
         return self.title
 
 
-class Witness(CatalogEntry, db.Model):
+class Witness(CatalogEntry, Base):
     __tablename__ = "witnesses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,7 +98,7 @@ class Witness(CatalogEntry, db.Model):
         return self.siglum
 
 
-class Digitization(CreatedAt, db.Model):
+class Digitization(CreatedAt, Base):
     __tablename__ = "digitizations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -137,7 +137,7 @@ class Digitization(CreatedAt, db.Model):
         return user.is_admin or self.created_by_id == user.id
 
 
-class Page(db.Model):
+class Page(Base):
     __tablename__ = "pages"
     __table_args__ = (UniqueConstraint("digitization_id", "order"),)
 

@@ -43,7 +43,7 @@ def _parchment(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     # Low-frequency blotches: a coarse random field blown up to page size.
     coarse = rng.normal(0, 1, (height // 100 + 2, width // 100 + 2)).astype(np.float32)
     blotch = np.asarray(Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC))
-    page = base[None, None, :] + 7 * blotch[..., None]
+    page: np.ndarray = base[None, None, :] + 7 * blotch[..., None]
     # Darker edges: exp(-min(dx, dy)) is the larger of the two separable fades.
     fade_x = np.exp(-np.minimum(np.arange(width), np.arange(width)[::-1]) / 40).astype(np.float32)
     fade_y = np.exp(-np.minimum(np.arange(height), np.arange(height)[::-1]) / 40).astype(np.float32)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import User
 from webapp.catalog.models import Digitization, Page, Series, Witness, Work, witness_works
-from webapp.extensions import db
+from webapp.extensions import Base, db
 from webapp.models import CreatedAt
 
 
@@ -47,7 +47,7 @@ VISIBILITIES = {
 }
 
 
-class DocumentSet(CreatedAt, db.Model):
+class DocumentSet(CreatedAt, Base):
     __tablename__ = "document_sets"
 
     id: Mapped[int] = mapped_column(primary_key=True)

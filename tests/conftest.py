@@ -1,0 +1,164 @@
+"""Shared fixtures: one app per database backend, clean tables and storage for every test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+# Every key and channel of this run carries its own prefix; RQ reads it when imported.
+RUN_ID = uuid.uuid4().hex[:10]
+os.environ["RQ_KEY_PREFIX"] = f"rqtest{RUN_ID}"
+os.environ["REDIS_PREFIX"] = f"test{RUN_ID}"
+
+import pytest  # noqa: E402
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from redis import Redis  # noqa: E402
+from rq.worker import SimpleWorker  # noqa: E402
+
+from tests import provision  # noqa: E402
+from webapp import ROOT, create_app  # noqa: E402
+from webapp.auth.accounts import create_user  # noqa: E402
+from webapp.auth.models import User  # noqa: E402
+from webapp.extensions import db, get_queue, limiter, redis_client  # noqa: E402
+from webapp.jobs import AppContextJob  # noqa: E402
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, process = provision.redis_server(tmp_path_factory.mktemp("redis"))
+    yield url
+    client = Redis.from_url(url)
+    for pattern in (f"rqtest{RUN_ID}*", f"test{RUN_ID}*"):
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
+    if process is not None:
+        process.terminate()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, process = provision.postgres_server(tmp_path_factory.mktemp("postgres"))
+    yield url
+    if process is not None:
+        process.terminate()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"scriptorium_test_{RUN_ID}"
+    url = provision.create_database(server, name)
+    yield url
+    provision.drop_database(server, name)
+
+
+def make_test_app(database_url: str, redis_url: str, storage: Path, **extra: object) -> Flask:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "STORAGE_DIR": str(storage),
+        "WTF_CSRF_ENABLED": False,
+        "APP_URL": "http://localhost",
+        "IMPORT_TIMEOUT": 5.0,
+    }
+    config.update(extra)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app(
+    database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    """The schema is built once per backend, by the migrations themselves."""
+    application = make_test_app(database_url, redis_url, tmp_path_factory.mktemp("storage"))
+    with application.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    limiter.reset()
+    yield
+    db.session.rollback()
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+    get_queue().empty()
+    shutil.rmtree(app.config["STORAGE_DIR"], ignore_errors=True)
+
+
+@pytest.fixture
+def backend(app: Flask) -> str:
+    return str(db.engine.dialect.name)
+
+
+def make_user(email: str, *, admin: bool = False, name: str = "") -> User:
+    return create_user(email, PASSWORD, name=name, is_admin=admin)
+
+
+@pytest.fixture
+def user(app: Flask) -> User:
+    return make_user("ada@example.org", name="Ada")
+
+
+@pytest.fixture
+def other_user(app: Flask) -> User:
+    return make_user("bob@example.org", name="Bob")
+
+
+@pytest.fixture
+def admin(app: Flask) -> User:
+    return make_user("root@example.org", admin=True, name="Admin")
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, user: User | str, password: str = PASSWORD) -> None:
+        email = user if isinstance(user, str) else user.email
+        response = self.client.post("/login", data={"email": email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+    def logout(self) -> None:
+        self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def logged_in(auth: AuthActions, user: User) -> User:
+    auth.login(user)
+    return user
+
+
+def run_jobs() -> None:
+    """Run every queued job now, in this process, inside the test's app context."""
+    SimpleWorker([get_queue()], connection=redis_client(), job_class=AppContextJob).work(burst=True)
