@@ -17,7 +17,14 @@ class PasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired()])
     new = PasswordField(
         "New password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)],
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD,
+                max=200,
+                message=f"The password must have at least {MIN_PASSWORD} characters.",
+            ),
+        ],
     )
     confirm = PasswordField(
         "Repeat the new password", validators=[EqualTo("new", message="The passwords differ.")]

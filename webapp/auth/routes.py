@@ -14,8 +14,11 @@ from webapp.security import public
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect would let a link send users anywhere."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only same-site paths: an open redirect would let a link send users anywhere.
+
+    Browsers read a backslash as a slash, so `/\\host` is refused like `//host`.
+    """
+    if target and target.startswith("/") and "\\" not in target and not target.startswith("//"):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target

@@ -32,7 +32,7 @@ class SeriesForm(FlaskForm):
 
 class WitnessForm(FlaskForm):
     siglum = _title("Shelfmark or siglum", 200)
-    kind = SelectField("Kind", choices=list(WITNESS_KINDS.items()))
+    kind = SelectField("Kind", choices=WITNESS_KINDS)
     place = StringField("Place", validators=[Length(max=200)])
     date = StringField("Date", validators=[Length(max=100)])
     series_id = SelectField("Series", coerce=int, validators=[Optional()])

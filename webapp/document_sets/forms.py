@@ -21,7 +21,7 @@ class TitleForm(FlaskForm):
 
 
 class SharingForm(FlaskForm):
-    visibility = SelectField("Who may see it", choices=list(VISIBILITIES.items()))
+    visibility = SelectField("Who may see it", choices=VISIBILITIES)
     shared_with = TextAreaField(
         "Shared with (emails, one per line)", validators=[Length(max=10_000)]
     )

@@ -1,0 +1,305 @@
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from pytest_httpserver import HTTPServer
+from sqlalchemy import select
+
+from tests.conftest import run_jobs
+from tests.factories import QUADRANTS, image_bytes, make_witness, quadrant_image
+from tests.provision import free_port
+from webapp.auth.models import User
+from webapp.catalog.models import Digitization, Page, Witness
+from webapp.extensions import db
+
+
+@pytest.fixture
+def witness(app: Flask, logged_in: User) -> Witness:
+    return make_witness(logged_in)
+
+
+def manifest_v2(base: str, sizes: list[tuple[int, int]]) -> dict[str, Any]:
+    return {
+        "@context": "http://iiif.io/api/presentation/2/context.json",
+        "@id": f"{base}/manifest.json",
+        "@type": "sc:Manifest",
+        "label": "Codex remotus",
+        "sequences": [
+            {
+                "@type": "sc:Sequence",
+                "canvases": [
+                    {
+                        "@id": f"{base}/canvas/{i}",
+                        "@type": "sc:Canvas",
+                        "label": f"f. {i}r",
+                        "width": w,
+                        "height": h,
+                        "images": [
+                            {
+                                "@type": "oa:Annotation",
+                                "motivation": "sc:painting",
+                                "on": f"{base}/canvas/{i}",
+                                "resource": {
+                                    "@id": f"{base}/img/{i}.png",
+                                    "@type": "dctypes:Image",
+                                },
+                            }
+                        ],
+                    }
+                    for i, (w, h) in enumerate(sizes, start=1)
+                ],
+            }
+        ],
+    }
+
+
+def manifest_v3(base: str, count: int) -> dict[str, Any]:
+    """Images reachable only through their image service, as many v3 manifests give them."""
+    return {
+        "@context": "http://iiif.io/api/presentation/3/context.json",
+        "id": f"{base}/v3.json",
+        "type": "Manifest",
+        "label": {"en": ["Codex tertius"]},
+        "items": [
+            {
+                "id": f"{base}/c{i}",
+                "type": "Canvas",
+                "label": {"none": [f"p. {i}"]},
+                "items": [
+                    {
+                        "type": "AnnotationPage",
+                        "items": [
+                            {
+                                "type": "Annotation",
+                                "motivation": "painting",
+                                "body": {
+                                    "type": "Image",
+                                    "service": [
+                                        {"id": f"{base}/iiif3/p{i}", "type": "ImageService3"}
+                                    ],
+                                },
+                            }
+                        ],
+                    }
+                ],
+            }
+            for i in range(1, count + 1)
+        ],
+    }
+
+
+def _serve_images(httpserver: HTTPServer, paths: list[str], size: tuple[int, int]) -> None:
+    for path in paths:
+        httpserver.expect_request(path).respond_with_data(
+            image_bytes(quadrant_image(*size)), content_type="image/png"
+        )
+
+
+def _import(client: FlaskClient, witness: Witness, url: str) -> Any:
+    return client.post(
+        f"/catalog/witnesses/{witness.id}/import", data={"manifest_url": url, "label": ""}
+    )
+
+
+def test_import_a_v2_manifest_round_trip(
+    client: FlaskClient, witness: Witness, httpserver: HTTPServer
+) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request("/manifest.json").respond_with_json(
+        manifest_v2(base, [(300, 200)] * 3)
+    )
+    _serve_images(httpserver, [f"/img/{i}.png" for i in (1, 2, 3)], (300, 200))
+
+    response = _import(client, witness, f"{base}/manifest.json")
+    assert response.status_code == 302
+    digitization = db.session.scalar(select(Digitization))
+    assert digitization is not None
+    assert (digitization.status, digitization.pages_total) == ("PENDING", 3)
+    assert digitization.label == "Codex remotus" and digitization.ref.endswith(
+        f"_man{digitization.id}"
+    )
+    status = client.get(f"/catalog/digitizations/{digitization.id}/status")
+    assert status.status_code == 200 and "0 / 3" in status.get_data(as_text=True)
+
+    run_jobs()
+    db.session.expire_all()
+    assert digitization.status == "SUCCESS" and digitization.pages_done == 3
+    assert [(p.order, p.width, p.height, p.label) for p in digitization.pages] == [
+        (1, 300, 200, "f. 1r"),
+        (2, 300, 200, "f. 2r"),
+        (3, 300, 200, "f. 3r"),
+    ]
+    done = client.get(f"/catalog/digitizations/{digitization.id}/status")
+    assert done.status_code == 286
+
+    # The copied images are served by our own image service, and named in our own manifest.
+    with client.get(f"/iiif/image/{digitization.ref}_0002/0,0,10,10/max/0/default.jpg") as image:
+        pixel = Image.open(io.BytesIO(image.data)).convert("RGB").getpixel((5, 5))
+    assert all(abs(a - b) < 12 for a, b in zip(pixel, QUADRANTS[0], strict=True))
+    manifest = client.get(f"/iiif/{digitization.ref}/manifest.json").json
+    assert len(manifest["sequences"][0]["canvases"]) == 3
+
+
+def test_import_a_v3_manifest_through_its_image_service(
+    client: FlaskClient, witness: Witness, httpserver: HTTPServer
+) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request("/v3.json").respond_with_json(manifest_v3(base, 2))
+    _serve_images(httpserver, [f"/iiif3/p{i}/full/max/0/default.jpg" for i in (1, 2)], (120, 80))
+    assert _import(client, witness, f"{base}/v3.json").status_code == 302
+    run_jobs()
+    digitization = db.session.scalar(select(Digitization))
+    assert digitization is not None and digitization.status == "SUCCESS"
+    assert digitization.label == "Codex tertius"
+    assert [p.label for p in digitization.pages] == ["p. 1", "p. 2"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        (b"<html>not json</html>", "text/html", "does not return JSON"),
+        (b'{"@type": "sc:Collection"}', "application/json", "not a IIIF manifest"),
+        (b"[1, 2]", "application/json", "not a JSON object"),
+        (b'{"@type": "sc:Manifest", "sequences": []}', "application/json", "no sequence"),
+        (
+            b'{"@type": "sc:Manifest", "sequences": [{"canvases": [{"images": []}]}]}',
+            "application/json",
+            "Canvas 1 of the manifest has no image",
+        ),
+        (b'{"type": "Manifest", "items": []}', "application/json", "no pages"),
+        (b'{"type": "Manifest", "items": [{"items": []}]}', "application/json", "no painted image"),
+    ],
+)
+def test_a_bad_manifest_gets_a_clear_error_and_creates_nothing(
+    client: FlaskClient,
+    witness: Witness,
+    httpserver: HTTPServer,
+    body: bytes,
+    content_type: str,
+    message: str,
+) -> None:
+    httpserver.expect_request("/m.json").respond_with_data(body, content_type=content_type)
+    response = _import(client, witness, httpserver.url_for("/m.json"))
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(Digitization)) is None
+
+
+def test_unreachable_or_failing_manifest_urls(
+    client: FlaskClient, witness: Witness, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/gone.json").respond_with_data("no", status=404)
+    cases = {
+        f"http://127.0.0.1:{free_port()}/manifest.json": "Could not connect",
+        httpserver.url_for("/gone.json"): "answered HTTP 404",
+        "ftp://example.org/manifest.json": "http(s) URL",
+        "not a url": "http(s) URL",
+        "": "This field is required",
+    }
+    for url, message in cases.items():
+        response = _import(client, witness, url)
+        assert response.status_code == 400, url
+        assert message in response.get_data(as_text=True), url
+    assert db.session.scalar(select(Digitization)) is None
+
+
+def test_a_page_that_is_not_an_image_ends_the_import_in_error(
+    client: FlaskClient, witness: Witness, httpserver: HTTPServer
+) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request("/manifest.json").respond_with_json(
+        manifest_v2(base, [(300, 200)] * 2)
+    )
+    _serve_images(httpserver, ["/img/1.png"], (300, 200))
+    httpserver.expect_request("/img/2.png").respond_with_data(
+        "<html>login</html>", content_type="text/html"
+    )
+    _import(client, witness, f"{base}/manifest.json")
+    run_jobs()
+    digitization = db.session.scalar(select(Digitization))
+    assert digitization is not None
+    assert digitization.status == "ERROR"
+    assert "Page 2" in digitization.error and "not an image" in digitization.error
+    assert digitization.pages_done == 1
+    page = client.get(f"/catalog/digitizations/{digitization.id}").get_data(as_text=True)
+    assert "not an image" in page
+
+
+def test_an_image_over_the_cap_is_refused(
+    app: Flask,
+    client: FlaskClient,
+    witness: Witness,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "MAX_IMAGE_MB", 0)
+    base = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request("/manifest.json").respond_with_json(manifest_v2(base, [(300, 200)]))
+    _serve_images(httpserver, ["/img/1.png"], (300, 200))
+    _import(client, witness, f"{base}/manifest.json")
+    run_jobs()
+    digitization = db.session.scalar(select(Digitization))
+    assert digitization is not None and digitization.status == "ERROR"
+    assert "larger than" in digitization.error
+
+
+def _upload(client: FlaskClient, witness: Witness, files: list[tuple[bytes, str]]) -> Any:
+    return client.post(
+        f"/catalog/witnesses/{witness.id}/upload",
+        data={"images": [(io.BytesIO(data), name) for data, name in files], "label": "Scans"},
+        content_type="multipart/form-data",
+    )
+
+
+def test_upload_page_images(client: FlaskClient, witness: Witness) -> None:
+    files = [
+        (image_bytes(quadrant_image(200, 100), "PNG"), "f1.png"),
+        (image_bytes(quadrant_image(100, 200), "JPEG"), "f2.jpg"),
+    ]
+    response = _upload(client, witness, files)
+    assert response.status_code == 302
+    digitization = db.session.scalar(select(Digitization))
+    assert digitization is not None and digitization.source == "img"
+    assert [(p.width, p.height, p.label) for p in digitization.pages] == [
+        (200, 100, "f1.png"),
+        (100, 200, "f2.jpg"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ([(b"just text", "notes.txt")], "Only image files"),
+        ([(b"just text", "fake.jpg")], "fake.jpg is not an image"),
+        ([(image_bytes(quadrant_image(), "PNG")[:300], "cut.png")], "cut.png"),
+        ([], "Choose at least one image"),
+    ],
+)
+def test_bad_uploads_are_refused_and_keep_nothing(
+    client: FlaskClient, witness: Witness, files: list[tuple[bytes, str]], message: str
+) -> None:
+    good = (image_bytes(quadrant_image(), "PNG"), "good.png")
+    response = _upload(client, witness, [good, *files] if files else [])
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(Digitization)) is None
+    assert db.session.scalar(select(Page)) is None
+
+
+def test_oversized_uploads_are_refused(
+    app: Flask, client: FlaskClient, witness: Witness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = image_bytes(Image.effect_noise((300, 300), 80).convert("RGB"), "PNG")
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", len(big) // 2)
+    response = _upload(client, witness, [(big, "big.png")])
+    assert response.status_code == 413
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 10 * len(big))
+    monkeypatch.setitem(app.config, "MAX_IMAGE_MB", 0)
+    response = _upload(client, witness, [(big, "big.png")])
+    assert response.status_code == 400 and "larger than" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Digitization)) is None
