@@ -112,7 +112,8 @@ def test_passwords_are_hashed(app: Flask, user: User) -> None:
 def test_security_headers(client: FlaskClient) -> None:
     response = client.get("/login")
     policy = response.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
 
@@ -120,4 +121,5 @@ def test_security_headers(client: FlaskClient) -> None:
 def test_session_cookie_is_http_only(client: FlaskClient, auth: AuthActions, user: User) -> None:
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie

@@ -18,7 +18,9 @@ def test_create_edit_and_delete_a_work(client: FlaskClient, logged_in: User) -> 
     )
     assert response.status_code == 302
     work = db.session.scalar(select(Work))
-    assert work is not None and work.title == "De sphaera" and work.created_by_id == logged_in.id
+    assert work is not None
+    assert work.title == "De sphaera"
+    assert work.created_by_id == logged_in.id
     response = client.post(
         f"/catalog/works/{work.id}/edit", data={"title": "Sphaera mundi", "author": "Sacrobosco"}
     )
@@ -47,10 +49,12 @@ def test_create_a_witness_with_series_and_works(client: FlaskClient, logged_in: 
     )
     assert response.status_code == 302
     witness = db.session.scalar(select(Witness))
-    assert witness is not None and witness.series_id == series.id
+    assert witness is not None
+    assert witness.series_id == series.id
     assert sorted(w.title for w in witness.works) == ["De sphaera", "Theorica"]
     page = client.get(f"/catalog/witnesses/{witness.id}").get_data(as_text=True)
-    assert "Oxford, Bodleian, MS Digby 48" in page and "Theorica" in page
+    assert "Oxford, Bodleian, MS Digby 48" in page
+    assert "Theorica" in page
     form = client.get(f"/catalog/witnesses/{witness.id}/edit").get_data(as_text=True)
     assert f'<option selected value="{series.id}">' in form
 
@@ -113,11 +117,15 @@ def test_search_and_pagination(app: Flask, client: FlaskClient, logged_in: User)
         make_witness(logged_in, f"Codex {index:02d}")
     make_witness(logged_in, "Psalter")
     first = client.get("/catalog/witnesses/").get_data(as_text=True)
-    assert "Codex 00" in first and "Codex 26" not in first and "Page 1 of 2" in first
+    assert "Codex 00" in first
+    assert "Codex 26" not in first
+    assert "Page 1 of 2" in first
     second = client.get("/catalog/witnesses/?page=2").get_data(as_text=True)
-    assert "Codex 29" in second and "Psalter" in second
+    assert "Codex 29" in second
+    assert "Psalter" in second
     found = client.get("/catalog/witnesses/?q=psal").get_data(as_text=True)
-    assert "Psalter" in found and "Codex" not in found
+    assert "Psalter" in found
+    assert "Codex" not in found
     partial = client.get("/catalog/witnesses/?q=psal", headers={"HX-Request": "true"})
     assert "<html" not in partial.get_data(as_text=True)
     empty = client.get("/catalog/witnesses/?q=nothing-like-this").get_data(as_text=True)

@@ -24,9 +24,12 @@ def test_users_create_and_list(app: Flask) -> None:
     assert result.exit_code == 0, result.output
     assert "created administrator curie@example.org" in result.output.lower()
     user = db.session.scalar(select(User))
-    assert user is not None and user.is_admin and user.check_password("long enough")
+    assert user is not None
+    assert user.is_admin
+    assert user.check_password("long enough")
     listing = runner.invoke(args=["users", "list"])
-    assert "Marie" in listing.output and "(admin)" in listing.output
+    assert "Marie" in listing.output
+    assert "(admin)" in listing.output
 
 
 def test_users_create_refuses_bad_input(app: Flask) -> None:

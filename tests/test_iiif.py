@@ -121,7 +121,8 @@ def test_info_json(client: FlaskClient, scan: Digitization) -> None:
     assert info["profile"][0] == "http://iiif.io/api/image/2/level1.json"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     base = client.get(f"/iiif/image/{scan.ref}_0001")
-    assert base.status_code == 303 and base.headers["Location"].endswith("/info.json")
+    assert base.status_code == 303
+    assert base.headers["Location"].endswith("/info.json")
 
 
 def test_derived_images_are_cached(app: Flask, client: FlaskClient, scan: Digitization) -> None:
@@ -141,7 +142,8 @@ def test_manifest_follows_presentation_2(client: FlaskClient, scan: Digitization
     assert manifest["@context"] == "http://iiif.io/api/presentation/2/context.json"
     assert manifest["@type"] == "sc:Manifest"
     assert manifest["@id"] == f"http://localhost/iiif/{scan.ref}/manifest.json"
-    assert isinstance(manifest["label"], str) and manifest["label"]
+    assert isinstance(manifest["label"], str)
+    assert manifest["label"]
     assert len(manifest["sequences"]) == 1
     sequence = manifest["sequences"][0]
     assert sequence["@type"] == "sc:Sequence"
@@ -150,13 +152,15 @@ def test_manifest_follows_presentation_2(client: FlaskClient, scan: Digitization
     assert len({c["@id"] for c in canvases}) == 3
     for order, canvas in enumerate(canvases, start=1):
         assert canvas["@type"] == "sc:Canvas"
-        assert canvas["label"] and (canvas["width"], canvas["height"]) == (400, 300)
+        assert canvas["label"]
+        assert (canvas["width"], canvas["height"]) == (400, 300)
         (annotation,) = canvas["images"]
         assert annotation["@type"] == "oa:Annotation"
         assert annotation["motivation"] == "sc:painting"
         assert annotation["on"] == canvas["@id"]
         resource = annotation["resource"]
-        assert resource["@type"] == "dctypes:Image" and resource["format"] == "image/jpeg"
+        assert resource["@type"] == "dctypes:Image"
+        assert resource["format"] == "image/jpeg"
         service = resource["service"]
         assert service["@context"] == "http://iiif.io/api/image/2/context.json"
         assert service["profile"] == "http://iiif.io/api/image/2/level1.json"

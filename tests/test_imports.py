@@ -120,15 +120,16 @@ def test_import_a_v2_manifest_round_trip(
     digitization = db.session.scalar(select(Digitization))
     assert digitization is not None
     assert (digitization.status, digitization.pages_total) == ("PENDING", 3)
-    assert digitization.label == "Codex remotus" and digitization.ref.endswith(
-        f"_man{digitization.id}"
-    )
+    assert digitization.label == "Codex remotus"
+    assert digitization.ref.endswith(f"_man{digitization.id}")
     status = client.get(f"/catalog/digitizations/{digitization.id}/status")
-    assert status.status_code == 200 and "0 / 3" in status.get_data(as_text=True)
+    assert status.status_code == 200
+    assert "0 / 3" in status.get_data(as_text=True)
 
     run_jobs()
     db.session.expire_all()
-    assert digitization.status == "SUCCESS" and digitization.pages_done == 3
+    assert digitization.status == "SUCCESS"
+    assert digitization.pages_done == 3
     assert [(p.order, p.width, p.height, p.label) for p in digitization.pages] == [
         (1, 300, 200, "f. 1r"),
         (2, 300, 200, "f. 2r"),
@@ -154,7 +155,8 @@ def test_import_a_v3_manifest_through_its_image_service(
     assert _import(client, witness, f"{base}/v3.json").status_code == 302
     run_jobs()
     digitization = db.session.scalar(select(Digitization))
-    assert digitization is not None and digitization.status == "SUCCESS"
+    assert digitization is not None
+    assert digitization.status == "SUCCESS"
     assert digitization.label == "Codex tertius"
     assert [p.label for p in digitization.pages] == ["p. 1", "p. 2"]
 
@@ -224,7 +226,8 @@ def test_a_page_that_is_not_an_image_ends_the_import_in_error(
     digitization = db.session.scalar(select(Digitization))
     assert digitization is not None
     assert digitization.status == "ERROR"
-    assert "Page 2" in digitization.error and "not an image" in digitization.error
+    assert "Page 2" in digitization.error
+    assert "not an image" in digitization.error
     assert digitization.pages_done == 1
     page = client.get(f"/catalog/digitizations/{digitization.id}").get_data(as_text=True)
     assert "not an image" in page
@@ -244,7 +247,8 @@ def test_an_image_over_the_cap_is_refused(
     _import(client, witness, f"{base}/manifest.json")
     run_jobs()
     digitization = db.session.scalar(select(Digitization))
-    assert digitization is not None and digitization.status == "ERROR"
+    assert digitization is not None
+    assert digitization.status == "ERROR"
     assert "larger than" in digitization.error
 
 
@@ -264,7 +268,8 @@ def test_upload_page_images(client: FlaskClient, witness: Witness) -> None:
     response = _upload(client, witness, files)
     assert response.status_code == 302
     digitization = db.session.scalar(select(Digitization))
-    assert digitization is not None and digitization.source == "img"
+    assert digitization is not None
+    assert digitization.source == "img"
     assert [(p.width, p.height, p.label) for p in digitization.pages] == [
         (200, 100, "f1.png"),
         (100, 200, "f2.jpg"),
@@ -301,5 +306,6 @@ def test_oversized_uploads_are_refused(
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 10 * len(big))
     monkeypatch.setitem(app.config, "MAX_IMAGE_MB", 0)
     response = _upload(client, witness, [(big, "big.png")])
-    assert response.status_code == 400 and "larger than" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "larger than" in response.get_data(as_text=True)
     assert db.session.scalar(select(Digitization)) is None

@@ -113,7 +113,8 @@ def test_deleting_a_witness_deletes_its_digitizations(app: Flask, user: User) ->
 
 def test_visibility_of_document_sets(app: Flask, user: User, other_user: User, admin: User) -> None:
     document_set = _set(user)
-    assert document_set.visible_to(user) and document_set.visible_to(admin)
+    assert document_set.visible_to(user)
+    assert document_set.visible_to(admin)
     assert not document_set.visible_to(other_user)
     document_set.visibility = "shared"
     assert not document_set.visible_to(other_user)
