@@ -7,6 +7,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # Every key and channel of this run carries its own prefix; RQ reads it when imported.
 RUN_ID = uuid.uuid4().hex[:10]
@@ -19,6 +20,7 @@ from flask.testing import FlaskClient  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from redis import Redis  # noqa: E402
 from rq.worker import SimpleWorker  # noqa: E402
+from werkzeug.test import TestResponse  # noqa: E402
 
 from tests import provision  # noqa: E402
 from webapp import ROOT, create_app  # noqa: E402
@@ -107,7 +109,7 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
-    get_queue().empty()
+    get_queue().delete(delete_jobs=True)
     shutil.rmtree(app.config["STORAGE_DIR"], ignore_errors=True)
 
 
@@ -157,6 +159,13 @@ def auth(client: FlaskClient) -> AuthActions:
 def logged_in(auth: AuthActions, user: User) -> User:
     auth.login(user)
     return user
+
+
+def json_body(response: TestResponse) -> Any:
+    """The JSON of a response that must have some."""
+    body = response.get_json(silent=True)
+    assert body is not None, response.get_data(as_text=True)[:500]
+    return body
 
 
 def run_jobs() -> None:

@@ -32,6 +32,12 @@ def quadrant_image(width: int = 400, height: int = 300) -> Image.Image:
     return image
 
 
+def pixel(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    value = image.getpixel(xy)
+    assert isinstance(value, tuple)
+    return value
+
+
 def image_bytes(image: Image.Image, fmt: str = "PNG") -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt)

@@ -4,7 +4,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, AuthActions
+from tests.conftest import PASSWORD, AuthActions, json_body
 from webapp.auth.models import User
 from webapp.extensions import db
 
@@ -19,7 +19,7 @@ def test_login_page_is_public_and_the_rest_is_not(client: FlaskClient) -> None:
 def test_programs_get_401_json_instead_of_a_redirect(client: FlaskClient) -> None:
     response = client.get("/sets/", headers={"Accept": "application/json"})
     assert response.status_code == 401
-    assert response.json["error"] == "Unauthorized"
+    assert json_body(response)["error"] == "Unauthorized"
 
 
 def test_login_then_logout(client: FlaskClient, auth: AuthActions, user: User) -> None:

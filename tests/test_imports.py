@@ -10,8 +10,8 @@ from PIL import Image
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
-from tests.conftest import run_jobs
-from tests.factories import QUADRANTS, image_bytes, make_witness, quadrant_image
+from tests.conftest import json_body, run_jobs
+from tests.factories import QUADRANTS, image_bytes, make_witness, pixel, quadrant_image
 from tests.provision import free_port
 from webapp.auth.models import User
 from webapp.catalog.models import Digitization, Page, Witness
@@ -140,9 +140,9 @@ def test_import_a_v2_manifest_round_trip(
 
     # The copied images are served by our own image service, and named in our own manifest.
     with client.get(f"/iiif/image/{digitization.ref}_0002/0,0,10,10/max/0/default.jpg") as image:
-        pixel = Image.open(io.BytesIO(image.data)).convert("RGB").getpixel((5, 5))
-    assert all(abs(a - b) < 12 for a, b in zip(pixel, QUADRANTS[0], strict=True))
-    manifest = client.get(f"/iiif/{digitization.ref}/manifest.json").json
+        copied = Image.open(io.BytesIO(image.data)).convert("RGB")
+    assert all(abs(a - b) < 12 for a, b in zip(pixel(copied, (5, 5)), QUADRANTS[0], strict=True))
+    manifest = json_body(client.get(f"/iiif/{digitization.ref}/manifest.json"))
     assert len(manifest["sequences"][0]["canvases"]) == 3
 
 

@@ -38,24 +38,25 @@ def start_redis(url: str, workdir: Path, wait: float = 10.0) -> subprocess.Popen
     if parts.hostname not in LOCAL_HOSTS:
         raise RuntimeError(f"No Redis answers at {url}, and it is not on this machine.")
     workdir.mkdir(parents=True, exist_ok=True)
-    log = (workdir / "redis.log").open("ab")
-    process = subprocess.Popen(
-        [
-            redis_server_binary(),
-            "--port",
-            str(parts.port or 6379),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    # The child inherits the log file; the parent's handle is closed once it has started.
+    with (workdir / "redis.log").open("ab") as log:
+        process = subprocess.Popen(
+            [
+                redis_server_binary(),
+                "--port",
+                str(parts.port or 6379),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if redis_answers(url, timeout=0.2):

@@ -64,9 +64,10 @@ def _editable_or_403(entry: Any) -> Any:
 
 def _prepare_witness_form(form: WitnessForm) -> None:
     series = db.session.scalars(select(Series).order_by(Series.title))
-    form.series_id.choices = {0: "— none —"} | {s.id: s.title for s in series}
+    # WTForms' shorthand choices are str -> str; the fields coerce the submitted ids to int.
+    form.series_id.choices = {"0": "— none —"} | {str(s.id): s.title for s in series}
     works = db.session.scalars(select(Work).order_by(Work.title))
-    form.work_ids.choices = {w.id: w.label for w in works}
+    form.work_ids.choices = {str(w.id): w.label for w in works}
 
 
 def _fill(kind: str, entry: Any, form: FlaskForm) -> None:

@@ -20,13 +20,14 @@ class MemberKind:
     model: Any
     attribute: str
     label: str
+    plural: str
 
 
 MEMBER_KINDS = {
-    "witness": MemberKind(Witness, "witnesses", "Witness"),
-    "series": MemberKind(Series, "series", "Series"),
-    "work": MemberKind(Work, "works", "Work"),
-    "digitization": MemberKind(Digitization, "digitizations", "Digitization"),
+    "witness": MemberKind(Witness, "witnesses", "Witness", "Witnesses"),
+    "series": MemberKind(Series, "series", "Series", "Series"),
+    "work": MemberKind(Work, "works", "Work", "Works"),
+    "digitization": MemberKind(Digitization, "digitizations", "Digitization", "Digitizations"),
 }
 
 

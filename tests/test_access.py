@@ -1,0 +1,111 @@
+"""Walk every route: anonymous users reach only public ones; other users never see private work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+
+from tests.conftest import AuthActions
+from tests.factories import make_digitization, make_series, make_witness, make_work
+from webapp.auth.models import User
+from webapp.document_sets.models import DocumentSet
+from webapp.extensions import db
+
+PUBLIC = {
+    "auth.login",
+    "health.healthz",
+    "iiif.manifest",
+    "iiif.image_base",
+    "iiif.image_info",
+    "iiif.image",
+}
+SECRET = "Top secret set 7f3a"
+
+
+@dataclass
+class Fixture:
+    values: dict[str, str]
+    kinds: dict[str, str]
+
+
+@pytest.fixture
+def owned(app: Flask, user: User) -> Fixture:
+    work = make_work(user)
+    witness = make_witness(user, series_id=make_series(user).id)
+    witness.works.append(work)
+    digitization = make_digitization(witness, pages=1)
+    document_set = DocumentSet(title=SECRET, owner_id=user.id, witnesses=[witness])
+    db.session.add(document_set)
+    db.session.commit()
+    return Fixture(
+        values={
+            "set_id": str(document_set.id),
+            "digitization_id": str(digitization.id),
+            "ref": digitization.ref,
+            "page_ref": digitization.pages[0].ref,
+            "region": "full",
+            "size": "max",
+            "rotation": "0",
+            "quality": "default",
+            "fmt": "jpg",
+        },
+        kinds={
+            "witnesses": str(witness.id),
+            "series": str(witness.series_id),
+            "works": str(witness.works[0].id),
+        },
+    )
+
+
+def _urls(app: Flask, owned: Fixture) -> Iterator[tuple[Rule, str, str]]:
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint == "auth.logout")
+    for rule in rules:
+        if rule.endpoint == "static":
+            continue
+        kinds = owned.kinds.items() if "kind" in rule.arguments else [("", "")]
+        for kind, entry_id in kinds:
+            values = dict(owned.values, kind=kind, entry_id=entry_id or owned.kinds["witnesses"])
+            unknown = rule.arguments - values.keys()
+            assert not unknown, f"teach this test the arguments {unknown} of {rule.rule}"
+            built = rule.build({name: values[name] for name in rule.arguments})
+            assert built is not None
+            url = built[1]
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                yield rule, method, url
+
+
+def test_anonymous_users_reach_only_public_routes(
+    app: Flask, client: FlaskClient, owned: Fixture
+) -> None:
+    for rule, method, url in _urls(app, owned):
+        with client.open(url, method=method) as response:
+            body = response.get_data()
+        if rule.endpoint in PUBLIC:
+            assert response.status_code < 500, url
+            continue
+        assert response.status_code == 302, f"{method} {url}"
+        assert response.headers["Location"].startswith("/login"), url
+        json = client.open(url, method=method, headers={"Accept": "application/json"})
+        assert json.status_code == 401, f"{method} {url}"
+        assert SECRET.encode() not in body
+
+
+def test_other_users_never_see_private_work(
+    app: Flask, client: FlaskClient, auth: AuthActions, owned: Fixture, other_user: User
+) -> None:
+    auth.login(other_user)
+    for rule, method, url in _urls(app, owned):
+        with client.open(url, method=method) as response:
+            body = response.get_data()
+        assert response.status_code < 500, f"{method} {url}"
+        assert SECRET.encode() not in body, f"{method} {url}"
+        if "set_id" in rule.arguments:
+            assert response.status_code == 404, f"{method} {url}"
+        if rule.endpoint in {"catalog.edit", "catalog.delete", "catalog.delete_digitization"}:
+            assert response.status_code == 403, f"{method} {url}"
+    assert db.session.get(DocumentSet, int(owned.values["set_id"])) is not None
