@@ -34,23 +34,23 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url, process = provision.redis_server(tmp_path_factory.mktemp("redis"))
+    url, started = provision.redis_server(tmp_path_factory.mktemp("redis"))
     yield url
     client = Redis.from_url(url)
     for pattern in (f"rqtest{RUN_ID}*", f"test{RUN_ID}*"):
         keys = list(client.scan_iter(match=pattern, count=1000))
         if keys:
             client.delete(*keys)
-    if process is not None:
-        process.terminate()
+    if started is not None:
+        started.stop()
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url, process = provision.postgres_server(tmp_path_factory.mktemp("postgres"))
+def postgres_server() -> Iterator[str]:
+    url, started = provision.postgres_server()
     yield url
-    if process is not None:
-        process.terminate()
+    if started is not None:
+        started.stop()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -7,7 +7,9 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -49,20 +51,35 @@ def _pg_binary(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
-def start_postgres(workdir: Path) -> tuple[str, subprocess.Popen[bytes]]:
-    """Start a private PostgreSQL from the system's binaries (as the postgres user under root)."""
+@dataclass
+class Started:
+    """A server this run started, and stops when it ends."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    workdir: Path | None = None
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def start_postgres() -> Started:
+    """A private PostgreSQL from the system's binaries, in a temporary folder of its own."""
     initdb, postgres = _pg_binary("initdb"), _pg_binary("postgres")
     if not initdb or not postgres:
         raise ServiceUnavailable(
             "No PostgreSQL answers and none is installed: set TEST_POSTGRES_URL, or install "
             "PostgreSQL (apt-get install postgresql)."
         )
-    data = workdir / "pgdata"
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="scriptorium-pg-"))
     prefix: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
+    if os.geteuid() == 0:  # initdb refuses root: run the server as the postgres user
         shutil.chown(workdir, "postgres")
         prefix = ["runuser", "-u", "postgres", "--"]
+    data = workdir / "data"
     subprocess.run(
         [*prefix, initdb, "-D", str(data), "-U", "postgres", "--auth=trust"],
         check=True,
@@ -87,12 +104,12 @@ def start_postgres(workdir: Path) -> tuple[str, subprocess.Popen[bytes]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    started = Started(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", process, workdir)
     for _ in range(100):
-        if postgres_answers(url):
-            return url, process
+        if postgres_answers(started.url):
+            return started
         time.sleep(0.1)
-    process.terminate()
+    started.stop()
     raise ServiceUnavailable("The PostgreSQL started for the tests did not answer.")
 
 
@@ -107,7 +124,7 @@ def drop_database(server_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def postgres_server(workdir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
+def postgres_server() -> tuple[str, Started | None]:
     """TEST_POSTGRES_URL, which must answer; else the machine's default; else one started here."""
     named = os.environ.get("TEST_POSTGRES_URL")
     if named:
@@ -117,10 +134,11 @@ def postgres_server(workdir: Path) -> tuple[str, subprocess.Popen[bytes] | None]
     default = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     if postgres_answers(default):
         return default, None
-    return start_postgres(workdir)
+    started = start_postgres()
+    return started.url, started
 
 
-def redis_server(workdir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
+def redis_server(workdir: Path) -> tuple[str, Started | None]:
     """TEST_REDIS_URL, which must answer; else the default Redis; else one started here."""
     named = os.environ.get("TEST_REDIS_URL")
     if named:
@@ -130,4 +148,4 @@ def redis_server(workdir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
     if redis_answers(DEFAULT_REDIS):
         return DEFAULT_REDIS, None
     url = f"redis://127.0.0.1:{free_port()}/0"
-    return url, start_redis(url, workdir)
+    return url, Started(url, start_redis(url, workdir))

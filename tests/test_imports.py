@@ -100,6 +100,17 @@ def _serve_images(httpserver: HTTPServer, paths: list[str], size: tuple[int, int
         )
 
 
+def _serve_v2(httpserver: HTTPServer, pages: int, images: int | None = None) -> str:
+    """A v2 manifest of 300x200 pages; only the first `images` of them serve an image."""
+    base = httpserver.url_for("").rstrip("/")
+    httpserver.expect_request("/manifest.json").respond_with_json(
+        manifest_v2(base, [(300, 200)] * pages)
+    )
+    served = pages if images is None else images
+    _serve_images(httpserver, [f"/img/{i}.png" for i in range(1, served + 1)], (300, 200))
+    return f"{base}/manifest.json"
+
+
 def _import(client: FlaskClient, witness: Witness, url: str) -> Any:
     return client.post(
         f"/catalog/witnesses/{witness.id}/import", data={"manifest_url": url, "label": ""}
@@ -109,13 +120,7 @@ def _import(client: FlaskClient, witness: Witness, url: str) -> Any:
 def test_import_a_v2_manifest_round_trip(
     client: FlaskClient, witness: Witness, httpserver: HTTPServer
 ) -> None:
-    base = httpserver.url_for("").rstrip("/")
-    httpserver.expect_request("/manifest.json").respond_with_json(
-        manifest_v2(base, [(300, 200)] * 3)
-    )
-    _serve_images(httpserver, [f"/img/{i}.png" for i in (1, 2, 3)], (300, 200))
-
-    response = _import(client, witness, f"{base}/manifest.json")
+    response = _import(client, witness, _serve_v2(httpserver, 3))
     assert response.status_code == 302
     digitization = db.session.scalar(select(Digitization))
     assert digitization is not None
@@ -213,15 +218,11 @@ def test_unreachable_or_failing_manifest_urls(
 def test_a_page_that_is_not_an_image_ends_the_import_in_error(
     client: FlaskClient, witness: Witness, httpserver: HTTPServer
 ) -> None:
-    base = httpserver.url_for("").rstrip("/")
-    httpserver.expect_request("/manifest.json").respond_with_json(
-        manifest_v2(base, [(300, 200)] * 2)
-    )
-    _serve_images(httpserver, ["/img/1.png"], (300, 200))
+    url = _serve_v2(httpserver, 2, images=1)
     httpserver.expect_request("/img/2.png").respond_with_data(
         "<html>login</html>", content_type="text/html"
     )
-    _import(client, witness, f"{base}/manifest.json")
+    _import(client, witness, url)
     run_jobs()
     digitization = db.session.scalar(select(Digitization))
     assert digitization is not None
@@ -241,10 +242,7 @@ def test_an_image_over_the_cap_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(app.config, "MAX_IMAGE_MB", 0)
-    base = httpserver.url_for("").rstrip("/")
-    httpserver.expect_request("/manifest.json").respond_with_json(manifest_v2(base, [(300, 200)]))
-    _serve_images(httpserver, ["/img/1.png"], (300, 200))
-    _import(client, witness, f"{base}/manifest.json")
+    _import(client, witness, _serve_v2(httpserver, 1))
     run_jobs()
     digitization = db.session.scalar(select(Digitization))
     assert digitization is not None

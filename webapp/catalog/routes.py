@@ -109,51 +109,59 @@ def listing(kind: str) -> ResponseReturnValue:
     )
 
 
-@bp.route(f"/{KIND_PATTERN}/new", methods=["GET", "POST"])
-def create(kind: str) -> ResponseReturnValue:
+def _entry_form(kind: str, entry: Any | None) -> ResponseReturnValue:
+    """Create (entry None) or edit an entry with its kind's form."""
     spec = KINDS[kind]
-    form = spec.form()
+    form = spec.form(obj=entry)
     if isinstance(form, WitnessForm):
         _prepare_witness_form(form)
+        if entry is not None and request.method == "GET":
+            form.series_id.data = entry.series_id or 0
+            form.work_ids.data = [work.id for work in entry.works]
     if form.validate_on_submit():
-        entry = spec.model(created_by_id=current_user.id)
+        done = "saved" if entry else "added"
+        if entry is None:
+            entry = spec.model(created_by_id=current_user.id)
+            db.session.add(entry)
         _fill(kind, entry, form)
-        db.session.add(entry)
         db.session.commit()
-        flash(f"The {spec.singular} “{entry.label}” was added.", "success")
+        flash(f"The {spec.singular} “{entry.label}” was {done}.", "success")
         return redirect(url_for("catalog.detail", kind=kind, entry_id=entry.id))
-    return render_template("catalog/form.html", form=form, spec=spec, kind=kind, entry=None)
+    return render_template("catalog/form.html", form=form, spec=spec, kind=kind, entry=entry)
+
+
+def _witness_page(
+    witness: Witness,
+    import_form: ImportForm | None = None,
+    upload_form: UploadForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    return render_template(
+        "catalog/witness.html",
+        entry=witness,
+        kind="witnesses",
+        spec=KINDS["witnesses"],
+        import_form=import_form or ImportForm(),
+        upload_form=upload_form or UploadForm(),
+    ), status
+
+
+@bp.route(f"/{KIND_PATTERN}/new", methods=["GET", "POST"])
+def create(kind: str) -> ResponseReturnValue:
+    return _entry_form(kind, None)
 
 
 @bp.get(f"/{KIND_PATTERN}/<int:entry_id>")
 def detail(kind: str, entry_id: int) -> ResponseReturnValue:
     entry = _get_or_404(kind, entry_id)
-    return render_template(
-        f"catalog/{KINDS[kind].singular}.html",
-        entry=entry,
-        kind=kind,
-        spec=KINDS[kind],
-        import_form=ImportForm(),
-        upload_form=UploadForm(),
-    )
+    if kind == "witnesses":
+        return _witness_page(entry)
+    return render_template("catalog/entry.html", entry=entry, kind=kind, spec=KINDS[kind])
 
 
 @bp.route(f"/{KIND_PATTERN}/<int:entry_id>/edit", methods=["GET", "POST"])
 def edit(kind: str, entry_id: int) -> ResponseReturnValue:
-    spec = KINDS[kind]
-    entry = _editable_or_403(_get_or_404(kind, entry_id))
-    form = spec.form(obj=entry)
-    if isinstance(form, WitnessForm):
-        _prepare_witness_form(form)
-        if request.method == "GET":
-            form.series_id.data = entry.series_id or 0
-            form.work_ids.data = [work.id for work in entry.works]
-    if form.validate_on_submit():
-        _fill(kind, entry, form)
-        db.session.commit()
-        flash(f"The {spec.singular} “{entry.label}” was saved.", "success")
-        return redirect(url_for("catalog.detail", kind=kind, entry_id=entry.id))
-    return render_template("catalog/form.html", form=form, spec=spec, kind=kind, entry=entry)
+    return _entry_form(kind, _editable_or_403(_get_or_404(kind, entry_id)))
 
 
 @bp.post(f"/{KIND_PATTERN}/<int:entry_id>/delete")
@@ -185,14 +193,7 @@ def import_manifest(entry_id: int) -> ResponseReturnValue:
         else:
             flash("The manifest was read; its images are being copied.", "success")
             return redirect(url_for("catalog.digitization", digitization_id=digitization.id))
-    return render_template(
-        "catalog/witness.html",
-        entry=witness,
-        kind="witnesses",
-        spec=KINDS["witnesses"],
-        import_form=form,
-        upload_form=UploadForm(),
-    ), 400
+    return _witness_page(witness, import_form=form, status=400)
 
 
 @bp.post("/witnesses/<int:entry_id>/upload")
@@ -213,14 +214,7 @@ def upload_images(entry_id: int) -> ResponseReturnValue:
         else:
             flash(f"{digitization.pages_total} pages were added.", "success")
             return redirect(url_for("catalog.digitization", digitization_id=digitization.id))
-    return render_template(
-        "catalog/witness.html",
-        entry=witness,
-        kind="witnesses",
-        spec=KINDS["witnesses"],
-        import_form=ImportForm(),
-        upload_form=form,
-    ), 400
+    return _witness_page(witness, upload_form=form, status=400)
 
 
 @bp.get("/digitizations/<int:digitization_id>")

@@ -21,13 +21,22 @@ class MemberKind:
     attribute: str
     label: str
     plural: str
+    searched: tuple[Any, ...]
 
 
 MEMBER_KINDS = {
-    "witness": MemberKind(Witness, "witnesses", "Witness", "Witnesses"),
-    "series": MemberKind(Series, "series", "Series", "Series"),
-    "work": MemberKind(Work, "works", "Work", "Works"),
-    "digitization": MemberKind(Digitization, "digitizations", "Digitization", "Digitizations"),
+    "witness": MemberKind(
+        Witness, "witnesses", "Witness", "Witnesses", (Witness.siglum, Witness.place)
+    ),
+    "series": MemberKind(Series, "series", "Series", "Series", (Series.title,)),
+    "work": MemberKind(Work, "works", "Work", "Works", (Work.title, Work.author)),
+    "digitization": MemberKind(
+        Digitization,
+        "digitizations",
+        "Digitization",
+        "Digitizations",
+        (Witness.siglum, Digitization.label),
+    ),
 }
 
 
@@ -60,41 +69,11 @@ def search_documents(query: str) -> list[tuple[str, Any]]:
     """Catalogue documents matching the query, a few of each kind, for the builder's search box."""
     pattern = f"%{query}%"
     found: list[tuple[str, Any]] = []
-    found += [
-        ("witness", w)
-        for w in db.session.scalars(
-            select(Witness)
-            .where(or_(Witness.siglum.ilike(pattern), Witness.place.ilike(pattern)))
-            .order_by(Witness.siglum)
-            .limit(SEARCH_LIMIT)
-        )
-    ]
-    found += [
-        ("series", s)
-        for s in db.session.scalars(
-            select(Series)
-            .where(Series.title.ilike(pattern))
-            .order_by(Series.title)
-            .limit(SEARCH_LIMIT)
-        )
-    ]
-    found += [
-        ("work", w)
-        for w in db.session.scalars(
-            select(Work)
-            .where(or_(Work.title.ilike(pattern), Work.author.ilike(pattern)))
-            .order_by(Work.title)
-            .limit(SEARCH_LIMIT)
-        )
-    ]
-    found += [
-        ("digitization", d)
-        for d in db.session.scalars(
-            select(Digitization)
-            .join(Witness)
-            .where(or_(Digitization.label.ilike(pattern), Witness.siglum.ilike(pattern)))
-            .order_by(Digitization.id)
-            .limit(SEARCH_LIMIT)
-        )
-    ]
+    for kind, spec in MEMBER_KINDS.items():
+        stmt = select(spec.model)
+        if spec.model is Digitization:
+            stmt = stmt.join(Witness)
+        stmt = stmt.where(or_(*(column.ilike(pattern) for column in spec.searched)))
+        documents = db.session.scalars(stmt.order_by(spec.searched[0]).limit(SEARCH_LIMIT))
+        found += [(kind, document) for document in documents]
     return found

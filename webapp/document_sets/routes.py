@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -168,25 +170,24 @@ def _member_id() -> int:
     return int(value)
 
 
-@bp.post("/<int:set_id>/members")
-def add(set_id: int) -> ResponseReturnValue:
+def _change_members(
+    set_id: int, change: Callable[[DocumentSet, str, int], object]
+) -> ResponseReturnValue:
     document_set = _editable_or_404(set_id)
     try:
-        add_member(document_set, request.form.get("kind", ""), _member_id())
+        change(document_set, request.form.get("kind", ""), _member_id())
     except UserError as exc:
         abort(400, str(exc))
     if request.headers.get("HX-Request"):
         return _render_members(document_set)
     return redirect(url_for("document_sets.detail", set_id=set_id))
+
+
+@bp.post("/<int:set_id>/members")
+def add(set_id: int) -> ResponseReturnValue:
+    return _change_members(set_id, add_member)
 
 
 @bp.post("/<int:set_id>/members/remove")
 def remove(set_id: int) -> ResponseReturnValue:
-    document_set = _editable_or_404(set_id)
-    try:
-        remove_member(document_set, request.form.get("kind", ""), _member_id())
-    except UserError as exc:
-        abort(400, str(exc))
-    if request.headers.get("HX-Request"):
-        return _render_members(document_set)
-    return redirect(url_for("document_sets.detail", set_id=set_id))
+    return _change_members(set_id, remove_member)
