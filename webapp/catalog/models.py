@@ -94,6 +94,10 @@ class Witness(CatalogEntry, Base):
         return f"wit{self.id}"
 
     @property
+    def kind_label(self) -> str:
+        return WITNESS_KINDS.get(self.kind, self.kind)
+
+    @property
     def label(self) -> str:
         return self.siglum
 
