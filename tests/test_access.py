@@ -15,6 +15,7 @@ from tests.factories import make_digitization, make_series, make_witness, make_w
 from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import db
+from webapp.treatments.models import Treatment
 
 PUBLIC = {
     "auth.login",
@@ -23,7 +24,10 @@ PUBLIC = {
     "iiif.image_base",
     "iiif.image_info",
     "iiif.image",
+    "notifications.notify",
+    "regions.crop_list",
 }
+PRIVATE_ARGUMENTS = {"set_id", "treatment_id"}
 SECRET = "Top secret set 7f3a"
 
 
@@ -41,6 +45,16 @@ def owned(app: Flask, user: User) -> Fixture:
     digitization = make_digitization(witness, pages=1)
     document_set = DocumentSet(title=SECRET, owner_id=user.id, witnesses=[witness])
     db.session.add(document_set)
+    db.session.flush()
+    treatment = Treatment(
+        task_type="regions",
+        owner_id=user.id,
+        document_set_id=document_set.id,
+        document_set_title=SECRET,
+        documents=[],
+        parameters={},
+    )
+    db.session.add(treatment)
     db.session.commit()
     return Fixture(
         values={
@@ -53,6 +67,8 @@ def owned(app: Flask, user: User) -> Fixture:
             "rotation": "0",
             "quality": "default",
             "fmt": "jpg",
+            "treatment_id": treatment.id,
+            "task": "regions",
         },
         kinds={
             "witnesses": str(witness.id),
@@ -104,7 +120,7 @@ def test_other_users_never_see_private_work(
             body = response.get_data()
         assert response.status_code < 500, f"{method} {url}"
         assert SECRET.encode() not in body, f"{method} {url}"
-        if "set_id" in rule.arguments:
+        if PRIVATE_ARGUMENTS & rule.arguments:
             assert response.status_code == 404, f"{method} {url}"
         if rule.endpoint in {"catalog.edit", "catalog.delete", "catalog.delete_digitization"}:
             assert response.status_code == 403, f"{method} {url}"

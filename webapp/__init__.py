@@ -16,6 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webapp.errors import register_error_handlers
     from webapp.extensions import init_extensions
     from webapp.security import init_security
+    from webapp.task_modules.registry import init_registry
 
     app = Flask(
         __name__,
@@ -32,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
 
     init_extensions(app)
+    init_registry(app)
     init_security(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -45,16 +47,31 @@ def register_blueprints(app: Flask) -> None:
     from webapp.document_sets import bp as sets_bp
     from webapp.health import bp as health_bp
     from webapp.iiif import bp as iiif_bp
+    from webapp.treatments import bp as treatments_bp
+    from webapp.treatments.notify import bp as notifications_bp
 
-    for blueprint in (auth_bp, catalog_bp, sets_bp, iiif_bp, health_bp):
+    for blueprint in (
+        auth_bp,
+        catalog_bp,
+        sets_bp,
+        iiif_bp,
+        health_bp,
+        treatments_bp,
+        notifications_bp,
+    ):
         app.register_blueprint(blueprint)
+    for module in app.extensions["task_modules"].values():
+        if module.blueprint is not None:
+            app.register_blueprint(module.blueprint)
 
 
 def register_commands(app: Flask) -> None:
     from webapp.auth.cli import users_cli
     from webapp.demo.cli import demo_cli
     from webapp.launcher import up_command
+    from webapp.treatments.clock import clock_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(up_command)
+    app.cli.add_command(clock_command)

@@ -16,6 +16,10 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def _secret_key(instance_path: Path) -> str:
     """Use SECRET_KEY, or one generated once and kept under instance/ for development."""
     if key := os.environ.get("SECRET_KEY"):
@@ -52,7 +56,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "APP_URL": app_url,
         "API_URL": api_url,
         "WEBHOOK_SECRET": os.environ.get("WEBHOOK_SECRET", ""),
-        "RESULT_HOSTS": [h.strip() for h in result_hosts.split(",") if h.strip()],
+        "RESULT_HOSTS": _list(result_hosts),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(instance_path / "storage")),
         "IIIF_PUBLIC": _flag("IIIF_PUBLIC", True),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024,
@@ -76,4 +80,18 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "scriptorium@localhost"),
         "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", "25")),
+        "TASK_MODULES": _list(os.environ.get("TASK_MODULES", "regions,similarity,vectorization")),
+        "TASK_ROUTES": dict(
+            pair.split("=", 1) for pair in _list(os.environ.get("TASK_ROUTES", "")) if "=" in pair
+        ),
+        "API_TIMEOUT": float(os.environ.get("API_TIMEOUT", "30")),
+        "LAUNCH_RETRY_DELAYS": [
+            float(d) for d in _list(os.environ.get("LAUNCH_RETRY_DELAYS", "2,10,30"))
+        ],
+        "NOTIFY_MAX_BYTES": int(os.environ.get("NOTIFY_MAX_KB", "1024")) * 1024,
+        "RESULT_MAX_MB": int(os.environ.get("RESULT_MAX_MB", "200")),
+        "DISPATCH_GRACE_SECONDS": float(os.environ.get("DISPATCH_GRACE_SECONDS", "60")),
+        "REAPER_SILENCE_SECONDS": float(os.environ.get("REAPER_SILENCE_SECONDS", "1800")),
+        "RESULTS_HORIZON_SECONDS": float(os.environ.get("RESULTS_HORIZON_SECONDS", "7200")),
+        "CLOCK_INTERVAL_SECONDS": float(os.environ.get("CLOCK_INTERVAL_SECONDS", "30")),
     }

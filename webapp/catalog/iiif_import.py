@@ -16,7 +16,7 @@ from webapp.errors import UserError
 from webapp.extensions import db, get_queue
 from webapp.http import fetch, http_session
 from webapp.images import load_image
-from webapp.status import Status
+from webapp.lifecycle import Status
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from webapp.catalog.refs import Ref, parse_page_ref, parse_ref
 from webapp.extensions import db
 
 
-def _matches(digitization: Digitization | None, ref: Ref) -> bool:
+def ref_matches(digitization: Digitization | None, ref: Ref) -> bool:
     return (
         digitization is not None
         and digitization.witness_id == ref.witness_id
@@ -24,7 +24,7 @@ def digitization_or_404(text: str) -> Digitization:
     if ref is None or ref.digitization_id is None or ref.anno_id is not None:
         abort(404)
     digitization = db.session.get(Digitization, ref.digitization_id)
-    if digitization is None or not _matches(digitization, ref):
+    if digitization is None or not ref_matches(digitization, ref):
         abort(404)
     return digitization
 
@@ -39,6 +39,6 @@ def page_or_404(text: str) -> Page:
         .options(joinedload(Page.digitization))
         .where(Page.digitization_id == ref.digitization_id, Page.order == order)
     )
-    if page is None or not _matches(page.digitization, ref):
+    if page is None or not ref_matches(page.digitization, ref):
         abort(404)
     return page

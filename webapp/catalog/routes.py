@@ -20,7 +20,7 @@ from webapp.catalog.models import Digitization, Series, Witness, Work
 from webapp.catalog.uploads import create_from_uploads
 from webapp.errors import UserError
 from webapp.extensions import db
-from webapp.status import Status
+from webapp.lifecycle import Status
 
 KIND_PATTERN = "<any(works, series, witnesses):kind>"
 

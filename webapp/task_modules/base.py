@@ -1,0 +1,79 @@
+"""What a task module provides to the treatment lifecycle."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from flask import Blueprint, current_app
+from flask_wtf import FlaskForm
+
+if TYPE_CHECKING:
+    from webapp.catalog.models import Digitization, Witness
+    from webapp.document_sets.models import DocumentSet
+    from webapp.treatments.models import Treatment
+
+
+class ParametersForm(FlaskForm):
+    """A module's subform; its CSRF is the treatment form's."""
+
+    class Meta:
+        csrf = False
+
+    def get_api_parameters(self) -> dict[str, Any]:
+        return {name: field.data for name, field in self._fields.items()}
+
+    def set_choices(self, module: TaskModule, user: Any) -> None:
+        """Fill the fields whose choices depend on the API or on the user's data."""
+
+
+class TaskModule(ABC):
+    name: ClassVar[str]
+    label: ClassVar[str]
+    description: ClassVar[str] = ""
+    default_route: ClassVar[str]
+    defaults: ClassVar[dict[str, Any]] = {}
+    form_class: ClassVar[type[ParametersForm]]
+    results_template: ClassVar[str]
+    blueprint: ClassVar[Blueprint | None] = None
+
+    @property
+    def route(self) -> str:
+        """The API's name for the task, which may differ from ours (AIKON's region_extraction)."""
+        routes: dict[str, str] = current_app.config["TASK_ROUTES"]
+        return routes.get(self.name, self.default_route)
+
+    def documents(
+        self, document_set: DocumentSet, parameters: dict[str, Any]
+    ) -> list[dict[str, str]]:
+        """The documents of a launch: by default, every digitization of the set's witnesses."""
+        documents: list[dict[str, str]] = []
+        for digitization in document_set.all_digitizations():
+            documents += self.prepare_document(digitization, **parameters)
+        return documents
+
+    def prepare_document(
+        self, document: Witness | Digitization, **parameters: Any
+    ) -> list[dict[str, str]]:
+        from webapp.catalog.models import Witness
+
+        digitizations = document.digitizations if isinstance(document, Witness) else [document]
+        return [
+            {"type": "iiif", "src": external_url("iiif.manifest", ref=d.ref), "uid": d.ref}
+            for d in digitizations
+            if d.pages
+        ]
+
+    @abstractmethod
+    def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
+        """Store one result file's content idempotently; returns how many results it holds."""
+
+    def summary(self, treatment: Treatment) -> dict[str, int]:
+        """Counts shown on the treatment page."""
+        return {}
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """A URL the processing API can reach: APP_URL, whatever host a request came through."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return f"{current_app.config['APP_URL']}{path}"

@@ -1,0 +1,140 @@
+"""Region extraction: find illustrations and diagrams on the pages of digitizations."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from flask import Blueprint, abort, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+from wtforms import SelectField
+
+from webapp.catalog.lookup import ref_matches
+from webapp.catalog.models import Digitization
+from webapp.catalog.refs import parse_ref
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.security import public
+from webapp.task_modules.base import ParametersForm, TaskModule, external_url
+from webapp.task_modules.regions.models import Region, RegionSet
+from webapp.task_modules.regions.parsing import parse_regions
+from webapp.treatments.api import model_choices
+from webapp.treatments.models import Treatment
+
+FALLBACK_MODELS = {"illustration_extraction": "Illustrations and diagrams (default)"}
+
+bp = Blueprint("regions", __name__, url_prefix="/regions")
+
+
+class RegionsForm(ParametersForm):
+    model = SelectField("Model", choices=FALLBACK_MODELS)
+
+    def set_choices(self, module: TaskModule, user: Any) -> None:
+        self.model.choices = model_choices(module, FALLBACK_MODELS)
+
+
+def region_set_or_404(ref: str) -> RegionSet:
+    parsed = parse_ref(ref)
+    if parsed is None or parsed.anno_id is None:
+        abort(404)
+    region_set = db.get_or_404(RegionSet, parsed.anno_id)
+    digitization = region_set.digitization
+    if digitization.id != parsed.digitization_id or not ref_matches(digitization, parsed):
+        abort(404)
+    return region_set
+
+
+@bp.get("/<ref>/list")
+@public("IIIF_PUBLIC")
+def crop_list(ref: str) -> ResponseReturnValue:
+    """`{"<crop id>": "<image url>"}` for every region of a set: a `url_list` source."""
+    region_set = region_set_or_404(ref)
+    return jsonify(
+        {
+            region.crop_id: external_url(
+                "iiif.image",
+                page_ref=region.page.ref,
+                region=f"{region.x},{region.y},{region.w},{region.h}",
+                size="max",
+                rotation="0",
+                quality="default",
+                fmt="jpg",
+            )
+            for region in region_set.regions
+        }
+    )
+
+
+class RegionsModule(TaskModule):
+    name = "regions"
+    label = "Region extraction"
+    description = "Find illustrations and diagrams on every page."
+    default_route = "regions"
+    defaults: ClassVar[dict[str, Any]] = {"model": "illustration_extraction"}
+    form_class = RegionsForm
+    results_template = "task_modules/regions_summary.html"
+    blueprint = bp
+
+    def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
+        parsed = parse_ref(doc_uid)
+        digitization = (
+            db.session.get(Digitization, parsed.digitization_id)
+            if parsed and parsed.digitization_id
+            else None
+        )
+        if parsed is None or digitization is None or not ref_matches(digitization, parsed):
+            raise UserError(f"The regions result names an unknown document {doc_uid!r}.")
+        found, _ = parse_regions(content, doc_uid)
+        pages = {page.order: page for page in digitization.pages}
+        region_set = self._region_set(treatment, digitization)
+        existing = {(r.page_id, r.x, r.y, r.w, r.h) for r in region_set.regions}
+        model = str(treatment.parameters.get("model", ""))[:100]
+        for item in found:
+            page = pages.get(item.order)
+            if page is None:
+                raise UserError(
+                    f"The regions result names page {item.order}, which {doc_uid} does not have."
+                )
+            x, y = min(max(item.x, 0), page.width - 1), min(max(item.y, 0), page.height - 1)
+            w, h = min(item.w, page.width - x), min(item.h, page.height - y)
+            key = (page.id, x, y, w, h)
+            if key not in existing:
+                existing.add(key)
+                db.session.add(
+                    Region(
+                        region_set_id=region_set.id,
+                        page_id=page.id,
+                        x=x,
+                        y=y,
+                        w=w,
+                        h=h,
+                        confidence=item.confidence,
+                        label=item.label,
+                        model=model,
+                    )
+                )
+        db.session.flush()
+        return len(found)
+
+    @staticmethod
+    def _region_set(treatment: Treatment, digitization: Digitization) -> RegionSet:
+        stmt = select(RegionSet).filter_by(
+            treatment_id=treatment.id, digitization_id=digitization.id
+        )
+        region_set = db.session.scalar(stmt)
+        if region_set is None:
+            region_set = RegionSet(treatment_id=treatment.id, digitization_id=digitization.id)
+            db.session.add(region_set)
+            db.session.flush()
+        return region_set
+
+    def summary(self, treatment: Treatment) -> dict[str, int]:
+        count = db.session.scalar(
+            select(func.count(Region.id))
+            .join(RegionSet)
+            .where(RegionSet.treatment_id == treatment.id)
+        )
+        return {"regions": count or 0}
+
+
+MODULE = RegionsModule()

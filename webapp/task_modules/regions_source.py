@@ -1,0 +1,57 @@
+"""For modules that run on the regions of an earlier regions treatment (DESIGN 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from wtforms import SelectField
+
+from webapp.document_sets.models import DocumentSet
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.lifecycle import Status
+from webapp.task_modules.base import ParametersForm, TaskModule, external_url
+from webapp.task_modules.regions.models import RegionSet
+from webapp.treatments.models import Treatment
+
+
+class RegionsSourceForm(ParametersForm):
+    regions_treatment = SelectField("Run on the regions found by", choices={})
+
+    def set_choices(self, module: TaskModule, user: Any) -> None:
+        stmt = (
+            select(Treatment)
+            .where(Treatment.task_type == "regions", Treatment.status == Status.SUCCESS)
+            .order_by(Treatment.finished_at.desc())
+        )
+        if not user.is_admin:
+            stmt = stmt.where(Treatment.owner_id == user.id)
+        self.regions_treatment.choices = {
+            t.id: f"Regions on “{t.document_set_title}”, {t.finished_at:%Y-%m-%d %H:%M}"
+            if t.finished_at
+            else t.id
+            for t in db.session.scalars(stmt)
+        }
+
+
+def region_documents(document_set: DocumentSet, parameters: dict[str, Any]) -> list[dict[str, str]]:
+    """Each region set of the chosen regions treatment, as a `url_list` of its crops."""
+    source = db.session.get(Treatment, str(parameters.get("regions_treatment", "")))
+    if source is None or source.task_type != "regions":
+        raise UserError("Choose a regions treatment to run on.")
+    if source.status != Status.SUCCESS:
+        raise UserError("The chosen regions treatment has not succeeded.")
+    if source.document_set_id != document_set.id:
+        raise UserError("The chosen regions treatment ran on another document set.")
+    region_sets = db.session.scalars(
+        select(RegionSet).where(RegionSet.treatment_id == source.id).order_by(RegionSet.id)
+    )
+    documents = [
+        {"type": "url_list", "src": external_url("regions.crop_list", ref=rs.ref), "uid": rs.ref}
+        for rs in region_sets
+        if rs.regions
+    ]
+    if not documents:
+        raise UserError("The chosen regions treatment found no regions.")
+    return documents

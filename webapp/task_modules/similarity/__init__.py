@@ -1,0 +1,137 @@
+"""Similarity: which regions look alike, across and within documents."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any, ClassVar
+
+from sqlalchemy import func, select
+from wtforms import BooleanField, FloatField, IntegerField, SelectField
+from wtforms.validators import InputRequired, NumberRange
+
+from webapp.document_sets.models import DocumentSet
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.task_modules.base import TaskModule
+from webapp.task_modules.regions_source import RegionsSourceForm, region_documents
+from webapp.task_modules.similarity.models import SimilarityPair
+from webapp.treatments.api import model_choices
+from webapp.treatments.models import Treatment
+
+FALLBACK_ALGORITHMS = {"cosine": "Cosine similarity of region descriptors"}
+FALLBACK_FEATURES = {"default": "Default descriptor"}
+
+
+class SimilarityForm(RegionsSourceForm):
+    algorithm = SelectField("Algorithm", choices=FALLBACK_ALGORITHMS)
+    feat_net = SelectField("Features", choices=FALLBACK_FEATURES)
+    topk = IntegerField(
+        "Most similar regions kept per region",
+        default=10,
+        validators=[InputRequired(), NumberRange(1, 100)],
+    )
+    threshold = FloatField(
+        "Lowest score kept", default=0.5, validators=[InputRequired(), NumberRange(0.0, 1.0)]
+    )
+    prefilter = BooleanField("Prefilter candidates with a fast descriptor first")
+    prefilter_n = IntegerField(
+        "Candidates kept by the prefilter",
+        default=50,
+        validators=[InputRequired(), NumberRange(1, 1000)],
+    )
+
+    def set_choices(self, module: TaskModule, user: Any) -> None:
+        super().set_choices(module, user)
+        self.algorithm.choices = model_choices(module, FALLBACK_ALGORITHMS, kind="algorithm")
+        self.feat_net.choices = model_choices(module, FALLBACK_FEATURES, kind="feat_net")
+
+
+def _pairs(data: Any, doc_uid: str) -> tuple[list[str], list[Any]]:
+    if not isinstance(data, dict):
+        raise UserError(f"The similarity result for {doc_uid} is not a JSON object.")
+    index, pairs = data.get("index"), data.get("pairs")
+    images = index.get("images") if isinstance(index, dict) else None
+    if not isinstance(images, list) or not isinstance(pairs, list):
+        raise UserError(f"The similarity result for {doc_uid} has no index of images or pairs.")
+    ids = [str(image.get("id")) if isinstance(image, dict) else "" for image in images]
+    return ids, pairs
+
+
+class SimilarityModule(TaskModule):
+    name = "similarity"
+    label = "Similarity"
+    description = "Find regions that look alike, within and across documents."
+    default_route = "similarity"
+    defaults: ClassVar[dict[str, Any]] = {
+        "algorithm": "cosine",
+        "topk": 10,
+        "threshold": 0.5,
+        "prefilter": False,
+    }
+    form_class = SimilarityForm
+    results_template = "task_modules/similarity_summary.html"
+
+    def documents(
+        self, document_set: DocumentSet, parameters: dict[str, Any]
+    ) -> list[dict[str, str]]:
+        return region_documents(document_set, parameters)
+
+    def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
+        try:
+            data = json.loads(content)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UserError(f"The similarity result for {doc_uid} is not JSON.") from exc
+        ids, pairs = _pairs(data, doc_uid)
+        algorithm = str(treatment.parameters.get("algorithm", ""))[:100]
+        digest = hashlib.sha256(json.dumps(treatment.parameters, sort_keys=True).encode())
+        best: dict[tuple[str, str], float] = {}
+        for pair in pairs:
+            if not (isinstance(pair, list) and len(pair) >= 3):
+                raise UserError(f"The similarity result for {doc_uid} has a malformed pair.")
+            i, j, score = pair[0], pair[1], pair[2]
+            if not (
+                isinstance(i, int)
+                and isinstance(j, int)
+                and 0 <= i < len(ids)
+                and 0 <= j < len(ids)
+                and isinstance(score, int | float)
+            ):
+                raise UserError(f"The similarity result for {doc_uid} has a pair out of range.")
+            a, b = sorted((ids[i], ids[j]))
+            # The real API pairs images with themselves and keeps scores <= 0: drop them.
+            if a == b or not math.isfinite(score) or score <= 0:
+                continue
+            best[(a, b)] = max(float(score), best.get((a, b), 0.0))
+        existing = {
+            (p.a, p.b): p
+            for p in db.session.scalars(
+                select(SimilarityPair).where(SimilarityPair.treatment_id == treatment.id)
+            )
+        }
+        for (a, b), score in best.items():
+            if (a, b) in existing:
+                existing[(a, b)].score = max(existing[(a, b)].score, score)
+            else:
+                db.session.add(
+                    SimilarityPair(
+                        treatment_id=treatment.id,
+                        a=a[:300],
+                        b=b[:300],
+                        score=score,
+                        algorithm=algorithm,
+                        parameter_hash=digest.hexdigest(),
+                    )
+                )
+        db.session.flush()
+        return len(best)
+
+    def summary(self, treatment: Treatment) -> dict[str, int]:
+        count = db.session.scalar(
+            select(func.count(SimilarityPair.id)).where(SimilarityPair.treatment_id == treatment.id)
+        )
+        return {"pairs": count or 0}
+
+
+MODULE = SimilarityModule()

@@ -1,0 +1,100 @@
+"""Vectorization: the strokes of each region as SVG."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import PurePosixPath
+from typing import Any, ClassVar
+
+from sqlalchemy import func, select
+from wtforms import SelectField
+
+from webapp.document_sets.models import DocumentSet
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.task_modules.base import TaskModule
+from webapp.task_modules.regions_source import RegionsSourceForm, region_documents
+from webapp.task_modules.vectorization.models import Vectorization
+from webapp.treatments.api import model_choices
+from webapp.treatments.models import Treatment
+
+FALLBACK_MODELS = {"strokes": "Strokes, lines and circles"}
+MAX_FILES = 5_000
+MAX_SVG_BYTES = 5_000_000
+MAX_TOTAL_BYTES = 200_000_000
+
+
+class VectorizationForm(RegionsSourceForm):
+    model = SelectField("Model", choices=FALLBACK_MODELS)
+
+    def set_choices(self, module: TaskModule, user: Any) -> None:
+        super().set_choices(module, user)
+        self.model.choices = model_choices(module, FALLBACK_MODELS)
+
+
+def read_svgs(content: bytes, doc_uid: str) -> dict[str, str]:
+    """`{crop id: svg}` from a zip, ignoring what is not an SVG; refuses zip bombs."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except zipfile.BadZipFile as exc:
+        raise UserError(f"The vectorization result for {doc_uid} is not a zip file.") from exc
+    members = [
+        m for m in archive.infolist() if not m.is_dir() and m.filename.lower().endswith(".svg")
+    ]
+    if len(members) > MAX_FILES or sum(m.file_size for m in members) > MAX_TOTAL_BYTES:
+        raise UserError(f"The vectorization result for {doc_uid} is too large.")
+    svgs: dict[str, str] = {}
+    for member in members:
+        if member.file_size > MAX_SVG_BYTES:
+            raise UserError(f"{member.filename} in the result for {doc_uid} is too large.")
+        try:
+            text = archive.read(member).decode("utf-8")
+        except (UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+            raise UserError(
+                f"{member.filename} in the result for {doc_uid} is unreadable."
+            ) from exc
+        if "<svg" not in text[:2000]:
+            raise UserError(f"{member.filename} in the result for {doc_uid} is not an SVG.")
+        svgs[PurePosixPath(member.filename).stem[:300]] = text
+    return svgs
+
+
+class VectorizationModule(TaskModule):
+    name = "vectorization"
+    label = "Vectorization"
+    description = "Turn each region into an SVG of its strokes."
+    default_route = "vectorization"
+    defaults: ClassVar[dict[str, Any]] = {"model": "strokes"}
+    form_class = VectorizationForm
+    results_template = "task_modules/vectorization_summary.html"
+
+    def documents(
+        self, document_set: DocumentSet, parameters: dict[str, Any]
+    ) -> list[dict[str, str]]:
+        return region_documents(document_set, parameters)
+
+    def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
+        svgs = read_svgs(content, doc_uid)
+        existing = {
+            v.crop_id: v
+            for v in db.session.scalars(
+                select(Vectorization).where(Vectorization.treatment_id == treatment.id)
+            )
+        }
+        for crop_id, svg in svgs.items():
+            if crop_id in existing:
+                existing[crop_id].svg = svg
+            else:
+                db.session.add(Vectorization(treatment_id=treatment.id, crop_id=crop_id, svg=svg))
+        db.session.flush()
+        return len(svgs)
+
+    def summary(self, treatment: Treatment) -> dict[str, int]:
+        count = db.session.scalar(
+            select(func.count(Vectorization.id)).where(Vectorization.treatment_id == treatment.id)
+        )
+        return {"vectorizations": count or 0}
+
+
+MODULE = VectorizationModule()

@@ -1,0 +1,112 @@
+"""The processing API as this app uses it (DESIGN 6): start, cancel, status, models."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import requests
+from flask import current_app
+
+from webapp.http import http_session
+
+if TYPE_CHECKING:
+    from webapp.task_modules.base import TaskModule
+
+log = logging.getLogger(__name__)
+
+MODELS_CACHE_SECONDS = 300
+_models_cache: dict[str, tuple[float, dict[str, str]]] = {}
+
+
+class APIError(Exception):
+    """The API refused or failed; the message is for people."""
+
+
+class TransientAPIError(APIError):
+    """Worth trying again: no connection, a timeout, a 5xx."""
+
+
+def _url(route: str, *parts: str) -> str:
+    return "/".join([current_app.config["API_URL"], route, *parts])
+
+
+def _timeout() -> tuple[float, float]:
+    return (5.0, float(current_app.config["API_TIMEOUT"]))
+
+
+def _call(method: str, url: str, **kwargs: Any) -> Any:
+    """One request; its JSON answer, or an APIError saying what went wrong."""
+    try:
+        response = http_session().request(method, url, timeout=_timeout(), **kwargs)
+    except requests.Timeout as exc:
+        raise TransientAPIError("The processing API did not answer in time.") from exc
+    except requests.ConnectionError as exc:
+        raise TransientAPIError("The processing API cannot be reached.") from exc
+    if response.status_code >= 500:
+        raise TransientAPIError(f"The processing API failed (HTTP {response.status_code}).")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code >= 400:
+        detail = _error_text(body) or response.text[:300]
+        raise APIError(
+            f"The processing API refused the request (HTTP {response.status_code}): {detail}"
+        )
+    if not isinstance(body, dict):
+        raise APIError("The processing API answered something that is not a JSON object.")
+    return body
+
+
+def _error_text(body: Any) -> str:
+    if isinstance(body, dict):
+        for key in ("error", "message", "detail"):
+            if body.get(key):
+                return str(body[key])[:1000]
+    return ""
+
+
+def start(route: str, payload: dict[str, Any]) -> str:
+    """POST /{route}/start; returns the tracking id."""
+    body = _call("POST", _url(route, "start"), json=payload)
+    tracking_id = body.get("tracking_id")
+    if not tracking_id:
+        # AIKON answers a failed start with HTTP 200 and {"error", "traceback"}.
+        raise APIError(_error_text(body) or "The processing API gave no tracking id.")
+    return str(tracking_id)
+
+
+def cancel(route: str, tracking_id: str) -> None:
+    body = _call("POST", _url(route, tracking_id, "cancel"))
+    if body.get("error"):
+        raise APIError(_error_text(body))
+
+
+def status(route: str, tracking_id: str) -> dict[str, Any]:
+    return dict(_call("GET", _url(route, tracking_id, "status")))
+
+
+def model_choices(
+    module: TaskModule, fallback: dict[str, str], kind: str | None = None
+) -> dict[str, str]:
+    """`{key: label}` from GET /{route}/models, cached; the fallback while the API is down."""
+    cache_key = f"{current_app.config['API_URL']}|{module.route}|{kind}"
+    cached = _models_cache.get(cache_key)
+    if cached and time.monotonic() - cached[0] < MODELS_CACHE_SECONDS:
+        return cached[1]
+    try:
+        body = _call("GET", _url(module.route, "models"))
+    except APIError as exc:
+        log.warning("models of %s unavailable: %s", module.route, exc)
+        return fallback
+    choices = {
+        str(key): str(info.get("name") or key)
+        for key, info in body.items()
+        if isinstance(info, dict) and (kind is None or info.get("type", "model") == kind)
+    }
+    if not choices:
+        return fallback
+    _models_cache[cache_key] = (time.monotonic(), choices)
+    return choices

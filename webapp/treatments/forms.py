@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from sqlalchemy import or_, select
+from wtforms import BooleanField, SelectField, SubmitField
+
+from webapp.document_sets.models import DocumentSet, set_shares
+from webapp.extensions import db
+from webapp.task_modules.base import ParametersForm, TaskModule
+from webapp.task_modules.registry import task_modules
+
+
+def usable_sets(user: Any) -> list[DocumentSet]:
+    """The sets a user may launch treatments on: their own, shared with them, public."""
+    stmt = select(DocumentSet).order_by(DocumentSet.title)
+    if not user.is_admin:
+        shared = select(set_shares.c.document_set_id).where(set_shares.c.user_id == user.id)
+        stmt = stmt.where(
+            or_(
+                DocumentSet.owner_id == user.id,
+                DocumentSet.visibility == "public",
+                (DocumentSet.visibility == "shared") & DocumentSet.id.in_(shared),
+            )
+        )
+    return list(db.session.scalars(stmt))
+
+
+class TreatmentForm(FlaskForm):
+    document_set = SelectField("Document set", choices={})
+    task_type = SelectField("Task", choices={})
+    notify_email = BooleanField("Email me when it ends", default=True)
+    change_task = SubmitField("Show this task's options")
+    submit = SubmitField("Launch")
+
+    def set_choices(self, user: Any) -> None:
+        self.document_set.choices = {str(s.id): s.title for s in usable_sets(user)}
+        self.task_type.choices = {name: m.label for name, m in task_modules().items()}
+
+
+def parameters_form(module: TaskModule, user: Any, formdata: Any = None) -> ParametersForm:
+    form = module.form_class(formdata=formdata, prefix=module.name, data=module.defaults)
+    form.set_choices(module, user)
+    return form

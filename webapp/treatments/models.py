@@ -1,0 +1,88 @@
+"""A treatment: one launch of one task on one document set, and the events received for it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.auth.models import User
+from webapp.document_sets.models import DocumentSet
+from webapp.extensions import Base
+from webapp.lifecycle import WorkState
+from webapp.models import utcnow
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Treatment(WorkState, Base):
+    __tablename__ = "treatments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    task_type: Mapped[str] = mapped_column(String(50), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    document_set_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document_sets.id", ondelete="SET NULL"), index=True
+    )
+    document_set_title: Mapped[str] = mapped_column(String(200), default="")
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The documents exactly as sent to the API, fixed at creation: a relaunch sends them again.
+    documents: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    tracking_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    api_current: Mapped[int | None]
+    api_total: Mapped[int | None]
+    document_errors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notify_email: Mapped[bool] = mapped_column(default=False)
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    relaunch_of_id: Mapped[str | None] = mapped_column(
+        ForeignKey("treatments.id", ondelete="SET NULL")
+    )
+
+    owner: Mapped[User] = relationship()
+    document_set: Mapped[DocumentSet | None] = relationship()
+    relaunch_of: Mapped[Treatment | None] = relationship(remote_side=[id])
+    events: Mapped[list[TreatmentEvent]] = relationship(
+        back_populates="treatment",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="TreatmentEvent.id",
+    )
+
+    @property
+    def docs_total(self) -> int:
+        return len(self.documents)
+
+    @property
+    def docs_done(self) -> int:
+        return len(self.done_documents)
+
+    def visible_to(self, user: User) -> bool:
+        return user.is_admin or self.owner_id == user.id
+
+
+class TreatmentEvent(Base):
+    """A notification received from the processing API, kept as it came."""
+
+    __tablename__ = "treatment_events"
+    __table_args__ = (UniqueConstraint("treatment_id", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    treatment_id: Mapped[str] = mapped_column(
+        ForeignKey("treatments.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(30))
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+    treatment: Mapped[Treatment] = relationship(back_populates="events")

@@ -1,0 +1,105 @@
+"""`POST /<task>/notify`: verify, record and acknowledge quickly; the work happens in a job."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from webapp.extensions import csrf, db, get_queue
+from webapp.models import utcnow
+from webapp.security import public
+from webapp.task_modules.registry import task_modules
+from webapp.treatments.models import Treatment, TreatmentEvent
+from webapp.treatments.signing import has_signature, signature_is_valid, token_is_valid
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("notifications", __name__)
+
+
+def _reply(code: int, message: str, **extra: Any) -> ResponseReturnValue:
+    return jsonify(message=message, **extra), code
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> ResponseReturnValue:
+    return _reply(error.code or 500, error.description or error.name)
+
+
+@bp.errorhandler(OperationalError)
+def database_down(error: OperationalError) -> ResponseReturnValue:
+    log.exception("database unavailable while receiving a notification")
+    db.session.rollback()
+    return _reply(503, "The database is unavailable; send it again later.")
+
+
+def _payload(raw: bytes) -> dict[str, Any] | None:
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    if not isinstance(data.get("event"), str) or not isinstance(data.get("experiment_id"), str):
+        return None
+    return data
+
+
+@bp.post("/<task>/notify")
+@public()
+@csrf.exempt
+def notify(task: str) -> ResponseReturnValue:
+    if task not in task_modules():
+        return _reply(404, f"No task {task!r} here.")
+    request.max_content_length = current_app.config["NOTIFY_MAX_BYTES"]
+    raw = request.get_data(cache=True)  # 413 past the limit
+    data = _payload(raw)
+    if data is None:
+        return _reply(
+            400, "The body must be a JSON object with string `event` and `experiment_id`."
+        )
+    headers = {key.lower(): value for key, value in request.headers.items()}
+    token = request.args.get("token", "")
+    if not has_signature(headers) and not token:
+        return _reply(401, "Sign the notification or put the treatment's token in the URL.")
+    treatment_id = data["experiment_id"][:36]
+    if not (signature_is_valid(raw, headers) or (token and token_is_valid(treatment_id, token))):
+        return _reply(403, "Wrong or stale credentials.")
+    treatment = db.session.get(Treatment, treatment_id)
+    if treatment is None or treatment.task_type != task:
+        return _reply(404, "No such treatment.")
+
+    dedupe_key = headers.get("webhook-id") or hashlib.sha256(raw).hexdigest()
+    event = TreatmentEvent(
+        treatment_id=treatment.id,
+        event=data["event"][:30].upper(),
+        dedupe_key=dedupe_key[:200],
+        payload=data,
+    )
+    db.session.add(event)
+    treatment.last_event_at = utcnow()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return _reply(200, "Already received.", duplicate=True)
+    queue_event(event.id)
+    return _reply(200, "Received.", duplicate=False)
+
+
+def queue_event(event_id: int) -> None:
+    """Queue the event's processing; if Redis is down, the clock's dispatcher queues it later."""
+    from webapp.treatments.processing import apply_event
+
+    try:
+        get_queue().enqueue(apply_event, event_id, job_id=f"event-{event_id}")
+    except RedisError:
+        log.exception("could not queue event %s; the dispatcher will", event_id)

@@ -1,0 +1,129 @@
+"""Treatment pages: launch, list, detail, cancel, relaunch. Someone else's treatment is a 404."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.document_sets.models import DocumentSet
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.lifecycle import Status
+from webapp.task_modules.registry import task_module, task_module_or_404, task_modules
+from webapp.treatments import bp, service
+from webapp.treatments.forms import TreatmentForm, parameters_form
+from webapp.treatments.models import Treatment
+
+
+def _visible_or_404(treatment_id: str) -> Treatment:
+    treatment = db.session.get(Treatment, treatment_id[:36])
+    if treatment is None or not treatment.visible_to(current_user):
+        abort(404)
+    return treatment
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> ResponseReturnValue:
+    form = TreatmentForm(
+        data={
+            "document_set": request.args.get("document_set", ""),
+            "task_type": request.args.get("task_type", ""),
+        }
+    )
+    form.set_choices(current_user)
+    chosen = (
+        form.task_type.data if form.task_type.data in task_modules() else next(iter(task_modules()))
+    )
+    module = task_module(chosen)
+    submitted = request.method == "POST" and not form.change_task.data
+    subform = parameters_form(module, current_user, request.form if submitted else None)
+    status = 200
+    if submitted and form.validate_on_submit() & subform.validate():
+        document_set = db.session.get(DocumentSet, int(form.document_set.data or 0))
+        assert document_set is not None  # the choices hold only the user's sets
+        try:
+            treatment = service.create_treatment(
+                current_user,
+                document_set,
+                module,
+                subform.get_api_parameters(),
+                bool(form.notify_email.data),
+            )
+        except UserError as exc:
+            flash(str(exc), "error")
+            status = 400
+        else:
+            flash(f"{module.label} was queued on “{document_set.title}”.", "success")
+            return redirect(url_for("treatments.detail", treatment_id=treatment.id))
+    elif submitted:
+        status = 400
+    return render_template(
+        "treatments/new.html",
+        form=form,
+        subform=subform,
+        module=module,
+        has_sets=bool(form.document_set.choices),
+    ), status
+
+
+@bp.get("/subform")
+def subform() -> ResponseReturnValue:
+    module = task_module_or_404(request.args.get("task_type", ""))
+    return render_template(
+        "treatments/_subform.html", module=module, subform=parameters_form(module, current_user)
+    )
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    stmt = select(Treatment).order_by(Treatment.requested_at.desc())
+    if not current_user.is_admin:
+        stmt = stmt.where(Treatment.owner_id == current_user.id)
+    status = request.args.get("status", "")
+    task = request.args.get("task", "")
+    if status in Status.__members__:
+        stmt = stmt.where(Treatment.status == status)
+    if task in task_modules():
+        stmt = stmt.where(Treatment.task_type == task)
+    pagination = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template(
+        "treatments/list.html",
+        pagination=pagination,
+        status=status,
+        task=task,
+        statuses=list(Status),
+        modules=task_modules(),
+    )
+
+
+@bp.get("/<treatment_id>")
+def detail(treatment_id: str) -> ResponseReturnValue:
+    treatment = _visible_or_404(treatment_id)
+    module = task_module(treatment.task_type)
+    return render_template(
+        "treatments/detail.html",
+        treatment=treatment,
+        module=module,
+        summary=module.summary(treatment),
+    )
+
+
+@bp.post("/<treatment_id>/cancel")
+def cancel(treatment_id: str) -> ResponseReturnValue:
+    treatment = _visible_or_404(treatment_id)
+    try:
+        service.cancel(treatment, current_user)
+    except UserError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("The treatment was cancelled.", "success")
+    return redirect(url_for("treatments.detail", treatment_id=treatment.id))
+
+
+@bp.post("/<treatment_id>/relaunch")
+def relaunch(treatment_id: str) -> ResponseReturnValue:
+    treatment = service.relaunch(_visible_or_404(treatment_id))
+    flash("A new run was queued with the same parameters and documents.", "success")
+    return redirect(url_for("treatments.detail", treatment_id=treatment.id))

@@ -1,0 +1,88 @@
+"""Creating, relaunching and cancelling treatments: the rules, without HTTP."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from webapp.auth.models import User
+from webapp.document_sets.models import DocumentSet
+from webapp.errors import UserError
+from webapp.extensions import db, get_queue
+from webapp.lifecycle import Status
+from webapp.task_modules.base import TaskModule
+from webapp.task_modules.registry import task_module
+from webapp.treatments import api
+from webapp.treatments.models import Treatment
+
+log = logging.getLogger(__name__)
+
+
+def enqueue_launch(treatment_id: str) -> None:
+    """Queue the launch; if Redis is down, the clock's dispatcher launches it later."""
+    from webapp.treatments.launch import launch_treatment
+
+    try:
+        get_queue().enqueue(launch_treatment, treatment_id, job_id=f"launch-{treatment_id}")
+    except RedisError:
+        log.exception("could not queue the launch of %s; the dispatcher will", treatment_id)
+
+
+def create_treatment(
+    owner: User,
+    document_set: DocumentSet,
+    module: TaskModule,
+    parameters: dict[str, Any],
+    notify_email: bool,
+) -> Treatment:
+    """Commit a PENDING treatment, then queue its launch."""
+    merged = {**module.defaults, **parameters}
+    documents = module.documents(document_set, merged)
+    if not documents:
+        raise UserError("The document set has no digitized pages to treat.")
+    treatment = Treatment(
+        task_type=module.name,
+        owner_id=owner.id,
+        document_set_id=document_set.id,
+        document_set_title=document_set.title,
+        parameters=merged,
+        documents=documents,
+        notify_email=notify_email,
+    )
+    db.session.add(treatment)
+    db.session.commit()
+    enqueue_launch(treatment.id)
+    return treatment
+
+
+def relaunch(original: Treatment) -> Treatment:
+    """A new treatment with the same task, parameters and documents, linked to the original."""
+    treatment = Treatment(
+        task_type=original.task_type,
+        owner_id=original.owner_id,
+        document_set_id=original.document_set_id,
+        document_set_title=original.document_set_title,
+        parameters=dict(original.parameters),
+        documents=list(original.documents),
+        notify_email=original.notify_email,
+        relaunch_of_id=original.id,
+    )
+    db.session.add(treatment)
+    db.session.commit()
+    enqueue_launch(treatment.id)
+    return treatment
+
+
+def cancel(treatment: Treatment, by: User) -> None:
+    """Stop the work at the API, then mark it CANCELLED; if the API refuses, nothing changes."""
+    if treatment.state.is_terminal:
+        raise UserError(f"This treatment has already ended ({treatment.state.label}).")
+    if treatment.tracking_id:
+        try:
+            api.cancel(task_module(treatment.task_type).route, treatment.tracking_id)
+        except api.APIError as exc:
+            raise UserError(f"The processing API did not cancel the treatment: {exc}") from exc
+    treatment.move_to(Status.CANCELLED, f"Cancelled by {by.display_name}.")
+    db.session.commit()
