@@ -6,6 +6,8 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +17,18 @@ os.environ["RQ_KEY_PREFIX"] = f"rqtest{RUN_ID}"
 os.environ["REDIS_PREFIX"] = f"test{RUN_ID}"
 
 import pytest  # noqa: E402
+from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.smtp import Envelope  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
+from pytest_httpserver import HTTPServer  # noqa: E402
 from redis import Redis  # noqa: E402
 from rq.worker import SimpleWorker  # noqa: E402
 from werkzeug.test import TestResponse  # noqa: E402
 
 from tests import provision  # noqa: E402
+from tests.processing_api import WEBHOOK_SECRET, ProcessingAPI  # noqa: E402
 from webapp import ROOT, create_app  # noqa: E402
 from webapp.auth.accounts import create_user  # noqa: E402
 from webapp.auth.models import User  # noqa: E402
@@ -30,6 +36,41 @@ from webapp.extensions import db, get_queue, limiter, redis_client  # noqa: E402
 from webapp.jobs import AppContextJob  # noqa: E402
 
 PASSWORD = "correct horse battery"
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        content = envelope.content if isinstance(envelope.content, bytes) else b""
+        message = message_from_bytes(content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def body(self, index: int = 0, kind: str = "plain") -> str:
+        part = self.messages[index].get_body((kind,))
+        assert part is not None, f"no {kind} part"
+        return str(part.get_content())
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on a free port."""
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=provision.free_port())
+    controller.start()
+    yield mailbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp: tuple[Mailbox, int]) -> Mailbox:
+    smtp[0].messages.clear()
+    return smtp[0]
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +109,7 @@ def database_url(
 
 
 def make_test_app(database_url: str, redis_url: str, storage: Path, **extra: object) -> Flask:
-    config = {
+    config: dict[str, object] = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -78,6 +119,10 @@ def make_test_app(database_url: str, redis_url: str, storage: Path, **extra: obj
         "WTF_CSRF_ENABLED": False,
         "APP_URL": "http://localhost",
         "IMPORT_TIMEOUT": 5.0,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "LAUNCH_RETRY_DELAYS": [0.0, 0.0],
+        "API_TIMEOUT": 5.0,
+        "MAIL_SUPPRESS_SEND": False,
     }
     config.update(extra)
     return create_app(config)
@@ -85,10 +130,19 @@ def make_test_app(database_url: str, redis_url: str, storage: Path, **extra: obj
 
 @pytest.fixture(scope="session")
 def app(
-    database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    database_url: str,
+    redis_url: str,
+    smtp: tuple[Mailbox, int],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Flask]:
     """The schema is built once per backend, by the migrations themselves."""
-    application = make_test_app(database_url, redis_url, tmp_path_factory.mktemp("storage"))
+    application = make_test_app(
+        database_url,
+        redis_url,
+        tmp_path_factory.mktemp("storage"),
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp[1],
+    )
     with application.app_context():
         upgrade(directory=str(ROOT / "migrations"))
     yield application
@@ -171,3 +225,13 @@ def json_body(response: TestResponse) -> Any:
 def run_jobs() -> None:
     """Run every queued job now, in this process, inside the test's app context."""
     SimpleWorker([get_queue()], connection=redis_client(), job_class=AppContextJob).work(burst=True)
+
+
+@pytest.fixture
+def processing_api(
+    app: Flask, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> ProcessingAPI:
+    api = ProcessingAPI(httpserver)
+    monkeypatch.setitem(app.config, "API_URL", api.url)
+    monkeypatch.setitem(app.config, "RESULT_HOSTS", ["localhost"])
+    return api

@@ -89,10 +89,13 @@ def status(route: str, tracking_id: str) -> dict[str, Any]:
 
 
 def model_choices(
-    module: TaskModule, fallback: dict[str, str], kind: str | None = None
+    module: TaskModule, fallback: dict[str, str], kinds: tuple[str | None, ...] = (None, "model")
 ) -> dict[str, str]:
-    """`{key: label}` from GET /{route}/models, cached; the fallback while the API is down."""
-    cache_key = f"{current_app.config['API_URL']}|{module.route}|{kind}"
+    """`{key: label}` from GET /{route}/models, cached; the fallback while the API is down.
+
+    Entries may carry a `type` (ours say "algorithm" or "feat_net"); AIKON's carry none.
+    """
+    cache_key = f"{current_app.config['API_URL']}|{module.route}|{kinds}"
     cached = _models_cache.get(cache_key)
     if cached and time.monotonic() - cached[0] < MODELS_CACHE_SECONDS:
         return cached[1]
@@ -104,7 +107,7 @@ def model_choices(
     choices = {
         str(key): str(info.get("name") or key)
         for key, info in body.items()
-        if isinstance(info, dict) and (kind is None or info.get("type", "model") == kind)
+        if isinstance(info, dict) and info.get("type") in kinds
     }
     if not choices:
         return fallback

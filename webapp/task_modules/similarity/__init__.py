@@ -44,8 +44,8 @@ class SimilarityForm(RegionsSourceForm):
 
     def set_choices(self, module: TaskModule, user: Any) -> None:
         super().set_choices(module, user)
-        self.algorithm.choices = model_choices(module, FALLBACK_ALGORITHMS, kind="algorithm")
-        self.feat_net.choices = model_choices(module, FALLBACK_FEATURES, kind="feat_net")
+        self.algorithm.choices = model_choices(module, FALLBACK_ALGORITHMS, ("algorithm",))
+        self.feat_net.choices = model_choices(module, FALLBACK_FEATURES, (None, "feat_net"))
 
 
 def _pairs(data: Any, doc_uid: str) -> tuple[list[str], list[Any]]:
