@@ -76,3 +76,11 @@ def regions_file(uid: str, boxes: int = 2, page: int = 1) -> list[dict[str, Any]
             ],
         }
     ]
+
+
+def set_of(treatment: Treatment) -> DocumentSet:
+    db.session.expire_all()
+    row = db.session.get(Treatment, treatment.id)
+    assert row is not None
+    assert row.document_set is not None
+    return row.document_set

@@ -15,11 +15,13 @@ USER_AGENT = "Scriptorium/0.1"
 
 def http_session() -> requests.Session:
     session = requests.Session()
+    # After the last retry, hand back the last response rather than raise: callers read it.
     retry = Retry(
         total=2,
         backoff_factor=0.3,
         status_forcelist=(502, 503, 504),
         allowed_methods=("GET", "HEAD"),
+        raise_on_status=False,
     )
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)

@@ -44,6 +44,8 @@ def _call(method: str, url: str, **kwargs: Any) -> Any:
         raise TransientAPIError("The processing API did not answer in time.") from exc
     except requests.ConnectionError as exc:
         raise TransientAPIError("The processing API cannot be reached.") from exc
+    except requests.RequestException as exc:
+        raise TransientAPIError(f"The request to the processing API failed: {exc}") from exc
     if response.status_code >= 500:
         raise TransientAPIError(f"The processing API failed (HTTP {response.status_code}).")
     try:

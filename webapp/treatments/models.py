@@ -6,14 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import Base
 from webapp.lifecycle import WorkState
-from webapp.models import utcnow
+from webapp.models import UTCDateTime, utcnow
 
 
 def new_id() -> str:
@@ -34,14 +34,14 @@ class Treatment(WorkState, Base):
     # The documents exactly as sent to the API, fixed at creation: a relaunch sends them again.
     documents: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     tracking_id: Mapped[str | None] = mapped_column(String(200), index=True)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
     api_current: Mapped[int | None]
     api_total: Mapped[int | None]
     document_errors: Mapped[list[str]] = mapped_column(JSON, default=list)
     notify_email: Mapped[bool] = mapped_column(default=False)
-    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     relaunch_of_id: Mapped[str | None] = mapped_column(
         ForeignKey("treatments.id", ondelete="SET NULL")
     )
@@ -81,8 +81,8 @@ class TreatmentEvent(Base):
     event: Mapped[str] = mapped_column(String(30))
     dedupe_key: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     outcome: Mapped[str] = mapped_column(Text, default="")
 
     treatment: Mapped[Treatment] = relationship(back_populates="events")

@@ -34,6 +34,13 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
     return _reply(error.code or 500, error.description or error.name)
 
 
+@bp.errorhandler(Exception)
+def unexpected(error: Exception) -> ResponseReturnValue:
+    log.exception("notification failed unexpectedly")
+    db.session.rollback()
+    return _reply(500, "The notification could not be handled; send it again later.")
+
+
 @bp.errorhandler(OperationalError)
 def database_down(error: OperationalError) -> ResponseReturnValue:
     log.exception("database unavailable while receiving a notification")

@@ -20,7 +20,10 @@ def notify_token(treatment_id: str) -> str:
 
 
 def token_is_valid(treatment_id: str, token: str) -> bool:
-    return hmac.compare_digest(notify_token(treatment_id), token)
+    # Bytes: compare_digest refuses str holding anything but ASCII, and a token is user input.
+    return hmac.compare_digest(
+        notify_token(treatment_id).encode(), token.encode("utf-8", "surrogateescape")
+    )
 
 
 def has_signature(headers: dict[str, str]) -> bool:

@@ -1,0 +1,281 @@
+"""Result files of every module, in the clean form and each looser form of the real AIKON API."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from tests.conftest import json_body, run_jobs
+from tests.processing_api import ProcessingAPI, notify
+from tests.treatment_helpers import launch, make_set, regions_file, set_of
+from webapp.auth.models import User
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.task_modules.regions.models import Region, RegionSet
+from webapp.task_modules.regions.parsing import parse_regions
+from webapp.task_modules.registry import task_module
+from webapp.task_modules.similarity.models import SimilarityPair
+from webapp.task_modules.vectorization.models import Vectorization
+from webapp.treatments.models import Treatment
+
+
+def _finish(
+    client: FlaskClient,
+    treatment: Treatment,
+    api: ProcessingAPI,
+    files: dict[str, Any],
+    content_type: str = "application/json",
+) -> Treatment:
+    """Serve one result file per document, send SUCCESS, run the jobs."""
+    items = [
+        {
+            "doc_id": uid,
+            "result_url": api.serve(f"/files/{treatment.id}/{n}", content, content_type),
+        }
+        for n, (uid, content) in enumerate(files.items())
+    ]
+    notify(client, treatment, "SUCCESS", output={"results_url": items})
+    run_jobs()
+    db.session.expire_all()
+    return treatment
+
+
+@pytest.fixture
+def regions_done(client: FlaskClient, logged_in: User, processing_api: ProcessingAPI) -> Treatment:
+    """A successful regions treatment with 2 regions on each of 2 digitizations."""
+    treatment = launch(client, make_set(logged_in), "regions")
+    files = {d["uid"]: regions_file(d["uid"], boxes=2) for d in treatment.documents}
+    return _finish(client, treatment, processing_api, files)
+
+
+def test_region_sets_are_listed_as_url_lists(client: FlaskClient, regions_done: Treatment) -> None:
+    region_set = db.session.scalars(select(RegionSet)).first()
+    assert region_set is not None
+    client.post("/logout")
+    crops = json_body(client.get(f"/regions/{region_set.ref}/list"))
+    assert len(crops) == 2
+    crop_id, url = sorted(crops.items())[0]
+    assert crop_id == f"{region_set.digitization.ref}_0001_10,20,40,30"
+    assert url == (
+        f"http://localhost/iiif/image/{region_set.digitization.ref}_0001/"
+        "10,20,40,30/max/0/default.jpg"
+    )
+    with client.get(url.removeprefix("http://localhost")) as image:
+        assert image.status_code == 200
+    wrong = region_set.ref.replace("_anno", "_anno9")
+    assert client.get(f"/regions/{wrong}/list").status_code == 404
+    assert client.get(f"/regions/{region_set.digitization.ref}/list").status_code == 404
+
+
+def test_similarity_success_path(
+    client: FlaskClient, regions_done: Treatment, processing_api: ProcessingAPI
+) -> None:
+    treatment = launch(
+        client,
+        set_of(regions_done),
+        "similarity",
+        regions_treatment=regions_done.id,
+        algorithm="cosine",
+        feat_net="default",
+        topk="5",
+        threshold="0.2",
+        prefilter_n="10",
+    )
+    sent = processing_api.starts[-1]
+    assert sent["topk"] == 5
+    assert sent["threshold"] == 0.2
+    assert [d["type"] for d in sent["documents"]] == ["url_list", "url_list"]
+    assert sent["documents"][0]["src"].startswith("http://localhost/regions/")
+    ids = [f"crop{i}" for i in range(4)]
+    result = {
+        "parameters": {},
+        "index": {
+            "sources": {},
+            "images": [{"id": image_id, "src": "…", "doc_uid": "x"} for image_id in ids],
+        },
+        # AIKON pairs images with themselves and keeps scores <= 0.
+        "pairs": [
+            [0, 1, 0.9, 0, 0],
+            [1, 0, 0.8, 0, 0],
+            [2, 2, 1.0, 0, 0],
+            [0, 3, -0.2, 0, 0],
+            [2, 3, 0.0, 0, 0],
+            [1, 2, 0.5, 0, 0],
+        ],
+    }
+    uid = f"{sent['documents'][0]['uid']}-{sent['documents'][1]['uid']}"
+    items = [
+        {"doc_pair": uid, "result_url": processing_api.serve("/sim.json", result)},
+        {"doc_pair": "dataset"},
+    ]  # AIKON's final item: ignored
+    notify(client, treatment, "SUCCESS", output={"results_url": items})
+    run_jobs()
+    db.session.expire_all()
+    assert treatment.status == "SUCCESS"
+    pairs = db.session.scalars(select(SimilarityPair).order_by(SimilarityPair.score)).all()
+    assert [(p.a, p.b, p.score) for p in pairs] == [
+        ("crop1", "crop2", 0.5),
+        ("crop0", "crop1", 0.9),
+    ]
+    assert pairs[0].algorithm == "cosine"
+    assert len(pairs[0].parameter_hash) == 64
+
+
+def test_similarity_needs_a_successful_regions_treatment_of_the_set(
+    client: FlaskClient, logged_in: User, regions_done: Treatment, processing_api: ProcessingAPI
+) -> None:
+    other_set = make_set(logged_in)
+    response = client.post(
+        "/treatments/new",
+        data={
+            "document_set": str(other_set.id),
+            "task_type": "similarity",
+            "similarity-regions_treatment": regions_done.id,
+            "similarity-algorithm": "cosine",
+            "similarity-feat_net": "default",
+            "similarity-topk": "5",
+            "similarity-threshold": "0.5",
+            "similarity-prefilter_n": "10",
+        },
+    )
+    assert response.status_code == 400
+    assert "ran on another document set" in response.get_data(as_text=True)
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 30"><path d="M0 0L40 30"/></svg>'
+
+
+def test_vectorization_success_path_ignores_other_files(
+    client: FlaskClient, regions_done: Treatment, processing_api: ProcessingAPI
+) -> None:
+    document_set = set_of(regions_done)
+    treatment = launch(
+        client, document_set, "vectorization", regions_treatment=regions_done.id, model="strokes"
+    )
+    uid = treatment.documents[0]["uid"]
+    archive = _zip(
+        {"crop_a.svg": SVG, "dir/crop_b.svg": SVG, "notes.txt": "x", "preview.png": "not svg"}
+    )
+    _finish(client, treatment, processing_api, {uid: archive}, "application/zip")
+    assert treatment.status == "SUCCESS"
+    stored = db.session.scalars(select(Vectorization).order_by(Vectorization.crop_id)).all()
+    assert [v.crop_id for v in stored] == ["crop_a", "crop_b"]
+    assert stored[0].svg == SVG
+
+
+def test_a_broken_vectorization_zip_is_a_document_error(
+    client: FlaskClient, regions_done: Treatment, processing_api: ProcessingAPI
+) -> None:
+    document_set = set_of(regions_done)
+    treatment = launch(
+        client, document_set, "vectorization", regions_treatment=regions_done.id, model="strokes"
+    )
+    uid = treatment.documents[0]["uid"]
+    _finish(client, treatment, processing_api, {uid: b"PK not really"}, "application/zip")
+    assert treatment.status == "ERROR"
+    assert "not a zip file" in treatment.error
+
+
+def test_aikon_regions_name_pages_by_file_with_float_boxes_and_empty_entries(
+    client: FlaskClient, logged_in: User, processing_api: ProcessingAPI
+) -> None:
+    treatment = launch(client, make_set(logged_in, digitizations=1))
+    uid = treatment.documents[0]["uid"]
+    aikon = [
+        {
+            "source": "0002.jpg",
+            "width": 400,
+            "height": 300,
+            "doc_uid": uid,
+            "crops": [
+                {
+                    "crop_id": f"{uid}_0002-a1b2",
+                    "confidence": 0.77,
+                    "absolute": {
+                        "x1": 10.4,
+                        "y1": 20.6,
+                        "x2": 60.2,
+                        "y2": 80.9,
+                        "width": 49.8,
+                        "height": 60.3,
+                    },
+                },
+                {
+                    "crop_id": f"{uid}_0002-c3d4",
+                    "confidence": 0.5,
+                    "absolute": {
+                        "x1": 390.0,
+                        "y1": 290.0,
+                        "x2": 450.0,
+                        "y2": 330.0,
+                        "width": 60.0,
+                        "height": 40.0,
+                    },
+                },
+            ],
+        },
+        {"doc_uid": uid},  # a page AIKON could not fetch
+    ]
+    _finish(client, treatment, processing_api, {uid: aikon})
+    assert treatment.status == "SUCCESS"
+    regions = db.session.scalars(select(Region).order_by(Region.x)).all()
+    assert [(r.page.order, r.x, r.y, r.w, r.h) for r in regions] == [
+        (2, 10, 21, 50, 60),
+        (2, 390, 290, 10, 10),
+    ]  # clipped to the page
+    assert regions[0].confidence == pytest.approx(0.77)
+
+
+def test_the_same_regions_file_twice_gives_the_same_rows(
+    client: FlaskClient, logged_in: User, processing_api: ProcessingAPI
+) -> None:
+    treatment = launch(client, make_set(logged_in, digitizations=1))
+    uid = treatment.documents[0]["uid"]
+    module_file = json.dumps(regions_file(uid, boxes=3)).encode()
+    module = task_module("regions")
+    assert module.process_results(treatment, uid, module_file) == 3
+    assert module.process_results(treatment, uid, module_file) == 3
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Region.id))) == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"<html>", "not JSON"),
+        (b'{"a": 1}', "not a list of pages"),
+        (b"[1]", "entry that is not a page"),
+        (
+            json.dumps([{"source": "u_0001", "crops": [{"absolute": {"x1": "a"}}]}]).encode(),
+            "no usable box",
+        ),
+    ],
+)
+def test_malformed_regions_files_are_refused_with_a_reason(content: bytes, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        parse_regions(content, "u")
+
+
+def test_regions_naming_a_page_the_document_lacks_are_refused(
+    client: FlaskClient, logged_in: User, processing_api: ProcessingAPI
+) -> None:
+    treatment = launch(client, make_set(logged_in, digitizations=1, pages=2))
+    uid = treatment.documents[0]["uid"]
+    _finish(client, treatment, processing_api, {uid: regions_file(uid, page=9)})
+    assert treatment.status == "ERROR"
+    assert "page 9" in treatment.error
+    assert db.session.scalar(select(func.count(Region.id))) == 0
