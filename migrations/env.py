@@ -13,6 +13,15 @@ if config.config_file_name:
 logger = logging.getLogger("alembic.env")
 
 database = current_app.extensions["migrate"].db
+
+
+def render_item(kind, obj, autogen_context):  # type: ignore[no-untyped-def]
+    """Our column types are stored as the plain types they decorate."""
+    from webapp.models import UTCDateTime
+
+    if kind == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 config.set_main_option(
     "sqlalchemy.url", database.engine.url.render_as_string(hide_password=False).replace("%", "%%")
 )
@@ -35,6 +44,7 @@ def run_migrations_online() -> None:
 
     options = current_app.extensions["migrate"].configure_args
     options.setdefault("process_revision_directives", skip_empty)
+    options.setdefault("render_item", render_item)
     with database.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, **options)
         with context.begin_transaction():

@@ -70,7 +70,9 @@ def test_the_run_command_starts_a_working_app(tmp_path: Path) -> None:
         for key, value in os.environ.items()
         if not key.startswith(("DATABASE_URL", "SECRET_KEY", "RQ_", "REDIS", "VIRTUAL_ENV"))
     }
-    env.update(PORT=str(port), REDIS_URL=redis_url, REDIS_PREFIX="readme")
+    env.update(
+        PORT=str(port), REDIS_URL=redis_url, REDIS_PREFIX="readme", MAIL_PORT=str(free_port())
+    )
     log_path = tmp_path / "run.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

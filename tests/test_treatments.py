@@ -373,3 +373,51 @@ def test_the_list_filters_by_status_and_task(
     )
     assert treatment.id not in client.get("/treatments/?status=ERROR").get_data(as_text=True)
     assert client.get("/treatments/?status=bogus&page=x").status_code == 200
+
+
+def test_a_mail_failure_is_logged_and_changes_nothing(
+    app: Flask,
+    client: FlaskClient,
+    logged_in: User,
+    processing_api: ProcessingAPI,
+    mailbox: Mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(app.extensions["mail"], "port", free_port())  # no SMTP server there
+    treatment = launch(client, make_set(logged_in))
+    notify(client, treatment, "ERROR", error="boom")
+    run_jobs()
+    db.session.expire_all()
+    assert treatment.status == "ERROR"
+    assert treatment.error == "boom"
+    assert mailbox.messages == []
+    assert "could not be sent" in caplog.text
+
+
+def test_one_email_however_often_the_end_is_reported(
+    client: FlaskClient, logged_in: User, processing_api: ProcessingAPI, mailbox: Mailbox
+) -> None:
+    treatment = launch(client, make_set(logged_in))
+    notify(client, treatment, "ERROR", error="first")
+    notify(client, treatment, "ERROR", error="second")
+    notify(client, treatment, "SUCCESS", output={"results_url": []})
+    run_jobs()
+    assert len(mailbox.messages) == 1
+
+
+def test_no_email_unless_asked(
+    client: FlaskClient, logged_in: User, processing_api: ProcessingAPI, mailbox: Mailbox
+) -> None:
+    treatment = launch(client, make_set(logged_in), notify_email=False)
+    notify(client, treatment, "ERROR", error="boom")
+    run_jobs()
+    assert mailbox.messages == []
+
+
+def test_document_sets_link_to_launching_a_treatment_on_them(
+    client: FlaskClient, logged_in: User
+) -> None:
+    document_set = make_set(logged_in)
+    page = client.get(f"/sets/{document_set.id}").get_data(as_text=True)
+    assert f"/treatments/new?document_set={document_set.id}&amp;task_type=regions" in page

@@ -22,7 +22,7 @@ from webapp.task_modules.registry import task_module
 from webapp.treatments import api
 from webapp.treatments.completion import conclude_if_ended
 from webapp.treatments.models import Treatment, TreatmentEvent
-from webapp.treatments.notify import queue_event
+from webapp.treatments.processing import forget_pending_job, pending_job_id, schedule_events
 from webapp.treatments.service import enqueue_launch
 
 log = logging.getLogger(__name__)
@@ -51,14 +51,16 @@ def dispatch() -> int:
         if not _job_alive(f"launch-{treatment_id}"):
             enqueue_launch(treatment_id)
             count += 1
-    unapplied = db.session.scalars(
-        select(TreatmentEvent.id).where(
-            TreatmentEvent.processed_at.is_(None), TreatmentEvent.received_at < grace
-        )
+    lagging = db.session.scalars(
+        select(TreatmentEvent.treatment_id)
+        .where(TreatmentEvent.processed_at.is_(None), TreatmentEvent.received_at < grace)
+        .distinct()
     )
-    for event_id in unapplied:
-        if not _job_alive(f"event-{event_id}"):
-            queue_event(event_id)
+    for treatment_id in lagging:
+        job_id = pending_job_id(treatment_id)
+        if job_id is None or not _job_alive(job_id):
+            forget_pending_job(treatment_id)
+            schedule_events(treatment_id)
             count += 1
     return count
 

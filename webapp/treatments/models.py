@@ -41,7 +41,6 @@ class Treatment(WorkState, Base):
     document_errors: Mapped[list[str]] = mapped_column(JSON, default=list)
     notify_email: Mapped[bool] = mapped_column(default=False)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     relaunch_of_id: Mapped[str | None] = mapped_column(
         ForeignKey("treatments.id", ondelete="SET NULL")
     )

@@ -9,15 +9,18 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from redis.exceptions import RedisError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from webapp.extensions import csrf, db, get_queue
+from webapp.extensions import csrf, db
 from webapp.models import utcnow
 from webapp.security import public
 from webapp.task_modules.registry import task_modules
 from webapp.treatments.models import Treatment, TreatmentEvent
+from webapp.treatments.processing import schedule_events
 from webapp.treatments.signing import has_signature, signature_is_valid, token_is_valid
 
 log = logging.getLogger(__name__)
@@ -77,36 +80,38 @@ def notify(task: str) -> ResponseReturnValue:
     token = request.args.get("token", "")
     if not has_signature(headers) and not token:
         return _reply(401, "Sign the notification or put the treatment's token in the URL.")
-    treatment_id = data["experiment_id"][:36]
+    treatment_id = data["experiment_id"]
     if not (signature_is_valid(raw, headers) or (token and token_is_valid(treatment_id, token))):
         return _reply(403, "Wrong or stale credentials.")
-    treatment = db.session.get(Treatment, treatment_id)
-    if treatment is None or treatment.task_type != task:
+    task_type = db.session.scalar(select(Treatment.task_type).where(Treatment.id == treatment_id))
+    if task_type != task:
         return _reply(404, "No such treatment.")
-
-    dedupe_key = headers.get("webhook-id") or hashlib.sha256(raw).hexdigest()
-    event = TreatmentEvent(
-        treatment_id=treatment.id,
-        event=data["event"][:30].upper(),
-        dedupe_key=dedupe_key[:200],
-        payload=data,
+    event_id = record_event(
+        treatment_id, data, headers.get("webhook-id") or hashlib.sha256(raw).hexdigest()
     )
-    db.session.add(event)
-    treatment.last_event_at = utcnow()
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+    if event_id is None:
         return _reply(200, "Already received.", duplicate=True)
-    queue_event(event.id)
+    schedule_events(treatment_id)
     return _reply(200, "Received.", duplicate=False)
 
 
-def queue_event(event_id: int) -> None:
-    """Queue the event's processing; if Redis is down, the clock's dispatcher queues it later."""
-    from webapp.treatments.processing import apply_event
-
-    try:
-        get_queue().enqueue(apply_event, event_id, job_id=f"event-{event_id}")
-    except RedisError:
-        log.exception("could not queue event %s; the dispatcher will", event_id)
+def record_event(treatment_id: str, data: dict[str, Any], dedupe_key: str) -> int | None:
+    """Keep the event once: a single INSERT that a duplicate turns into nothing (no id)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(TreatmentEvent)
+        .values(
+            treatment_id=treatment_id,
+            event=data["event"][:30].upper(),
+            dedupe_key=dedupe_key[:200],
+            payload=data,
+            received_at=utcnow(),
+            outcome="",
+        )
+        .on_conflict_do_nothing(index_elements=["treatment_id", "dedupe_key"])
+        .returning(TreatmentEvent.id)
+    )
+    event_id = db.session.scalar(stmt)
+    db.session.commit()
+    return event_id

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from webapp.errors import UserError
-from webapp.extensions import db
+from webapp.extensions import db, get_queue, redis_client
 from webapp.http import fetch
 from webapp.lifecycle import Status
 from webapp.models import utcnow
@@ -105,10 +107,9 @@ def _apply(treatment: Treatment, event: TreatmentEvent) -> None:
     elif event.event == "SUCCESS":
         _progress(treatment, payload)
         output = payload.get("output")
-        for error in (output.get("error") if isinstance(output, dict) else None) or []:
+        errors = output.get("error") if isinstance(output, dict) else None
+        for error in errors if isinstance(errors, list) else [errors]:
             _add_error(treatment, _text(error))
-        if isinstance(output, dict) and isinstance(output.get("error"), str):
-            _add_error(treatment, _text(output["error"]))
         store_results(treatment, module, _results(payload))
         _conclude(treatment)
     elif event.event == "ERROR":
@@ -122,29 +123,73 @@ def _apply(treatment: Treatment, event: TreatmentEvent) -> None:
     treatment.touch()
 
 
-def apply_event(event_id: int) -> None:
-    """RQ job. One event at a time per treatment (the row is locked); any failure is ERROR."""
-    event = db.session.get(TreatmentEvent, event_id)
-    if event is None or event.processed_at is not None:
-        return
-    treatment = db.session.scalar(
-        select(Treatment).where(Treatment.id == event.treatment_id).with_for_update()
-    )
-    assert treatment is not None
-    db.session.refresh(event)
-    if event.processed_at is not None:
-        return
+def _pending_key(treatment_id: str) -> str:
+    return f"{current_app.config['REDIS_PREFIX']}:events:{treatment_id}"
+
+
+def schedule_events(treatment_id: str) -> None:
+    """Queue an `apply_events` job unless one is already waiting for this treatment.
+
+    The Redis key holds the waiting job's id; the job clears it before it reads the events, so
+    an event recorded after that queues the next job. If Redis is down, the events stay in the
+    database and the clock's dispatcher schedules them later.
+    """
+    job_id = f"events-{uuid.uuid4().hex}"
     try:
-        _apply(treatment, event)
-    except Exception:
-        log.exception("event %s of treatment %s could not be applied", event_id, treatment.id)
-        db.session.rollback()
-        treatment = db.session.get(Treatment, event.treatment_id)
-        event = db.session.get(TreatmentEvent, event_id)
-        assert treatment is not None
-        assert event is not None
-        treatment.fail("Processing the results failed; the error has been logged.")
-        event.outcome = "failed"
-    event.processed_at = utcnow()
+        if redis_client().set(_pending_key(treatment_id), job_id, nx=True, ex=3600):
+            get_queue().enqueue(apply_events, treatment_id, job_id=job_id)
+    except RedisError:
+        log.exception("could not queue the events of %s; the dispatcher will", treatment_id)
+
+
+def pending_job_id(treatment_id: str) -> str | None:
+    value = redis_client().get(_pending_key(treatment_id))
+    return value.decode() if isinstance(value, bytes) else None
+
+
+def forget_pending_job(treatment_id: str) -> None:
+    redis_client().delete(_pending_key(treatment_id))
+
+
+def _apply_one(treatment_id: str, event_id: int) -> Treatment:
+    """Apply one event under a lock on its treatment; any failure ends it in ERROR."""
+    treatment = db.session.scalar(
+        select(Treatment).where(Treatment.id == treatment_id).with_for_update()
+    )
+    event = db.session.get(TreatmentEvent, event_id)
+    assert treatment is not None
+    assert event is not None
+    if event.processed_at is None:
+        try:
+            _apply(treatment, event)
+        except Exception:
+            log.exception("event %s of treatment %s could not be applied", event_id, treatment_id)
+            db.session.rollback()
+            treatment = db.session.get(Treatment, treatment_id)
+            event = db.session.get(TreatmentEvent, event_id)
+            assert treatment is not None
+            assert event is not None
+            treatment.fail("Processing the results failed; the error has been logged.")
+            event.outcome = "failed"
+        event.processed_at = utcnow()
     db.session.commit()
-    conclude_if_ended(treatment)
+    return treatment
+
+
+def apply_events(treatment_id: str) -> None:
+    """RQ job: apply a treatment's recorded events, in the order they arrived."""
+    forget_pending_job(treatment_id)
+    pending = list(
+        db.session.scalars(
+            select(TreatmentEvent.id)
+            .where(
+                TreatmentEvent.treatment_id == treatment_id, TreatmentEvent.processed_at.is_(None)
+            )
+            .order_by(TreatmentEvent.id)
+        )
+    )
+    treatment = None
+    for event_id in pending:
+        treatment = _apply_one(treatment_id, event_id)
+    if treatment is not None:
+        conclude_if_ended(treatment)

@@ -1,8 +1,8 @@
 """Treatments, their events and results
 
-Revision ID: 8d97d16a31f9
+Revision ID: 88a8ad0a3d35
 Revises: 67faf2188f47
-Create Date: 2026-11-24 04:43:36.872713
+Create Date: 2026-11-24 04:57:51.836162
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '8d97d16a31f9'
+revision = '88a8ad0a3d35'
 down_revision = '67faf2188f47'
 branch_labels = None
 depends_on = None
@@ -34,7 +34,6 @@ def upgrade():
     sa.Column('document_errors', sa.JSON(), nullable=False),
     sa.Column('notify_email', sa.Boolean(), nullable=False),
     sa.Column('emailed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('last_event_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('relaunch_of_id', sa.String(length=36), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),

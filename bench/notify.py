@@ -1,0 +1,331 @@
+"""Notification intake under load: signed PROGRESS notifications from concurrent senders.
+
+Serves the app as the Procfile does (gunicorn, gevent workers) on PostgreSQL, and measures in
+the same server and the same run: /bench/verify (parse and verify only), /bench/insert (also
+insert one row) and the real /regions/notify. Prints requests/s, p50 and p99 latencies and the
+ratio of the notify endpoint's rate to the one-insert baseline's.
+
+    python -m bench.notify [--senders 32] [--seconds 10] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import psycopg
+from redis import Redis
+from standardwebhooks import Webhook
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "whsec_" + "YmVuY2htYXJrIHdlYmhvb2sgc2VjcmV0IGtleSEh"
+POSTGRES = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+CLIENT_PROCESSES = 4
+MAX_RATE = 3000  # requests/s: enough signed requests are prepared for this rate
+
+
+@dataclass
+class Result:
+    name: str
+    count: int
+    seconds: float
+    latencies: list[float]
+    failures: int
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+
+def _libpq(url: str, database: str | None = None) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url).set(drivername="postgresql")
+    if database:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _prepare_database(name: str, env: dict[str, str], treatments: int) -> list[str]:
+    with psycopg.connect(_libpq(POSTGRES), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    ids = [str(uuid.uuid4()) for _ in range(treatments)]
+    with psycopg.connect(_libpq(POSTGRES, name), autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE bench_rows (id serial PRIMARY KEY, body text, "
+            "received_at timestamptz DEFAULT now())"
+        )
+        user = conn.execute(
+            "INSERT INTO users (email, name, password_hash, is_admin, active) "
+            "VALUES ('bench@example.org', 'Bench', 'x', false, true) RETURNING id"
+        ).fetchone()
+        assert user is not None
+        for treatment_id in ids:
+            conn.execute(
+                "INSERT INTO treatments (id, task_type, owner_id, document_set_title, parameters,"
+                " documents, done_documents, document_errors, notify_email, status, attempts,"
+                " message, error, requested_at, updated_at) VALUES (%s, 'regions', %s, 'bench',"
+                " '{}', '[]', '[]', '[]', false, 'IN_PROGRESS', 0, '', '', now(), now())",
+                (treatment_id, user[0]),
+            )
+    return ids
+
+
+def _signed(treatment_id: str, n: int) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(
+        {
+            "event": "PROGRESS",
+            "tracking_id": "bench",
+            "experiment_id": treatment_id,
+            "progress": {"current": n, "total": 10**6},
+            "output": {"results_url": []},
+        }
+    )
+    msg_id = f"msg_{uuid.uuid4().hex}"
+    now = datetime.now(UTC)
+    headers = {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(SECRET).sign(msg_id, now, body),
+        "Content-Type": "application/json",
+    }
+    return body.encode(), headers
+
+
+def _sender(
+    port: int,
+    path: str,
+    requests: list[tuple[bytes, dict[str, str]]],
+    deadline: float,
+    latencies: list[float],
+    failures: list[int],
+) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for body, headers in requests:
+        if time.perf_counter() > deadline:
+            break
+        start = time.perf_counter()
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - start)
+        if response.status != 200:
+            failures.append(response.status)
+    connection.close()
+
+
+def _sender_process(
+    port: int,
+    path: str,
+    batches: list[list[tuple[bytes, dict[str, str]]]],
+    seconds: float,
+    out: Connection,
+) -> None:
+    """One client process: its own threads, so that senders do not queue on one GIL."""
+    latencies: list[float] = []
+    failures: list[int] = []
+    deadline = time.perf_counter() + seconds
+    threads = [
+        threading.Thread(target=_sender, args=(port, path, batch, deadline, latencies, failures))
+        for batch in batches
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.send((latencies, len(failures)))
+    out.close()
+
+
+def measure(
+    name: str,
+    port: int,
+    path: str,
+    treatment_ids: list[str],
+    senders: int,
+    seconds: float,
+    per_sender: int,
+    processes: int = CLIENT_PROCESSES,
+) -> Result:
+    batches = [
+        [_signed(treatment_ids[i % len(treatment_ids)], n) for n in range(per_sender)]
+        for i in range(senders)
+    ]
+    pipes = []
+    workers = []
+    start = time.perf_counter()
+    for index in range(processes):
+        receiver, sender = multiprocessing.Pipe(duplex=False)
+        worker = multiprocessing.Process(
+            target=_sender_process, args=(port, path, batches[index::processes], seconds, sender)
+        )
+        worker.start()
+        pipes.append(receiver)
+        workers.append(worker)
+    latencies: list[float] = []
+    failures = 0
+    for receiver, worker in zip(pipes, workers, strict=True):
+        got, failed = receiver.recv()
+        latencies += got
+        failures += failed
+        worker.join()
+    elapsed = time.perf_counter() - start
+    return Result(name, len(latencies), elapsed, latencies, failures)
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(200):
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn exited")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not answer")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--senders", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the Procfile's)")
+    parser.add_argument("--quick", action="store_true", help="a short run that checks it works")
+    args = parser.parse_args()
+    seconds = 1.0 if args.quick else args.seconds
+    per_sender = int(seconds * MAX_RATE / args.senders) + 20
+
+    run = uuid.uuid4().hex[:8]
+    database = f"scriptorium_bench_{run}"
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _libpq(POSTGRES, database).replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        ),
+        "REDIS_URL": REDIS,
+        "REDIS_PREFIX": f"bench{run}",
+        "RQ_KEY_PREFIX": f"rqbench{run}",
+        "WEBHOOK_SECRET": SECRET,
+        "SECRET_KEY": "bench",
+        "PYTHONPATH": str(ROOT),
+    }
+    treatment_ids = _prepare_database(database, env, args.senders)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--worker-class",
+            "gevent",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+            "bench.notify_app:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        _wait_for(port, server)
+        measure("warm-up", port, "/bench/insert", treatment_ids, args.senders, 0.5, 20)
+        results = [
+            measure(
+                "parse + verify (baseline)",
+                port,
+                "/bench/verify",
+                treatment_ids,
+                args.senders,
+                seconds,
+                per_sender,
+            ),
+            measure(
+                "parse + verify + 1 insert (baseline)",
+                port,
+                "/bench/insert",
+                treatment_ids,
+                args.senders,
+                seconds,
+                per_sender,
+            ),
+            measure(
+                "POST /regions/notify",
+                port,
+                "/regions/notify",
+                treatment_ids,
+                args.senders,
+                seconds,
+                per_sender,
+            ),
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        with psycopg.connect(_libpq(POSTGRES), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        redis = Redis.from_url(REDIS)
+        for pattern in (f"bench{run}*", f"rqbench{run}*"):
+            keys = list(redis.scan_iter(match=pattern, count=1000))
+            if keys:
+                redis.delete(*keys)
+
+    print(
+        f"{args.senders} senders, {args.workers} gevent workers, PostgreSQL, "
+        f"{seconds:g} s per endpoint"
+    )
+    print(f"{'endpoint':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for result in results:
+        print(
+            f"{result.name:40} {result.rate:8.0f} {result.percentile(0.5):8.1f} "
+            f"{result.percentile(0.99):8.1f} {result.failures:7d}"
+        )
+    baseline, notify = results[1], results[2]
+    print(
+        f"notify / one-insert baseline: {notify.rate / baseline.rate:.2f} "
+        f"(aim: at least 0.50, with p99 under 100 ms)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
