@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, func
+from sqlalchemy import DateTime, Dialect, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -29,6 +29,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if not isinstance(value, datetime):
             return None
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def get_or_create(
+    model: Any, defaults: dict[str, Any] | None = None, **key: Any
+) -> tuple[Any, bool]:
+    """Find a row by key, or create it with the defaults; what exists is never changed."""
+    from webapp.extensions import db
+
+    entry = db.session.scalar(select(model).filter_by(**key))
+    if entry is not None:
+        return entry, False
+    entry = model(**key, **(defaults or {}))
+    db.session.add(entry)
+    db.session.flush()
+    return entry, True
 
 
 class CreatedAt:

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from webapp import storage
 from webapp.auth.accounts import create_user, find_user
 from webapp.auth.models import User
@@ -24,6 +22,7 @@ from webapp.demo.corpus import (
 )
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import db
+from webapp.models import get_or_create
 
 DEMO_EMAIL = "demo@scriptorium.example"
 DEMO_PASSWORD = "scriptorium-demo"  # noqa: S105 - printed to the user; a demo account only
@@ -44,17 +43,6 @@ def _suffix(seed: int) -> str:
     return "" if seed == DEFAULT_SEED else f" (seed {seed})"
 
 
-def _get_or_create(model: Any, defaults: dict[str, Any], **key: Any) -> tuple[Any, bool]:
-    """Find by key, or create with the defaults; what exists is never changed."""
-    entry = db.session.scalar(select(model).filter_by(**key))
-    if entry is not None:
-        return entry, False
-    entry = model(**key, **defaults)
-    db.session.add(entry)
-    db.session.flush()
-    return entry, True
-
-
 def _demo_user() -> User:
     return find_user(DEMO_EMAIL) or create_user(DEMO_EMAIL, DEMO_PASSWORD, name="Demo researcher")
 
@@ -62,7 +50,7 @@ def _demo_user() -> User:
 def _demo_witness(
     plan: DemoWitness, suffix: str, user: User, works: list[Work], series: list[Series]
 ) -> tuple[Witness, Digitization]:
-    witness, created = _get_or_create(
+    witness, created = get_or_create(
         Witness,
         {
             "kind": plan.kind,
@@ -133,19 +121,19 @@ def seed_demo(seed: int = DEFAULT_SEED, pages_per_witness: int = PAGES_PER_WITNE
     suffix = _suffix(seed)
     plans, _ = plan_corpus(seed, pages_per_witness)
     works = [
-        _get_or_create(
+        get_or_create(
             Work, {"author": author, "date": date, "created_by_id": user.id}, title=title + suffix
         )[0]
         for title, author, date in WORKS
     ]
     series = [
-        _get_or_create(
+        get_or_create(
             Series, {"description": description, "created_by_id": user.id}, title=title + suffix
         )[0]
         for title, description in SERIES
     ]
     pairs = [_demo_witness(plan, suffix, user, works, series) for plan in plans]
-    document_set, created = _get_or_create(
+    document_set, created = get_or_create(
         DocumentSet, {}, title=DEMO_SET_TITLE + suffix, owner_id=user.id
     )
     if created:

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import Blueprint, current_app
 from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+
+from webapp.extensions import db
 
 if TYPE_CHECKING:
     from webapp.catalog.models import Digitization, Witness
@@ -36,6 +39,9 @@ class TaskModule(ABC):
     form_class: ClassVar[type[ParametersForm]]
     results_template: ClassVar[str]
     blueprint: ClassVar[Blueprint | None] = None
+    # The table of results with a treatment_id, and what to call its rows on the page.
+    result_model: ClassVar[Any] = None
+    result_name: ClassVar[str] = "results"
 
     @property
     def route(self) -> str:
@@ -70,7 +76,14 @@ class TaskModule(ABC):
 
     def summary(self, treatment: Treatment) -> dict[str, int]:
         """Counts shown on the treatment page."""
-        return {}
+        if self.result_model is None:
+            return {}
+        count = db.session.scalar(
+            select(func.count())
+            .select_from(self.result_model)
+            .where(self.result_model.treatment_id == treatment.id)
+        )
+        return {self.result_name: count or 0}
 
 
 def external_url(endpoint: str, **values: Any) -> str:

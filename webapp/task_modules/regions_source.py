@@ -35,6 +35,15 @@ class RegionsSourceForm(ParametersForm):
         }
 
 
+class RegionsSourceModule(TaskModule):
+    """A module whose documents are the region sets of an earlier regions treatment."""
+
+    def documents(
+        self, document_set: DocumentSet, parameters: dict[str, Any]
+    ) -> list[dict[str, str]]:
+        return region_documents(document_set, parameters)
+
+
 def region_documents(document_set: DocumentSet, parameters: dict[str, Any]) -> list[dict[str, str]]:
     """Each region set of the chosen regions treatment, as a `url_list` of its crops."""
     source = db.session.get(Treatment, str(parameters.get("regions_treatment", "")))

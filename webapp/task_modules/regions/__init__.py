@@ -14,6 +14,7 @@ from webapp.catalog.models import Digitization
 from webapp.catalog.refs import parse_ref
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.models import get_or_create
 from webapp.security import public
 from webapp.task_modules.base import ParametersForm, TaskModule, external_url
 from webapp.task_modules.regions.models import Region, RegionSet
@@ -86,7 +87,9 @@ class RegionsModule(TaskModule):
             raise UserError(f"The regions result names an unknown document {doc_uid!r}.")
         found, _ = parse_regions(content, doc_uid)
         pages = {page.order: page for page in digitization.pages}
-        region_set = self._region_set(treatment, digitization)
+        region_set, _ = get_or_create(
+            RegionSet, treatment_id=treatment.id, digitization_id=digitization.id
+        )
         existing = {(r.page_id, r.x, r.y, r.w, r.h) for r in region_set.regions}
         model = str(treatment.parameters.get("model", ""))[:100]
         for item in found:
@@ -115,18 +118,6 @@ class RegionsModule(TaskModule):
                 )
         db.session.flush()
         return len(found)
-
-    @staticmethod
-    def _region_set(treatment: Treatment, digitization: Digitization) -> RegionSet:
-        stmt = select(RegionSet).filter_by(
-            treatment_id=treatment.id, digitization_id=digitization.id
-        )
-        region_set = db.session.scalar(stmt)
-        if region_set is None:
-            region_set = RegionSet(treatment_id=treatment.id, digitization_id=digitization.id)
-            db.session.add(region_set)
-            db.session.flush()
-        return region_set
 
     def summary(self, treatment: Treatment) -> dict[str, int]:
         count = db.session.scalar(

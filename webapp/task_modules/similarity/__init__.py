@@ -7,15 +7,14 @@ import json
 import math
 from typing import Any, ClassVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import BooleanField, FloatField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
-from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.task_modules.base import TaskModule
-from webapp.task_modules.regions_source import RegionsSourceForm, region_documents
+from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
 from webapp.task_modules.similarity.models import SimilarityPair
 from webapp.treatments.api import model_choices
 from webapp.treatments.models import Treatment
@@ -59,7 +58,7 @@ def _pairs(data: Any, doc_uid: str) -> tuple[list[str], list[Any]]:
     return ids, pairs
 
 
-class SimilarityModule(TaskModule):
+class SimilarityModule(RegionsSourceModule):
     name = "similarity"
     label = "Similarity"
     description = "Find regions that look alike, within and across documents."
@@ -70,13 +69,10 @@ class SimilarityModule(TaskModule):
         "threshold": 0.5,
         "prefilter": False,
     }
+    result_model = SimilarityPair
+    result_name = "pairs"
     form_class = SimilarityForm
     results_template = "task_modules/similarity_summary.html"
-
-    def documents(
-        self, document_set: DocumentSet, parameters: dict[str, Any]
-    ) -> list[dict[str, str]]:
-        return region_documents(document_set, parameters)
 
     def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
         try:
@@ -126,12 +122,6 @@ class SimilarityModule(TaskModule):
                 )
         db.session.flush()
         return len(best)
-
-    def summary(self, treatment: Treatment) -> dict[str, int]:
-        count = db.session.scalar(
-            select(func.count(SimilarityPair.id)).where(SimilarityPair.treatment_id == treatment.id)
-        )
-        return {"pairs": count or 0}
 
 
 MODULE = SimilarityModule()

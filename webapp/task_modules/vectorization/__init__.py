@@ -7,14 +7,13 @@ import zipfile
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import SelectField
 
-from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.task_modules.base import TaskModule
-from webapp.task_modules.regions_source import RegionsSourceForm, region_documents
+from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
 from webapp.task_modules.vectorization.models import Vectorization
 from webapp.treatments.api import model_choices
 from webapp.treatments.models import Treatment
@@ -60,19 +59,16 @@ def read_svgs(content: bytes, doc_uid: str) -> dict[str, str]:
     return svgs
 
 
-class VectorizationModule(TaskModule):
+class VectorizationModule(RegionsSourceModule):
     name = "vectorization"
     label = "Vectorization"
     description = "Turn each region into an SVG of its strokes."
     default_route = "vectorization"
     defaults: ClassVar[dict[str, Any]] = {"model": "strokes"}
+    result_model = Vectorization
+    result_name = "vectorizations"
     form_class = VectorizationForm
     results_template = "task_modules/vectorization_summary.html"
-
-    def documents(
-        self, document_set: DocumentSet, parameters: dict[str, Any]
-    ) -> list[dict[str, str]]:
-        return region_documents(document_set, parameters)
 
     def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
         svgs = read_svgs(content, doc_uid)
@@ -89,12 +85,6 @@ class VectorizationModule(TaskModule):
                 db.session.add(Vectorization(treatment_id=treatment.id, crop_id=crop_id, svg=svg))
         db.session.flush()
         return len(svgs)
-
-    def summary(self, treatment: Treatment) -> dict[str, int]:
-        count = db.session.scalar(
-            select(func.count(Vectorization.id)).where(Vectorization.treatment_id == treatment.id)
-        )
-        return {"vectorizations": count or 0}
 
 
 MODULE = VectorizationModule()
