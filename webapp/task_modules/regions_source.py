@@ -17,7 +17,11 @@ from webapp.treatments.models import Treatment
 
 
 class RegionsSourceForm(ParametersForm):
-    regions_treatment = SelectField("Run on the regions found by", choices={})
+    regions_treatment = SelectField(
+        "Run on the regions found by",
+        choices={},
+        description="A successful region extraction on the same document set.",
+    )
 
     def set_choices(self, module: TaskModule, user: Any) -> None:
         stmt = (

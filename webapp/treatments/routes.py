@@ -40,7 +40,8 @@ def new() -> ResponseReturnValue:
     submitted = request.method == "POST" and not form.change_task.data
     subform = parameters_form(module, current_user, request.form if submitted else None)
     status = 200
-    if submitted and form.validate_on_submit() & subform.validate():
+    # Both forms are validated, so that every field shows its error at once.
+    if submitted and all([form.validate_on_submit(), subform.validate()]):
         document_set = db.session.get(DocumentSet, int(form.document_set.data or 0))
         assert document_set is not None  # the choices hold only the user's sets
         try:
