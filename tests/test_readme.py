@@ -88,10 +88,10 @@ def test_the_run_command_starts_a_working_app(tmp_path: Path) -> None:
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                if requests.get(f"{base}/login", timeout=2).status_code == 200:
+                if requests.get(f"{base}/login", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or its workers are still booting
             time.sleep(1)
         output = log_path.read_text(errors="replace")
         assert process.poll() is None, output[-3000:]
