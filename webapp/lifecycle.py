@@ -88,7 +88,7 @@ class WorkState:
 
     def fail(self, error: str) -> bool:
         """End in ERROR with a message a person can read."""
-        if not self.move_to(Status.ERROR):
+        if not self.move_to(Status.ERROR, message=""):
             return False
         self.error = error.strip() or "The work failed for an unknown reason."
         return True
