@@ -32,7 +32,8 @@ from tests.processing_api import WEBHOOK_SECRET, ProcessingAPI  # noqa: E402
 from webapp import ROOT, create_app  # noqa: E402
 from webapp.auth.accounts import create_user  # noqa: E402
 from webapp.auth.models import User  # noqa: E402
-from webapp.extensions import db, get_queue, limiter, redis_client  # noqa: E402
+from webapp.auth.throttle import reset_throttle  # noqa: E402
+from webapp.extensions import db, get_queue, redis_client  # noqa: E402
 from webapp.jobs import AppContextJob  # noqa: E402
 
 PASSWORD = "correct horse battery"
@@ -156,7 +157,7 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     app: Flask = request.getfixturevalue("app")
-    limiter.reset()
+    reset_throttle()
     yield
     db.session.rollback()
     db.session.remove()

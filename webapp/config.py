@@ -65,9 +65,6 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", redis_url),
         "RATELIMIT_KEY_PREFIX": f"{redis_prefix}:limits",
-        # A moving window: a fixed one lets twice the limit through across a minute's edge.
-        "RATELIMIT_STRATEGY": "moving-window",
-        "RATELIMIT_HEADERS_ENABLED": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_SECURE": secure_cookies,
         "SESSION_COOKIE_SAMESITE": "Lax",

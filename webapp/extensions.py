@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from flask import Flask, current_app
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -36,7 +34,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(get_remote_address)
 mail = Mail()
 
 
@@ -67,10 +64,12 @@ def get_queue(name: str = "default") -> Queue:
 
 
 def init_extensions(app: Flask) -> None:
+    from webapp.auth.throttle import init_throttle
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config["MIGRATIONS_DIR"]))
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
+    init_throttle(app)
     mail.init_app(app)
     init_redis(app)

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.auth import bp
 from webapp.auth.accounts import authenticate
 from webapp.auth.forms import LoginForm, PasswordForm
-from webapp.extensions import db, limiter
+from webapp.auth.throttle import login_attempt_allowed
+from webapp.extensions import db
 from webapp.security import public
 
 
@@ -27,15 +28,12 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public()
-@limiter.limit(
-    lambda: str(current_app.config["LOGIN_RATE_LIMIT"]),
-    methods=["POST"],
-    error_message="Too many login attempts; wait a minute and try again.",
-)
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("catalog.index"))
     form = LoginForm()
+    if request.method == "POST" and not login_attempt_allowed():
+        abort(429, "Too many login attempts; wait a minute and try again.")
     if form.validate_on_submit():
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from webapp.extensions import csrf, db, limiter
+from webapp.extensions import csrf, db
 from webapp.models import utcnow
 from webapp.security import public
 from webapp.task_modules.registry import task_modules
@@ -26,8 +26,6 @@ from webapp.treatments.signing import has_signature, signature_is_valid, token_i
 log = logging.getLogger(__name__)
 
 bp = Blueprint("notifications", __name__)
-# Senders are authenticated per notification; an address-based limit would only cost time.
-limiter.exempt(bp)
 
 
 def _reply(code: int, message: str, **extra: Any) -> ResponseReturnValue:
