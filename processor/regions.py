@@ -48,7 +48,8 @@ def _support(rgb: np.ndarray) -> np.ndarray:
     return np.stack(channels, axis=2)
 
 
-def _masks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def ink_masks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where there is ink (dark or coloured), and where it is coloured."""
     support = _support(rgb)
     difference = rgb - support
     dark = -difference.mean(axis=2) > DARKER
@@ -80,7 +81,7 @@ def _inside(inner: tuple[int, int, int, int], outer: tuple[int, int, int, int]) 
 
 def find_regions(image: Image.Image) -> list[FoundRegion]:
     rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
-    ink, colour = _masks(rgb)
+    ink, colour = ink_masks(rgb)
     _, boxes = _boxes(ink)
     if not boxes:
         return []
