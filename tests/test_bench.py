@@ -23,3 +23,16 @@ def test_the_notify_benchmark_runs(postgres_server: str, redis_url: str) -> None
     assert result.returncode == 0, result.stdout + result.stderr
     assert "POST /regions/notify" in result.stdout
     assert "notify / one-insert baseline:" in result.stdout
+
+
+def test_the_quality_benchmark_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.quality", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "largest gap between the seeds" in result.stdout
