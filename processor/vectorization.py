@@ -67,8 +67,10 @@ def _circles(skeleton: np.ndarray) -> list[tuple[float, float, float]]:
     return found
 
 
-def _erase(mask: np.ndarray, drawn: np.ndarray) -> np.ndarray:
-    return np.asarray(mask & ~ndi.binary_dilation(drawn, iterations=NEAR + 1), dtype=bool)
+def _erase(mask: np.ndarray, drawn: np.ndarray, pen: float = 1.0) -> np.ndarray:
+    """The mask without what lies along the drawn shapes, as wide as the pen and a margin."""
+    margin = NEAR + 1 + int(np.ceil(pen / 2))
+    return np.asarray(mask & ~ndi.binary_dilation(drawn, iterations=margin), dtype=bool)
 
 
 def _without_specks(mask: np.ndarray, smallest: int = 12) -> np.ndarray:
@@ -107,7 +109,7 @@ def vectorize(image: Image.Image) -> Strokes:
             np.linspace(y0, y1, count).round().astype(int),
             np.linspace(x0, x1, count).round().astype(int),
         ] = True
-    leftover = _without_specks(_erase(ink, drawn))
+    leftover = _without_specks(_erase(ink, drawn, pen))
     paths = []
     for contour in find_contours(leftover.astype(np.float32), 0.5):
         simple = approximate_polygon(contour, tolerance=1.0)
