@@ -113,8 +113,10 @@ class DocumentSet(CreatedAt, Base):
         )
         return list(db.session.scalars(stmt))
 
-    def all_digitizations(self) -> list[Digitization]:
+    def all_digitizations(self, with_pages: bool = False) -> list[Digitization]:
         stmt = select(Digitization).where(self._digitizations_filter()).order_by(Digitization.id)
+        if with_pages:
+            stmt = stmt.where(Digitization.pages.any())
         return list(db.session.scalars(stmt))
 
     def page_count(self) -> int:

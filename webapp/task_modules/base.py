@@ -54,7 +54,7 @@ class TaskModule(ABC):
     ) -> list[dict[str, str]]:
         """The documents of a launch: by default, every digitization of the set's witnesses."""
         documents: list[dict[str, str]] = []
-        for digitization in document_set.all_digitizations():
+        for digitization in document_set.all_digitizations(with_pages=True):
             documents += self.prepare_document(digitization, **parameters)
         return documents
 
@@ -63,11 +63,14 @@ class TaskModule(ABC):
     ) -> list[dict[str, str]]:
         from webapp.catalog.models import Witness
 
-        digitizations = document.digitizations if isinstance(document, Witness) else [document]
+        digitizations = (
+            [d for d in document.digitizations if d.pages]
+            if isinstance(document, Witness)
+            else [document]
+        )
         return [
             {"type": "iiif", "src": external_url("iiif.manifest", ref=d.ref), "uid": d.ref}
             for d in digitizations
-            if d.pages
         ]
 
     @abstractmethod

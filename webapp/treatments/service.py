@@ -30,6 +30,14 @@ def enqueue_launch(treatment_id: str) -> None:
         log.exception("could not queue the launch of %s; the dispatcher will", treatment_id)
 
 
+def _submit(treatment: Treatment) -> Treatment:
+    """Commit the treatment as PENDING, and only then queue its launch (DESIGN 3)."""
+    db.session.add(treatment)
+    db.session.commit()
+    enqueue_launch(treatment.id)
+    return treatment
+
+
 def create_treatment(
     owner: User,
     document_set: DocumentSet,
@@ -51,10 +59,7 @@ def create_treatment(
         documents=documents,
         notify_email=notify_email,
     )
-    db.session.add(treatment)
-    db.session.commit()
-    enqueue_launch(treatment.id)
-    return treatment
+    return _submit(treatment)
 
 
 def relaunch(original: Treatment) -> Treatment:
@@ -69,10 +74,7 @@ def relaunch(original: Treatment) -> Treatment:
         notify_email=original.notify_email,
         relaunch_of_id=original.id,
     )
-    db.session.add(treatment)
-    db.session.commit()
-    enqueue_launch(treatment.id)
-    return treatment
+    return _submit(treatment)
 
 
 def cancel(treatment: Treatment, by: User) -> None:
