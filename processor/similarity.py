@@ -43,25 +43,54 @@ def descriptor(image: Image.Image) -> np.ndarray:
     return vector / norm if norm else vector
 
 
+def _coarse(matrix: np.ndarray) -> np.ndarray:
+    """The fast descriptor: each ring's amount of ink alone (its zeroth harmonic)."""
+    profile = matrix.reshape(len(matrix), RINGS, HARMONICS)[:, :, 0]
+    norms = np.linalg.norm(profile, axis=1, keepdims=True)
+    return np.asarray(profile / np.where(norms == 0, 1, norms))
+
+
 def similar_pairs(
     vectors: Sequence[np.ndarray],
     topk: int,
     threshold: float,
     skip: Collection[tuple[int, int]] = (),
+    others: Sequence[np.ndarray] | None = None,
+    prefilter: int | None = None,
 ) -> list[tuple[int, int, float]]:
-    """`(i, j, score)` with i < j: each region's `topk` most similar others, scoring at least
-    `threshold`, except the pairs in `skip` (either order)."""
-    if len(vectors) < 2:
+    """`(i, j, score)`, best first: each region's `topk` most similar regions scoring at least
+    `threshold`, except the pairs in `skip`.
+
+    Within one set of vectors (`others` None) pairs have i < j and `skip` holds either order;
+    between two sets, i indexes `vectors`, j indexes `others`, and each region of either set
+    keeps its top k in the other. With `prefilter`, a region's candidates are first cut to
+    that many by the coarse descriptor.
+    """
+    same = others is None
+    if not len(vectors) or (same and len(vectors) < 2) or (not same and not len(others or [])):
         return []
-    matrix = np.vstack(vectors)
-    scores = matrix @ matrix.T
-    np.fill_diagonal(scores, -np.inf)
-    skipped = {tuple(sorted(pair)) for pair in skip}
+    first = np.vstack(vectors)
+    second = first if same else np.vstack(list(others or []))
+    scores = first @ second.T
+    if prefilter is not None and prefilter < scores.shape[1]:
+        coarse = _coarse(first) @ _coarse(second).T
+        if same:
+            np.fill_diagonal(coarse, -np.inf)
+        cut = -np.sort(-coarse, axis=1)[:, prefilter - 1 : prefilter]
+        scores = np.where(coarse >= cut, scores, -np.inf)
+    if same:
+        np.fill_diagonal(scores, -np.inf)
+    skipped = {tuple(sorted(pair)) for pair in skip} if same else set(skip)
     pairs: dict[tuple[int, int], float] = {}
-    for i in range(len(vectors)):
-        for j in np.argsort(-scores[i])[: max(0, topk)]:
-            key = (min(i, int(j)), max(i, int(j)))
-            score = float(scores[i, j])
-            if score >= threshold and key not in skipped:
-                pairs[key] = score
+    keep = max(0, topk)
+    candidates = [(i, int(j)) for i in range(len(first)) for j in np.argsort(-scores[i])[:keep]]
+    if not same:
+        candidates += [
+            (int(i), j) for j in range(len(second)) for i in np.argsort(-scores[:, j])[:keep]
+        ]
+    for i, j in candidates:
+        key = (min(i, j), max(i, j)) if same else (i, j)
+        score = float(scores[i, j])
+        if score >= threshold and key not in skipped:
+            pairs[key] = score
     return sorted(((i, j, s) for (i, j), s in pairs.items()), key=lambda p: -p[2])

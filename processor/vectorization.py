@@ -48,7 +48,7 @@ def _circles(skeleton: np.ndarray) -> list[tuple[float, float, float]]:
     candidates: list[tuple[float, int, int, int]] = []
     for radius, votes in zip(radii, hough_circle(skeleton, radii), strict=True):
         for cy, cx in peak_local_max(
-            votes, min_distance=3, threshold_abs=CIRCLE_COVERAGE * 0.8, num_peaks=4
+            votes, min_distance=3, threshold_abs=CIRCLE_COVERAGE * 0.4, num_peaks=4
         ):
             candidates.append((float(votes[cy, cx]), int(cx), int(cy), int(radius)))
     found: list[tuple[float, float, float]] = []

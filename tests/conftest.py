@@ -27,8 +27,12 @@ from redis import Redis  # noqa: E402
 from rq.worker import SimpleWorker  # noqa: E402
 from werkzeug.test import TestResponse  # noqa: E402
 
+from processor.app import create_app as create_processor_app  # noqa: E402
+from processor.models import db as processor_db  # noqa: E402
+from processor.work import queue as processor_queue  # noqa: E402
 from tests import provision  # noqa: E402
 from tests.processing_api import WEBHOOK_SECRET, ProcessingAPI  # noqa: E402
+from tests.processor_harness import Processor  # noqa: E402
 from webapp import ROOT, create_app  # noqa: E402
 from webapp.auth.accounts import create_user  # noqa: E402
 from webapp.auth.models import User  # noqa: E402
@@ -236,3 +240,36 @@ def processing_api(
     monkeypatch.setitem(app.config, "API_URL", api.url)
     monkeypatch.setitem(app.config, "RESULT_HOSTS", ["localhost"])
     return api
+
+
+@pytest.fixture(scope="session")
+def processor_app(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    data = tmp_path_factory.mktemp("processor")
+    return create_processor_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'processor.db'}",
+            "DATA_DIR": str(data),
+            "REDIS_URL": redis_url,
+            "API_URL": "http://processor.test",
+            "WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "FETCH_TIMEOUT": 5.0,
+            "OUTBOX_FIRST_DELAY": 0.05,
+            "OUTBOX_MAX_DELAY": 0.2,
+        }
+    )
+
+
+@pytest.fixture
+def processor(processor_app: Flask, httpserver: HTTPServer) -> Iterator[Processor]:
+    """The processor, with a clean database, queue and data folder."""
+    with processor_app.app_context():
+        rq_queue = processor_queue()
+        yield Processor(processor_app, httpserver)
+        processor_db.session.remove()
+        with processor_db.engine.begin() as conn:
+            for table in reversed(processor_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        rq_queue.delete(delete_jobs=True)
+        for folder in ("results", "images"):
+            shutil.rmtree(Path(processor_app.config["DATA_DIR"]) / folder, ignore_errors=True)

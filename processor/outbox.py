@@ -1,0 +1,161 @@
+"""Notifications that are never lost: written to the outbox in the same transaction as the
+state they report, then delivered in order per job, signed anew at every attempt (Standard
+Webhooks, the same `webhook-id` each time), with exponential backoff."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from flask import current_app
+from sqlalchemy import and_, func, select
+from standardwebhooks import Webhook
+
+from processor.models import Job, OutboxMessage, db, new_id
+
+log = logging.getLogger(__name__)
+
+# A receiver that answers these may accept later; any other 4xx never will.
+RETRY_STATUSES = {408, 429}
+
+
+def notify(job: Job, event: str, **fields: Any) -> None:
+    """Add a notification to the session; it is sent once the caller commits."""
+    body = {"event": event, "tracking_id": job.tracking_id, "experiment_id": job.experiment_id}
+    db.session.add(
+        OutboxMessage(
+            webhook_id=f"msg_{new_id()}",
+            tracking_id=job.tracking_id,
+            url=job.notify_url,
+            body=json.dumps({**body, **fields}),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    retry: bool
+    detail: str
+    retry_after: float = 0.0
+
+
+def _headers(message: OutboxMessage) -> dict[str, str]:
+    headers = {"Content-Type": "application/json", "User-Agent": "Scriptorium-processor/0.1"}
+    secret = current_app.config["WEBHOOK_SECRET"]
+    if secret:
+        now = datetime.now(UTC)
+        headers |= {
+            "webhook-id": message.webhook_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(secret).sign(message.webhook_id, now, message.body),
+        }
+    return headers
+
+
+def _post(url: str, body: str, headers: dict[str, str], timeout: float) -> Outcome:
+    try:
+        response = requests.post(url, data=body.encode(), headers=headers, timeout=(5, timeout))
+    except requests.RequestException as exc:
+        return Outcome(False, True, f"{type(exc).__name__}: {exc}"[:500])
+    if response.ok:
+        return Outcome(True, False, f"HTTP {response.status_code}")
+    detail = f"HTTP {response.status_code}: {response.text[:300]}"
+    retry_after = response.headers.get("Retry-After", "")
+    wait = float(retry_after) if retry_after.isdigit() else 0.0
+    retry = response.status_code >= 500 or response.status_code in RETRY_STATUSES
+    return Outcome(False, retry, detail, wait)
+
+
+def due_messages(exclude: set[str], limit: int = 100) -> list[OutboxMessage]:
+    """The oldest undelivered message of each job, when its time has come."""
+    pending = and_(OutboxMessage.delivered_at.is_(None), OutboxMessage.given_up_at.is_(None))
+    heads = (
+        select(func.min(OutboxMessage.id).label("id"))
+        .where(pending)
+        .group_by(OutboxMessage.tracking_id)
+        .subquery()
+    )
+    stmt = (
+        select(OutboxMessage)
+        .join(heads, heads.c.id == OutboxMessage.id)
+        .where(OutboxMessage.next_attempt_at <= time.time())
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return [m for m in db.session.scalars(stmt) if m.tracking_id not in exclude]
+
+
+def record(message: OutboxMessage, outcome: Outcome) -> None:
+    config = current_app.config
+    now = time.time()
+    message.attempts += 1
+    message.last_error = None if outcome.delivered else outcome.detail
+    if outcome.delivered:
+        message.delivered_at = now
+    elif not outcome.retry:
+        message.given_up_at = now
+        log.error(
+            "notification %s to %s refused: %s", message.webhook_id, message.url, outcome.detail
+        )
+    elif now - message.created_at > config["OUTBOX_RETRY_SECONDS"]:
+        message.given_up_at = now
+        log.error(
+            "notification %s to %s given up after %d attempts: %s",
+            message.webhook_id,
+            message.url,
+            message.attempts,
+            outcome.detail,
+        )
+    else:
+        delay = min(
+            config["OUTBOX_FIRST_DELAY"] * 2 ** (message.attempts - 1), config["OUTBOX_MAX_DELAY"]
+        )
+        message.next_attempt_at = now + max(delay, outcome.retry_after)
+        log.warning(
+            "notification %s to %s failed (attempt %d), next in %.0f s: %s",
+            message.webhook_id,
+            message.url,
+            message.attempts,
+            message.next_attempt_at - now,
+            outcome.detail,
+        )
+
+
+class Sender:
+    """Delivers due messages on a few threads, one message per job at a time, so that each
+    job's notifications arrive in order while a slow receiver holds up no other job."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(current_app.config["OUTBOX_SENDERS"])
+        self.in_flight: dict[str, tuple[int, Future[Outcome]]] = {}
+
+    def collect(self) -> None:
+        """Record the deliveries that have ended."""
+        for tracking_id, (message_id, future) in list(self.in_flight.items()):
+            if future.done():
+                del self.in_flight[tracking_id]
+                message = db.session.get(OutboxMessage, message_id)
+                if message is not None:
+                    record(message, future.result())
+        db.session.commit()
+
+    def step(self) -> int:
+        """Record ended deliveries and start the due ones; returns how many are under way."""
+        self.collect()
+        timeout = current_app.config["OUTBOX_TIMEOUT"]
+        for message in due_messages(set(self.in_flight)):
+            future = self.pool.submit(_post, message.url, message.body, _headers(message), timeout)
+            self.in_flight[message.tracking_id] = (message.id, future)
+        db.session.commit()
+        return len(self.in_flight)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        self.collect()
