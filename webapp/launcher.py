@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import signal
 import subprocess
 import sys
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -17,6 +20,18 @@ from flask_migrate import upgrade
 from webapp import ROOT
 from webapp.demo.seed import DEMO_PASSWORD, seed_demo
 from webapp.services import redis_answers, start_redis
+
+
+def _webhook_secret(instance_path: Path) -> str:
+    """WEBHOOK_SECRET, or one made once for this installation, so that the processor started
+    beside the web app signs what the web app verifies."""
+    if secret := current_app.config["WEBHOOK_SECRET"]:
+        return str(secret)
+    path = instance_path / "webhook_secret"
+    if not path.exists():
+        path.write_text("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _stop(signum: int, _frame: FrameType | None) -> None:
@@ -36,7 +51,8 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
 @click.option("--no-demo", is_flag=True, help="Do not seed the demo corpus.")
 @with_appcontext
 def up_command(port: int, host: str, no_demo: bool) -> None:
-    """Start Redis if needed, migrate, seed the demo and run every Procfile process."""
+    """Start Redis if needed, migrate, seed the demo and run every Procfile process, the
+    reference processing API included (at API_URL)."""
     signal.signal(signal.SIGTERM, _stop)
     redis_url = current_app.config["REDIS_URL"]
     redis_process = None
@@ -61,6 +77,9 @@ def up_command(port: int, host: str, no_demo: bool) -> None:
             "REDIS_URL": redis_url,
             "HOST": host,
             "APP_URL": os.environ.get("APP_URL", app_url),
+            "API_URL": current_app.config["API_URL"],
+            "PROCESSOR_PORT": str(urlsplit(current_app.config["API_URL"]).port or 5001),
+            "WEBHOOK_SECRET": _webhook_secret(Path(current_app.instance_path)),
         }
         click.echo(f"Scriptorium is starting at {app_url}/login  (Ctrl-C stops it)")
         honcho = subprocess.Popen(
