@@ -171,7 +171,9 @@ def _answers(url: str) -> bool:
 def launch(session: requests.Session, base: str, set_id: int, task: str, **fields: str) -> str:
     """Fill the treatment form as a user would, keeping its defaults; the new treatment's id."""
     form = session.get(
-        f"{base}/treatments/new", params={"document_set": str(set_id), "task_type": task}, timeout=30
+        f"{base}/treatments/new",
+        params={"document_set": str(set_id), "task_type": task},
+        timeout=30,
     )
     data = form_fields(form.text) | fields | {"submit": "Launch"}
     response = session.post(f"{base}/treatments/new", data=data, timeout=30, allow_redirects=False)
