@@ -4,6 +4,7 @@ test run in its own folder, database and ports; and a browser-less user who fill
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -149,16 +150,28 @@ class Stack:
             time.sleep(0.5)
 
     def query(self, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.database, timeout=30) as connection:
-            return connection.execute(sql, parameters).fetchall()
+        return query(self.database, sql, *parameters)
 
-    def log_in(self, email: str, password: str) -> requests.Session:
-        session = requests.Session()
-        fields = form_fields(session.get(f"{self.url}/login", timeout=10).text)
-        fields |= {"email": email, "password": password}
-        response = session.post(f"{self.url}/login", data=fields, timeout=10, allow_redirects=False)
-        assert response.status_code == 302, response.text[:2000]
-        return session
+
+def query(database: Path, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(database, timeout=30) as connection:
+        return connection.execute(sql, parameters).fetchall()
+
+
+def log_in(base: str, email: str, password: str) -> requests.Session:
+    session = requests.Session()
+    fields = form_fields(session.get(f"{base}/login", timeout=10).text)
+    fields |= {"email": email, "password": password}
+    response = session.post(f"{base}/login", data=fields, timeout=10, allow_redirects=False)
+    assert response.status_code == 302, response.text[:2000]
+    return session
+
+
+def demo_set_id(session: requests.Session, base: str) -> int:
+    sets = session.get(f"{base}/sets/", timeout=10).text
+    found = re.search(r'href="/sets/(\d+)"[^>]*>Demo set', sets)
+    assert found is not None, sets[:3000]
+    return int(found[1])
 
 
 def _answers(url: str) -> bool:

@@ -4,13 +4,12 @@ vectorization and similarity on the regions found."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.live_stack import Stack, launch
+from tests.live_stack import Stack, demo_set_id, launch, log_in
 from webapp.demo.seed import DEMO_EMAIL, DEMO_PASSWORD
 
 TREATMENT_SECONDS = 300
@@ -39,11 +38,8 @@ def _ended(stack: Stack, treatment_id: str) -> str:
 
 
 def test_regions_then_vectorization_and_similarity_on_the_demo_set(stack: Stack) -> None:
-    session = stack.log_in(DEMO_EMAIL, DEMO_PASSWORD)
-    sets = session.get(f"{stack.url}/sets/", timeout=10).text
-    found = re.search(r'href="/sets/(\d+)"', sets)
-    assert found is not None, sets[:2000]
-    set_id = int(found[1])
+    session = log_in(stack.url, DEMO_EMAIL, DEMO_PASSWORD)
+    set_id = demo_set_id(session, stack.url)
 
     regions = launch(session, stack.url, set_id, "regions")
     assert _ended(stack, regions) == "SUCCESS"

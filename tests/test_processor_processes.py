@@ -140,7 +140,7 @@ def test_a_job_redis_forgot_is_queued_again(processor: Processor) -> None:
     src = processor.serve_pages("a", 1)
     processor.started("regions", [{"type": "iiif", "src": src, "uid": "a"}])
     assert sweep() == 0  # queued and waiting: nothing to do
-    queue().empty()  # what a Redis restart without persistence does
+    queue().delete(delete_jobs=True)  # what a Redis restart without persistence does
     assert sweep() == 1
     processor.run_jobs()
     processor.deliver()

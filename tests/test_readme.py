@@ -11,11 +11,13 @@ from pathlib import Path
 
 import requests
 
+from tests.live_stack import demo_set_id, launch, log_in, query
 from tests.provision import free_port
 from webapp import ROOT
 from webapp.services import redis_answers
 
 STARTUP_SECONDS = 600
+TREATMENT_SECONDS = 300
 
 
 def readme_commands() -> dict[str, str]:
@@ -46,21 +48,6 @@ def _copy_of_the_repository(target: Path) -> None:
             destination.write_bytes(source.read_bytes())
 
 
-def _log_in(base: str, email: str, password: str) -> requests.Session:
-    session = requests.Session()
-    form = session.get(f"{base}/login", timeout=10).text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
-    assert token is not None
-    response = session.post(
-        f"{base}/login",
-        timeout=10,
-        allow_redirects=False,
-        data={"csrf_token": token[1], "email": email, "password": password},
-    )
-    assert response.status_code == 302, response.text
-    return session
-
-
 def test_the_run_command_starts_a_working_app(tmp_path: Path) -> None:
     _copy_of_the_repository(tmp_path)
     port, redis_port = free_port(), free_port()
@@ -71,7 +58,11 @@ def test_the_run_command_starts_a_working_app(tmp_path: Path) -> None:
         if not key.startswith(("DATABASE_URL", "SECRET_KEY", "RQ_", "REDIS", "VIRTUAL_ENV"))
     }
     env.update(
-        PORT=str(port), REDIS_URL=redis_url, REDIS_PREFIX="readme", MAIL_PORT=str(free_port())
+        PORT=str(port),
+        REDIS_URL=redis_url,
+        REDIS_PREFIX="readme",
+        MAIL_PORT=str(free_port()),
+        API_URL=f"http://127.0.0.1:{free_port()}",
     )
     log_path = tmp_path / "run.log"
     with log_path.open("wb") as log:
@@ -99,9 +90,8 @@ def test_the_run_command_starts_a_working_app(tmp_path: Path) -> None:
         account = re.search(r"Log in as (\S+) with the password (\S+)", output)
         assert account is not None, output[-3000:]
 
-        session = _log_in(base, account[1], account[2])
-        sets = session.get(f"{base}/sets/", timeout=10).text
-        assert "Demo set" in sets
+        session = log_in(base, account[1], account[2])
+        set_id = demo_set_id(session, base)
         witnesses = session.get(f"{base}/catalog/witnesses/", timeout=10).text
         assert witnesses.count("Demo MS") >= 4
         ref = re.search(
@@ -112,6 +102,26 @@ def test_the_run_command_starts_a_working_app(tmp_path: Path) -> None:
         manifest = requests.get(f"{base}/iiif/{ref[1]}/manifest.json", timeout=10).json()
         assert len(manifest["sequences"][0]["canvases"]) == 11
         assert redis_answers(redis_url)
+
+        # What a new user does next: regions on the demo set, through the processor it started.
+        launched = time.monotonic()
+        treatment = launch(session, base, set_id, "regions")
+        database = tmp_path / "instance" / "scriptorium.db"
+
+        def ended() -> bool:
+            rows = query(database, "SELECT status FROM treatments WHERE id = ?", treatment)
+            return rows[0][0] in {"SUCCESS", "ERROR", "CANCELLED"}
+
+        while not ended():
+            assert time.monotonic() - launched < TREATMENT_SECONDS, log_path.read_text()[-3000:]
+            time.sleep(1)
+        status, error = query(
+            database, "SELECT status, error FROM treatments WHERE id = ?", treatment
+        )[0]
+        assert status == "SUCCESS", error
+        [(regions,)] = query(database, "SELECT count(*) FROM regions")
+        assert regions >= 40
+        print(f"regions on the demo set: {regions} regions in {time.monotonic() - launched:.0f} s")
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
