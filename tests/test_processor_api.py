@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from flask import Flask
 from processor.models import Job, db
 from tests import provision
 from tests.processor_harness import Processor
+from webapp import ROOT
 
 TASKS = ("regions", "vectorization", "similarity")
 
@@ -194,3 +197,15 @@ def test_jobs_survive_as_json(processor: Processor) -> None:
     job = db.session.get(Job, tracking_id)
     assert job is not None
     assert json.loads(json.dumps(job.documents))[0]["uid"] == "wit/1 é"
+
+
+def test_the_processor_imports_nothing_from_the_web_app() -> None:
+    modules = sorted(f"processor.{p.stem}" for p in (ROOT / "processor").glob("*.py"))
+    script = (
+        f"import importlib, sys\nfor name in {modules!r}: importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'webapp', 'wsgi'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
