@@ -128,6 +128,9 @@ def make_test_app(database_url: str, redis_url: str, storage: Path, **extra: obj
         "LAUNCH_RETRY_DELAYS": [0.0, 0.0],
         "API_TIMEOUT": 5.0,
         "MAIL_SUPPRESS_SEND": False,
+        # Streams end soon, so that a test reading one to its end does not wait.
+        "LIVE_STREAM_SECONDS": 1.0,
+        "LIVE_HEARTBEAT_SECONDS": 0.3,
     }
     config.update(extra)
     return create_app(config)

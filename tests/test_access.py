@@ -15,6 +15,7 @@ from tests.factories import make_digitization, make_series, make_witness, make_w
 from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import db
+from webapp.task_modules.vectorization.models import Vectorization
 from webapp.treatments.models import Treatment
 
 PUBLIC = {
@@ -26,8 +27,10 @@ PUBLIC = {
     "iiif.image",
     "notifications.notify",
     "regions.crop_list",
+    "regions.manifest",
+    "regions.annotation_page",
 }
-PRIVATE_ARGUMENTS = {"set_id", "treatment_id"}
+PRIVATE_ARGUMENTS = {"set_id", "treatment_id", "vectorization_id"}
 SECRET = "Top secret set 7f3a"
 
 
@@ -55,6 +58,11 @@ def owned(app: Flask, user: User) -> Fixture:
         parameters={},
     )
     db.session.add(treatment)
+    db.session.flush()
+    vectorization = Vectorization(
+        treatment_id=treatment.id, crop_id="c", svg=f"<svg>{SECRET}</svg>"
+    )
+    db.session.add(vectorization)
     db.session.commit()
     return Fixture(
         values={
@@ -69,6 +77,8 @@ def owned(app: Flask, user: User) -> Fixture:
             "fmt": "jpg",
             "treatment_id": treatment.id,
             "task": "regions",
+            "order": "1",
+            "vectorization_id": str(vectorization.id),
         },
         kinds={
             "witnesses": str(witness.id),

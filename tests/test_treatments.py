@@ -118,7 +118,7 @@ def test_regions_success_path(
     assert "2 of 2 documents done" in page
     (email,) = mailbox.messages
     assert email["To"] == logged_in.email
-    assert "Success" in email["Subject"]
+    assert "Succeeded" in email["Subject"]
     assert f"http://localhost/treatments/{treatment.id}" in mailbox.body()
 
 
@@ -219,7 +219,7 @@ def test_the_apis_error_text_reaches_the_page_and_the_email(
     assert "CUDA out of memory" in page
     assert "None" not in page
     (email,) = mailbox.messages
-    assert "Error" in email["Subject"]
+    assert "Failed" in email["Subject"]
     assert "CUDA out of memory" in mailbox.body(kind="html")
 
 

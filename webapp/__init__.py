@@ -17,6 +17,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webapp.extensions import init_extensions
     from webapp.security import init_security
     from webapp.task_modules.registry import init_registry
+    from webapp.templating import init_templating
 
     app = Flask(
         __name__,
@@ -35,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_extensions(app)
     init_registry(app)
     init_security(app)
+    init_templating(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)

@@ -23,13 +23,38 @@ class Status(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return _LABELS[self]
+
+    @property
+    def icon(self) -> str:
+        return _ICONS[self]
 
     @property
     def is_terminal(self) -> bool:
         return self in TERMINAL
 
 
+_LABELS = {
+    Status.PENDING: "Queued",
+    Status.STARTED: "Started",
+    Status.IN_PROGRESS: "In progress",
+    Status.RETRYING: "Retrying",
+    Status.WAITING: "Waiting",
+    Status.SUCCESS: "Succeeded",
+    Status.ERROR: "Failed",
+    Status.CANCELLED: "Cancelled",
+}
+# Shapes as well as colours, so that no status is told by colour alone.
+_ICONS = {
+    Status.PENDING: "◷",
+    Status.STARTED: "▶",
+    Status.IN_PROGRESS: "⟳",
+    Status.RETRYING: "↻",
+    Status.WAITING: "⏸",
+    Status.SUCCESS: "✓",
+    Status.ERROR: "✕",
+    Status.CANCELLED: "⊘",
+}
 TERMINAL = frozenset({Status.SUCCESS, Status.ERROR, Status.CANCELLED})
 # How far along each status is: work only ever moves forwards (RETRYING may go back to
 # STARTED once a retry succeeds, so it ranks with PENDING).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import url_for
@@ -17,21 +18,27 @@ def image_service_url(page: Page) -> str:
     return url_for("iiif.image_base", page_ref=page.ref, _external=True)
 
 
-def _canvas(manifest_id: str, page: Page) -> dict[str, Any]:
-    canvas_id = f"{manifest_id.removesuffix('/manifest.json')}/canvas/c{page.order}"
+def canvas_id(page: Page) -> str:
+    """The canvas of a page, the same in every manifest that shows it."""
+    manifest_id = url_for("iiif.manifest", ref=page.digitization.ref, _external=True)
+    return f"{manifest_id.removesuffix('/manifest.json')}/canvas/c{page.order}"
+
+
+def _canvas(page: Page) -> dict[str, Any]:
+    canvas = canvas_id(page)
     service = image_service_url(page)
     return {
-        "@id": canvas_id,
+        "@id": canvas,
         "@type": "sc:Canvas",
         "label": page.label or f"p. {page.order}",
         "width": page.width,
         "height": page.height,
         "images": [
             {
-                "@id": f"{canvas_id}/annotation/painting",
+                "@id": f"{canvas}/annotation/painting",
                 "@type": "oa:Annotation",
                 "motivation": "sc:painting",
-                "on": canvas_id,
+                "on": canvas,
                 "resource": {
                     "@id": f"{service}/full/full/0/default.jpg",
                     "@type": "dctypes:Image",
@@ -45,9 +52,15 @@ def _canvas(manifest_id: str, page: Page) -> dict[str, Any]:
     }
 
 
-def build_manifest(digitization: Digitization) -> dict[str, Any]:
+def build_manifest(
+    digitization: Digitization,
+    manifest_id: str | None = None,
+    annotations: Callable[[Page], list[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """The manifest of a digitization; `annotations` links annotation pages to its canvases
+    (a manifest of regions found, under its own id)."""
     witness = digitization.witness
-    manifest_id = url_for("iiif.manifest", ref=digitization.ref, _external=True)
+    manifest_id = manifest_id or url_for("iiif.manifest", ref=digitization.ref, _external=True)
     metadata = [{"label": "Witness", "value": witness.siglum}]
     metadata += [{"label": "Work", "value": work.label} for work in witness.works]
     if witness.series:
@@ -66,7 +79,10 @@ def build_manifest(digitization: Digitization) -> dict[str, Any]:
             {
                 "@id": manifest_id.replace("/manifest.json", "/sequence/normal"),
                 "@type": "sc:Sequence",
-                "canvases": [_canvas(manifest_id, page) for page in digitization.pages],
+                "canvases": [
+                    _canvas(page) | ({"otherContent": annotations(page)} if annotations else {})
+                    for page in digitization.pages
+                ],
             }
         ],
     }

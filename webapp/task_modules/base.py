@@ -5,9 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from flask import Blueprint, current_app
+from flask import Blueprint, Response, abort, current_app
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from webapp.extensions import db
 
@@ -42,6 +43,9 @@ class TaskModule(ABC):
     # The table of results with a treatment_id, and what to call its rows on the page.
     result_model: ClassVar[Any] = None
     result_name: ClassVar[str] = "results"
+    # The page that shows the results as pictures, and the files they can be taken away as.
+    viewer_template: ClassVar[str | None] = None
+    exports: ClassVar[dict[str, str]] = {}
 
     @property
     def route(self) -> str:
@@ -76,6 +80,14 @@ class TaskModule(ABC):
     @abstractmethod
     def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
         """Store one result file's content idempotently; returns how many results it holds."""
+
+    def viewer(self, treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
+        """What the viewer template needs, from the query string (filters, sorting, page)."""
+        return {}
+
+    def export(self, treatment: Treatment, kind: str) -> Response:
+        """One of `exports`, as a download."""
+        abort(404)
 
     def summary(self, treatment: Treatment) -> dict[str, int]:
         """Counts shown on the treatment page."""

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("treatments", __name__, url_prefix="/treatments")
 
-from webapp.treatments import routes  # noqa: E402, F401
+from webapp.treatments import live, routes  # noqa: E402, F401

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db, redis_client
 from webapp.lifecycle import Status
+from webapp.live.publish import publish_treatment
 from webapp.models import utcnow
 from webapp.task_modules.registry import task_module
 from webapp.treatments import api
@@ -108,6 +109,7 @@ def reap() -> int:
                 "treatment, or reports that it failed."
             )
         db.session.commit()
+        publish_treatment(treatment)
         if treatment.state.is_terminal:
             ended += 1
             conclude_if_ended(treatment)

@@ -12,6 +12,7 @@ from sqlalchemy import or_, update
 
 from webapp.extensions import db
 from webapp.lifecycle import Status
+from webapp.live.publish import publish_treatment
 from webapp.models import utcnow
 from webapp.task_modules.base import external_url
 from webapp.task_modules.registry import task_module
@@ -73,6 +74,7 @@ def launch_treatment(treatment_id: str) -> None:
             delay = delays.pop(0)
             treatment.move_to(Status.RETRYING, f"{exc} Trying again in {delay:g} s.")
             db.session.commit()
+            publish_treatment(treatment)
             time.sleep(delay)
             db.session.refresh(treatment)
             if treatment.state.is_terminal:  # cancelled while waiting
@@ -88,6 +90,7 @@ def launch_treatment(treatment_id: str) -> None:
                 _cancel_quietly(route, tracking_id)
             break
     db.session.commit()
+    publish_treatment(treatment)
     conclude_if_ended(treatment)
 
 

@@ -63,6 +63,23 @@ class Treatment(WorkState, Base):
     def docs_done(self) -> int:
         return len(self.done_documents)
 
+    @property
+    def fraction_done(self) -> float:
+        """How far along: documents done, or the API's own count when it says more."""
+        fractions = [self.docs_done / self.docs_total] if self.docs_total else []
+        if self.api_total:
+            fractions.append(min(1.0, (self.api_current or 0) / self.api_total))
+        return max(fractions, default=0.0)
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Time left at the pace so far, once there is a pace to go by."""
+        fraction = self.fraction_done
+        if self.state.is_terminal or self.started_at is None or not 0 < fraction < 1:
+            return None
+        elapsed = (utcnow() - self.started_at).total_seconds()
+        return max(0.0, elapsed * (1 - fraction) / fraction)
+
     def visible_to(self, user: User) -> bool:
         return user.is_admin or self.owner_id == user.id
 

@@ -15,6 +15,7 @@ from webapp.errors import UserError
 from webapp.extensions import db, get_queue, redis_client
 from webapp.http import fetch
 from webapp.lifecycle import Status
+from webapp.live.publish import publish_treatment
 from webapp.models import utcnow
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.registry import task_module
@@ -173,6 +174,7 @@ def _apply_one(treatment_id: str, event_id: int) -> Treatment:
             event.outcome = "failed"
         event.processed_at = utcnow()
     db.session.commit()
+    publish_treatment(treatment)
     return treatment
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
 from webapp.document_sets.models import DocumentSet
@@ -17,7 +18,7 @@ from webapp.treatments.forms import TreatmentForm, parameters_form
 from webapp.treatments.models import Treatment
 
 
-def _visible_or_404(treatment_id: str) -> Treatment:
+def visible_or_404(treatment_id: str) -> Treatment:
     treatment = db.session.get(Treatment, treatment_id[:36])
     if treatment is None or not treatment.visible_to(current_user):
         abort(404)
@@ -77,8 +78,8 @@ def subform() -> ResponseReturnValue:
     )
 
 
-@bp.get("/")
-def index() -> ResponseReturnValue:
+def listing() -> tuple[Pagination, str, str]:
+    """The treatments the user may see, filtered by the query string, one page of them."""
     stmt = select(Treatment).order_by(Treatment.requested_at.desc())
     if not current_user.is_admin:
         stmt = stmt.where(Treatment.owner_id == current_user.id)
@@ -89,6 +90,12 @@ def index() -> ResponseReturnValue:
     if task in task_modules():
         stmt = stmt.where(Treatment.task_type == task)
     pagination = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return pagination, status, task
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    pagination, status, task = listing()
     return render_template(
         "treatments/list.html",
         pagination=pagination,
@@ -101,19 +108,43 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/<treatment_id>")
 def detail(treatment_id: str) -> ResponseReturnValue:
-    treatment = _visible_or_404(treatment_id)
+    treatment = visible_or_404(treatment_id)
     module = task_module(treatment.task_type)
     return render_template(
         "treatments/detail.html",
         treatment=treatment,
         module=module,
         summary=module.summary(treatment),
+        streamed=False,
     )
+
+
+@bp.get("/<treatment_id>/results")
+def results(treatment_id: str) -> ResponseReturnValue:
+    treatment = visible_or_404(treatment_id)
+    module = task_module(treatment.task_type)
+    if module.viewer_template is None:
+        abort(404)
+    return render_template(
+        module.viewer_template,
+        treatment=treatment,
+        module=module,
+        **module.viewer(treatment, request.args),
+    )
+
+
+@bp.get("/<treatment_id>/export/<fmt>")
+def export(treatment_id: str, fmt: str) -> ResponseReturnValue:
+    treatment = visible_or_404(treatment_id)
+    module = task_module(treatment.task_type)
+    if fmt not in module.exports:
+        abort(404)
+    return module.export(treatment, fmt)
 
 
 @bp.post("/<treatment_id>/cancel")
 def cancel(treatment_id: str) -> ResponseReturnValue:
-    treatment = _visible_or_404(treatment_id)
+    treatment = visible_or_404(treatment_id)
     try:
         service.cancel(treatment, current_user)
     except UserError as exc:
@@ -125,6 +156,6 @@ def cancel(treatment_id: str) -> ResponseReturnValue:
 
 @bp.post("/<treatment_id>/relaunch")
 def relaunch(treatment_id: str) -> ResponseReturnValue:
-    treatment = service.relaunch(_visible_or_404(treatment_id))
+    treatment = service.relaunch(visible_or_404(treatment_id))
     flash("A new run was queued with the same parameters and documents.", "success")
     return redirect(url_for("treatments.detail", treatment_id=treatment.id))

@@ -12,6 +12,7 @@ from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db, get_queue
 from webapp.lifecycle import Status
+from webapp.live.publish import publish_treatment
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.registry import task_module
 from webapp.treatments import api
@@ -34,6 +35,7 @@ def _submit(treatment: Treatment) -> Treatment:
     """Commit the treatment as PENDING, and only then queue its launch (DESIGN 3)."""
     db.session.add(treatment)
     db.session.commit()
+    publish_treatment(treatment)
     enqueue_launch(treatment.id)
     return treatment
 
@@ -88,3 +90,4 @@ def cancel(treatment: Treatment, by: User) -> None:
             raise UserError(f"The processing API did not cancel the treatment: {exc}") from exc
     treatment.move_to(Status.CANCELLED, f"Cancelled by {by.display_name}.")
     db.session.commit()
+    publish_treatment(treatment)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, Response, abort, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 from wtforms import SelectField
 
 from webapp.catalog.lookup import ref_matches
@@ -19,6 +20,7 @@ from webapp.security import public
 from webapp.task_modules.base import ParametersForm, TaskModule, external_url
 from webapp.task_modules.regions.models import Region, RegionSet
 from webapp.task_modules.regions.parsing import parse_regions
+from webapp.task_modules.regions.results import regions_csv, viewer_context
 from webapp.treatments.api import model_choices
 from webapp.treatments.models import Treatment
 
@@ -74,7 +76,15 @@ class RegionsModule(TaskModule):
     defaults: ClassVar[dict[str, Any]] = {"model": "illustration_extraction"}
     form_class = RegionsForm
     results_template = "task_modules/regions_summary.html"
+    viewer_template = "task_modules/regions_viewer.html"
+    exports: ClassVar[dict[str, str]] = {"csv": "Regions as CSV"}
     blueprint = bp
+
+    def viewer(self, treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
+        return viewer_context(treatment, args)
+
+    def export(self, treatment: Treatment, kind: str) -> Response:
+        return regions_csv(treatment)
 
     def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
         parsed = parse_ref(doc_uid)
@@ -129,3 +139,5 @@ class RegionsModule(TaskModule):
 
 
 MODULE = RegionsModule()
+
+from webapp.task_modules.regions import web_annotations  # noqa: E402, F401

@@ -7,7 +7,9 @@ import json
 import math
 from typing import Any, ClassVar
 
+from flask import Response
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, FloatField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
@@ -16,6 +18,7 @@ from webapp.extensions import db
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
 from webapp.task_modules.similarity.models import SimilarityPair
+from webapp.task_modules.similarity.results import pairs_csv, viewer_context
 from webapp.treatments.api import model_choices
 from webapp.treatments.models import Treatment
 
@@ -73,6 +76,14 @@ class SimilarityModule(RegionsSourceModule):
     result_name = "pairs"
     form_class = SimilarityForm
     results_template = "task_modules/similarity_summary.html"
+    viewer_template = "task_modules/similarity_viewer.html"
+    exports: ClassVar[dict[str, str]] = {"csv": "Pairs as CSV"}
+
+    def viewer(self, treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
+        return viewer_context(treatment, args)
+
+    def export(self, treatment: Treatment, kind: str) -> Response:
+        return pairs_csv(treatment)
 
     def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
         try:

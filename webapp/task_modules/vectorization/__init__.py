@@ -7,7 +7,9 @@ import zipfile
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
+from flask import Response
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from wtforms import SelectField
 
 from webapp.errors import UserError
@@ -15,6 +17,7 @@ from webapp.extensions import db
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
 from webapp.task_modules.vectorization.models import Vectorization
+from webapp.task_modules.vectorization.results import bp, svgs_zip, viewer_context
 from webapp.treatments.api import model_choices
 from webapp.treatments.models import Treatment
 
@@ -69,6 +72,15 @@ class VectorizationModule(RegionsSourceModule):
     result_name = "vectorizations"
     form_class = VectorizationForm
     results_template = "task_modules/vectorization_summary.html"
+    viewer_template = "task_modules/vectorization_viewer.html"
+    exports: ClassVar[dict[str, str]] = {"zip": "SVGs as a zip"}
+    blueprint = bp
+
+    def viewer(self, treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
+        return viewer_context(treatment, args)
+
+    def export(self, treatment: Treatment, kind: str) -> Response:
+        return svgs_zip(treatment)
 
     def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
         svgs = read_svgs(content, doc_uid)

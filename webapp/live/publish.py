@@ -1,0 +1,66 @@
+"""The one function that publishes a change of a treatment to the live stream."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import current_app, has_request_context, render_template
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from webapp.extensions import db, redis_client
+from webapp.live.streams import live_channel
+from webapp.task_modules.registry import task_module
+from webapp.treatments.models import Treatment, TreatmentEvent
+
+log = logging.getLogger(__name__)
+EVENTS_SHOWN = 100
+
+
+def latest_events(treatment: Treatment) -> list[TreatmentEvent]:
+    rows = db.session.scalars(
+        select(TreatmentEvent)
+        .where(TreatmentEvent.treatment_id == treatment.id)
+        .order_by(TreatmentEvent.id.desc())
+        .limit(EVENTS_SHOWN)
+    )
+    return list(reversed(list(rows)))
+
+
+def fragments(treatment: Treatment) -> dict[str, str]:
+    """The partials a page shows of a treatment, as streamed to every page that shows it."""
+    module = task_module(treatment.task_type)
+    context = {
+        "treatment": treatment,
+        "module": module,
+        "summary": module.summary(treatment),
+        "streamed": True,
+    }
+    return {
+        "state": render_template("treatments/_state.html", **context),
+        "events": render_template(
+            "treatments/_events.html", events=latest_events(treatment), **context
+        ),
+        "row": render_template("treatments/_row.html", t=treatment, modules={module.name: module}),
+    }
+
+
+def publish_treatment(treatment: Treatment) -> None:
+    """Send the treatment's new state to every page that shows it. Best effort: a page that
+    misses it gets the state when it reconnects, or by polling."""
+    if has_request_context():
+        html = fragments(treatment)
+    else:
+        with current_app.test_request_context(base_url=current_app.config["APP_URL"]):
+            html = fragments(treatment)
+    message = {
+        "treatment_id": treatment.id,
+        "owner_id": treatment.owner_id,
+        "terminal": treatment.state.is_terminal,
+        "html": html,
+    }
+    try:
+        redis_client().publish(live_channel(), json.dumps(message))
+    except RedisError as exc:
+        log.warning("treatment %s: live update not published (%s)", treatment.id, exc)

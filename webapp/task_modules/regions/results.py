@@ -1,0 +1,88 @@
+"""Regions as people look at them: pages with their boxes, a page of pages at a time, and as a
+CSV table."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from flask import Response
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from webapp.catalog.models import Page
+from webapp.exports import csv_download
+from webapp.extensions import db
+from webapp.lifecycle import Status
+from webapp.task_modules.regions.models import Region, RegionSet
+from webapp.treatments.models import Treatment
+
+PAGES_PER_VIEW = 12
+
+
+def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
+    """The pages where the treatment found regions, and the regions to draw on them: its own,
+    or (`show=all`) those of every successful regions treatment the user may see."""
+    show_all = args.get("show") == "all"
+    found_on = select(Region.page_id).join(RegionSet).where(RegionSet.treatment_id == treatment.id)
+    pages = db.paginate(
+        select(Page).where(Page.id.in_(found_on)).order_by(Page.digitization_id, Page.order),
+        page=args.get("page", 1, type=int),
+        per_page=PAGES_PER_VIEW,
+        error_out=False,
+    )
+    stmt = (
+        select(Region)
+        .join(RegionSet)
+        .where(Region.page_id.in_([page.id for page in pages.items]))
+        .order_by(Region.confidence.desc())
+    )
+    if show_all:
+        stmt = stmt.join(Treatment, Treatment.id == RegionSet.treatment_id).where(
+            Treatment.task_type == "regions", Treatment.status == Status.SUCCESS
+        )
+        if not current_user.is_admin:
+            stmt = stmt.where(Treatment.owner_id == current_user.id)
+    else:
+        stmt = stmt.where(RegionSet.treatment_id == treatment.id)
+    by_page: dict[int, list[Region]] = defaultdict(list)
+    for region in db.session.scalars(stmt):
+        by_page[region.page_id].append(region)
+    region_sets = db.session.scalars(
+        select(RegionSet).where(RegionSet.treatment_id == treatment.id).order_by(RegionSet.id)
+    )
+    return {
+        "pages": pages,
+        "by_page": by_page,
+        "show": "all" if show_all else "this",
+        "region_sets": list(region_sets),
+    }
+
+
+def regions_csv(treatment: Treatment) -> Response:
+    regions = db.session.scalars(
+        select(Region)
+        .join(RegionSet)
+        .where(RegionSet.treatment_id == treatment.id)
+        .order_by(RegionSet.id, Region.page_id, Region.y, Region.x)
+    )
+    return csv_download(
+        f"regions-{treatment.id}.csv",
+        ["region_set", "page", "crop_id", "x", "y", "w", "h", "confidence", "label", "model"],
+        (
+            [
+                r.region_set.ref,
+                r.page.ref,
+                r.crop_id,
+                r.x,
+                r.y,
+                r.w,
+                r.h,
+                r.confidence,
+                r.label,
+                r.model,
+            ]
+            for r in regions
+        ),
+    )

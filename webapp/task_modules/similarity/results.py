@@ -1,0 +1,69 @@
+"""Similar pairs as people look at them: side by side, above a score, sorted, per document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from sqlalchemy import or_, select
+from werkzeug.datastructures import MultiDict
+
+from webapp.exports import csv_download
+from webapp.extensions import db
+from webapp.task_modules.similarity.models import SimilarityPair
+from webapp.treatments.models import Treatment
+
+PAIRS_PER_VIEW = 20
+SORTS = {"score_desc": "Most similar first", "score_asc": "Least similar first"}
+
+
+def _documents(treatment: Treatment) -> list[str]:
+    """The digitizations of the treatment's documents (region sets `<ref>_anno<id>`)."""
+    return sorted({d["uid"].rsplit("_anno", 1)[0] for d in treatment.documents})
+
+
+def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
+    min_score = min(max(args.get("min_score", 0.0, type=float) or 0.0, 0.0), 1.0)
+    sort = args.get("sort", "score_desc")
+    sort = sort if sort in SORTS else "score_desc"
+    documents = _documents(treatment)
+    document = args.get("document", "")
+    stmt = select(SimilarityPair).where(
+        SimilarityPair.treatment_id == treatment.id, SimilarityPair.score >= min_score
+    )
+    if document in documents:
+        prefix = f"{document}\\_%"
+        stmt = stmt.where(
+            or_(
+                SimilarityPair.a.like(prefix, escape="\\"),
+                SimilarityPair.b.like(prefix, escape="\\"),
+            )
+        )
+    order = SimilarityPair.score.desc() if sort == "score_desc" else SimilarityPair.score.asc()
+    pairs = db.paginate(
+        stmt.order_by(order, SimilarityPair.id),
+        page=args.get("page", 1, type=int),
+        per_page=PAIRS_PER_VIEW,
+        error_out=False,
+    )
+    return {
+        "pairs": pairs,
+        "min_score": min_score,
+        "sort": sort,
+        "sorts": SORTS,
+        "documents": documents,
+        "document": document if document in documents else "",
+    }
+
+
+def pairs_csv(treatment: Treatment) -> Response:
+    pairs = db.session.scalars(
+        select(SimilarityPair)
+        .where(SimilarityPair.treatment_id == treatment.id)
+        .order_by(SimilarityPair.score.desc(), SimilarityPair.id)
+    )
+    return csv_download(
+        f"similarity-{treatment.id}.csv",
+        ["a", "b", "score", "algorithm"],
+        ([p.a, p.b, p.score, p.algorithm] for p in pairs),
+    )

@@ -1,0 +1,23 @@
+"""What every template may use beyond Flask's defaults."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from webapp.iiif.links import crop_url, image_url
+from webapp.lifecycle import Status
+
+
+def duration(seconds: float) -> str:
+    """A span of time as people say it: "less than a minute", "about 4 min", "about 2 h 10"."""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "less than a minute"
+    if minutes < 60:
+        return f"about {minutes} min"
+    return f"about {minutes // 60} h {minutes % 60:02d}"
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.globals.update(Status=Status, image_url=image_url, crop_url=crop_url)
+    app.jinja_env.filters["duration"] = duration

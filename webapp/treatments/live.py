@@ -1,0 +1,96 @@
+"""The live side of the treatment pages: one treatment's stream and the list's, and the same
+fragments for polling when streaming is not possible (DESIGN 7)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import render_template
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.lifecycle import TERMINAL
+from webapp.live.hub import Message
+from webapp.live.publish import fragments, latest_events
+from webapp.live.streams import event_stream, sse
+from webapp.task_modules.registry import task_module, task_modules
+from webapp.treatments import bp
+from webapp.treatments.models import Treatment
+from webapp.treatments.routes import listing, visible_or_404
+
+# htmx stops polling on this status.
+STOP_POLLING = 286
+ACTIVE_ROWS_SENT = 50
+
+
+def _treatment_events(html: dict[str, str], terminal: bool) -> Iterator[str]:
+    yield sse("state", html["state"])
+    yield sse("events", html["events"])
+    if terminal:
+        yield sse("end", "")
+
+
+@bp.get("/<treatment_id>/stream")
+def stream(treatment_id: str) -> ResponseReturnValue:
+    treatment = visible_or_404(treatment_id)
+
+    def current() -> Iterator[str]:
+        return _treatment_events(fragments(treatment), treatment.state.is_terminal)
+
+    def render(message: Message) -> Iterator[str]:
+        return _treatment_events(message["html"], bool(message.get("terminal")))
+
+    return event_stream(lambda m: m.get("treatment_id") == treatment.id, current, render)
+
+
+@bp.get("/<treatment_id>/live")
+def live(treatment_id: str) -> ResponseReturnValue:
+    treatment = visible_or_404(treatment_id)
+    module = task_module(treatment.task_type)
+    html = render_template(
+        "treatments/_live.html",
+        treatment=treatment,
+        module=module,
+        summary=module.summary(treatment),
+        events=latest_events(treatment),
+        streamed=False,
+    )
+    return html, STOP_POLLING if treatment.state.is_terminal else 200
+
+
+@bp.get("/stream")
+def list_stream() -> ResponseReturnValue:
+    user_id, is_admin = current_user.id, current_user.is_admin
+
+    def wants(message: Message) -> bool:
+        return bool(is_admin or message.get("owner_id") == user_id)
+
+    def current() -> Iterator[str]:
+        stmt = (
+            select(Treatment)
+            .where(Treatment.status.not_in(TERMINAL))
+            .order_by(Treatment.requested_at.desc())
+            .limit(ACTIVE_ROWS_SENT)
+        )
+        if not is_admin:
+            stmt = stmt.where(Treatment.owner_id == user_id)
+        rows = [(t.id, fragments(t)["row"]) for t in db.session.scalars(stmt)]
+        return (sse(f"row-{treatment_id}", row) for treatment_id, row in rows)
+
+    def render(message: Message) -> Iterator[str]:
+        yield sse(f"row-{message['treatment_id']}", message["html"]["row"])
+
+    return event_stream(wants, current, render)
+
+
+@bp.get("/rows")
+def rows() -> ResponseReturnValue:
+    pagination, _, _ = listing()
+    html = "".join(
+        render_template("treatments/_row.html", t=t, modules=task_modules())
+        for t in pagination.items
+    )
+    active = any(not t.state.is_terminal for t in pagination.items)
+    return html, 200 if active else STOP_POLLING
