@@ -1,0 +1,236 @@
+"""Results as pictures and as files: regions over their pages, pairs side by side, strokes over
+their crops; CSV, zip and IIIF Web Annotations."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import AuthActions, json_body
+from tests.treatment_helpers import make_set
+from webapp.auth.models import User
+from webapp.document_sets.models import DocumentSet
+from webapp.extensions import db
+from webapp.lifecycle import Status
+from webapp.task_modules.regions.models import Region, RegionSet
+from webapp.task_modules.similarity.models import SimilarityPair
+from webapp.task_modules.vectorization.models import Vectorization
+from webapp.treatments.models import Treatment
+
+
+def _treatment(owner: User, document_set: DocumentSet, task: str, **fields: object) -> Treatment:
+    values: dict[str, object] = {"documents": [], "parameters": {}, "status": Status.SUCCESS}
+    treatment = Treatment(
+        task_type=task,
+        owner_id=owner.id,
+        document_set_id=document_set.id,
+        document_set_title=document_set.title,
+        **(values | fields),
+    )
+    db.session.add(treatment)
+    db.session.commit()
+    return treatment
+
+
+def _regions(owner: User, document_set: DocumentSet, boxes: int = 2) -> Treatment:
+    """A successful regions treatment: `boxes` regions on each digitization's first page."""
+    treatment = _treatment(owner, document_set, "regions")
+    for digitization in document_set.all_digitizations():
+        region_set = RegionSet(treatment_id=treatment.id, digitization_id=digitization.id)
+        db.session.add(region_set)
+        db.session.flush()
+        page = digitization.pages[0]
+        for i in range(boxes):
+            db.session.add(
+                Region(
+                    region_set_id=region_set.id,
+                    page_id=page.id,
+                    x=10 + 60 * i,
+                    y=20,
+                    w=50,
+                    h=40,
+                    confidence=0.9 - i / 10,
+                    label="diagram",
+                )
+            )
+    db.session.commit()
+    return treatment
+
+
+@pytest.fixture
+def document_set(logged_in: User) -> DocumentSet:
+    return make_set(logged_in)
+
+
+def test_regions_are_drawn_over_their_pages_and_open_their_crop(
+    client: FlaskClient, logged_in: User, document_set: DocumentSet
+) -> None:
+    treatment = _regions(logged_in, document_set)
+    page = client.get(f"/treatments/{treatment.id}/results").get_data(as_text=True)
+    assert page.count('class="region-page"') == 2  # pages without regions are not shown
+    assert page.count("<rect ") == 4
+    digitization = document_set.all_digitizations()[0]
+    crop = f"/iiif/image/{digitization.ref}_0001/10,20,50,40/max/0/default.jpg"
+    assert f'href="{crop}"' in page
+    with client.get(crop) as image:
+        assert image.status_code == 200
+    assert "confidence 0.90" in page
+    assert '<image href="/iiif/image/' in page
+    detail = client.get(f"/treatments/{treatment.id}").get_data(as_text=True)
+    assert f'href="/treatments/{treatment.id}/results"' in detail
+
+
+def test_the_regions_of_all_my_treatments_can_be_drawn_together(
+    client: FlaskClient,
+    auth: AuthActions,
+    logged_in: User,
+    other_user: User,
+    document_set: DocumentSet,
+) -> None:
+    first = _regions(logged_in, document_set, boxes=1)
+    _regions(logged_in, document_set, boxes=3)
+    _regions(other_user, document_set, boxes=2)  # not mine: never drawn for me
+    this = client.get(f"/treatments/{first.id}/results").get_data(as_text=True)
+    every = client.get(f"/treatments/{first.id}/results?show=all").get_data(as_text=True)
+    assert this.count("<rect ") == 2
+    assert every.count("<rect ") == 2 + 2 * 3
+    assert every.count('class="region-box other"') == 2 * 3
+
+
+def test_region_pages_come_a_page_at_a_time(
+    client: FlaskClient, logged_in: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("webapp.task_modules.regions.results.PAGES_PER_VIEW", 1)
+    treatment = _regions(logged_in, make_set(logged_in, digitizations=3))
+    first = client.get(f"/treatments/{treatment.id}/results").get_data(as_text=True)
+    assert first.count('class="region-page"') == 1
+    assert "Page 1 of 3" in first
+    third = client.get(f"/treatments/{treatment.id}/results?page=3").get_data(as_text=True)
+    assert "Page 3 of 3" in third
+
+
+def test_regions_export_as_csv(
+    client: FlaskClient, logged_in: User, document_set: DocumentSet
+) -> None:
+    treatment = _regions(logged_in, document_set)
+    response = client.get(f"/treatments/{treatment.id}/export/csv")
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert len(rows) == 4
+    assert rows[0]["crop_id"].endswith("_0001_10,20,50,40")
+    assert float(rows[0]["confidence"]) == pytest.approx(0.9)
+    assert client.get(f"/treatments/{treatment.id}/export/zip").status_code == 404
+
+
+def test_regions_are_iiif_web_annotations_linked_from_a_manifest(
+    client: FlaskClient, logged_in: User, document_set: DocumentSet
+) -> None:
+    treatment = _regions(logged_in, document_set)
+    region_set = db.session.query(RegionSet).filter_by(treatment_id=treatment.id).first()
+    assert region_set is not None
+    client.post("/logout")  # read by IIIF viewers, like the manifests themselves
+    manifest = json_body(client.get(f"/regions/{region_set.ref}/manifest.json"))
+    canvases = manifest["sequences"][0]["canvases"]
+    plain = json_body(client.get(f"/iiif/{region_set.digitization.ref}/manifest.json"))
+    assert [c["@id"] for c in canvases] == [c["@id"] for c in plain["sequences"][0]["canvases"]]
+    link = canvases[0]["otherContent"][0]
+    assert link["@type"] == "AnnotationPage"
+    response = client.get(link["@id"].removeprefix("http://localhost"))
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    page = json_body(response)
+    assert page["type"] == "AnnotationPage"
+    assert [a["target"] for a in page["items"]] == [
+        f"{canvases[0]['@id']}#xywh=10,20,50,40",
+        f"{canvases[0]['@id']}#xywh=70,20,50,40",
+    ]
+    assert page["items"][0]["body"]["value"] == "diagram (0.90)"
+    empty = client.get(canvases[1]["otherContent"][0]["@id"].removeprefix("http://localhost"))
+    assert json_body(empty)["items"] == []
+    assert client.get(f"/regions/{region_set.ref}/annotations/99.json").status_code == 404
+
+
+def _pairs(owner: User, document_set: DocumentSet) -> Treatment:
+    treatment = _treatment(
+        owner,
+        document_set,
+        "similarity",
+        documents=[{"uid": "wit1_man1_anno1"}, {"uid": "wit1_man2_anno2"}],
+    )
+    for a, b, score in [
+        ("wit1_man1_0001_0,0,10,10", "wit1_man2_0001_0,0,10,10", 0.95),
+        ("wit1_man1_0001_0,0,10,10", "wit1_man1_0002_5,5,10,10", 0.7),
+        ("wit1_man2_0001_0,0,10,10", "wit1_man2_0002_1,1,10,10", 0.4),
+    ]:
+        db.session.add(SimilarityPair(treatment_id=treatment.id, a=a, b=b, score=score))
+    db.session.commit()
+    return treatment
+
+
+def _scores(html: str) -> list[str]:
+    return re.findall(r"<strong>(\d\.\d{3})</strong>", html)
+
+
+def test_pairs_side_by_side_with_threshold_sorting_and_document_filter(
+    client: FlaskClient, logged_in: User, document_set: DocumentSet
+) -> None:
+    treatment = _pairs(logged_in, document_set)
+    url = f"/treatments/{treatment.id}/results"
+    page = client.get(url).get_data(as_text=True)
+    assert _scores(page) == ["0.950", "0.700", "0.400"]
+    assert page.count('class="pair"') == 3
+    assert 'src="/iiif/image/wit1_man1_0001/0,0,10,10/,140/0/default.jpg"' in page
+    assert _scores(client.get(f"{url}?min_score=0.5").get_data(as_text=True)) == ["0.950", "0.700"]
+    ascending = client.get(f"{url}?sort=score_asc").get_data(as_text=True)
+    assert _scores(ascending) == ["0.400", "0.700", "0.950"]
+    only = client.get(f"{url}?document=wit1_man2").get_data(as_text=True)
+    assert _scores(only) == ["0.950", "0.400"]
+    # Anything odd in the query string falls back to the defaults.
+    odd = client.get(f"{url}?min_score=abc&sort=drop&document=%25&page=-3")
+    assert odd.status_code == 200
+    assert _scores(odd.get_data(as_text=True)) == ["0.950", "0.700", "0.400"]
+
+
+def test_pairs_export_as_csv(
+    client: FlaskClient, logged_in: User, document_set: DocumentSet
+) -> None:
+    treatment = _pairs(logged_in, document_set)
+    text = client.get(f"/treatments/{treatment.id}/export/csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["a", "b", "score", "algorithm"]
+    assert [r[2] for r in rows[1:]] == ["0.95", "0.7", "0.4"]
+
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 50 40"><script>alert(1)</script></svg>'
+
+
+def test_strokes_are_drawn_over_their_crop_and_served_in_a_sandbox(
+    client: FlaskClient,
+    auth: AuthActions,
+    logged_in: User,
+    other_user: User,
+    document_set: DocumentSet,
+) -> None:
+    treatment = _treatment(logged_in, document_set, "vectorization")
+    item = Vectorization(treatment_id=treatment.id, crop_id="wit1_man1_0001_10,20,50,40", svg=SVG)
+    db.session.add(item)
+    db.session.commit()
+    page = client.get(f"/treatments/{treatment.id}/results").get_data(as_text=True)
+    assert 'viewBox="0 0 50 40"' in page
+    assert 'href="/iiif/image/wit1_man1_0001/10,20,50,40/400,/0/default.jpg"' in page
+    assert f'href="/vectorizations/{item.id}.svg"' in page
+    assert "<script>" not in page  # the SVG is an image, never part of the page
+    svg = client.get(f"/vectorizations/{item.id}.svg")
+    assert svg.mimetype == "image/svg+xml"
+    assert "sandbox" in svg.headers["Content-Security-Policy"]
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/treatments/{treatment.id}/export/zip").data))
+    assert archive.read("wit1_man1_0001_10,20,50,40.svg").decode() == SVG
+    auth.logout()
+    auth.login(other_user)
+    assert client.get(f"/vectorizations/{item.id}.svg").status_code == 404
+    assert client.get(f"/treatments/{treatment.id}/results").status_code == 404
