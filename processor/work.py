@@ -173,15 +173,21 @@ def _run_document(
 def _conclude(job: Job) -> None:
     results = job.results
     entries = [entry for r in results for entry in r.entries]
-    errors = [f"{r.uid}: {r.failure}" for r in results if r.failure]
-    errors += [error for r in results for error in r.errors]
+    failures = [f"{r.uid}: {r.failure}" for r in results if r.failure]
     job.finished_at = time.time()
     if entries:
         job.status = SUCCESS
+        # A failed document's message already names its first bad image; the others are kept
+        # with the documents that went through.
+        errors = failures + [e for r in results if not r.failure for e in r.errors]
         notify(job, "SUCCESS", success=True, output={"results_url": entries, "error": errors})
     else:
         job.status = ERROR
-        job.error = "; ".join(errors) or "No document gave a result."
+        job.error = (
+            f"No document could be processed ({len(results)} tried). First: {failures[0]}"
+            if failures
+            else "No document gave a result."
+        )
         notify(job, "ERROR", error=job.error, completed=True)
     db.session.commit()
     log.info("job %s ended %s", job.tracking_id, job.status)

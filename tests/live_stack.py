@@ -66,7 +66,7 @@ class Stack:
 
     PROCESSES = ("web", "worker", "processor", "processor-worker", "processor-clock")
 
-    def __init__(self, folder: Path, redis_url: str) -> None:
+    def __init__(self, folder: Path, redis_url: str, **settings: str) -> None:
         self.folder = folder
         self.port, self.processor_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -87,6 +87,7 @@ class Stack:
             "WEB_CONCURRENCY": "1",
             "PROCESSOR_CONCURRENCY": "1",
             "OUTBOX_POLL_SECONDS": "0.1",
+            **settings,
         }
         self.log_path = folder / "processes.log"
         self.process: subprocess.Popen[bytes] | None = None

@@ -161,7 +161,7 @@ def test_users_are_sent_only_what_they_may_see(
     assert client.get(f"/treatments/{mine.id}/stream").status_code == 404
     response = client.get("/treatments/stream")
     ((first, _),) = _read(response, 1)
-    assert first == f"row-{theirs.id}"  # the state first: their active treatments only
+    assert first == f"row-{theirs.id}"  # the state first: their own treatments only
     publish_treatment(mine)
     publish_treatment(theirs)
     ((name, row),) = _read(response, 1)

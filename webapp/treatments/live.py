@@ -11,7 +11,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.lifecycle import TERMINAL
 from webapp.live.hub import Message
 from webapp.live.publish import fragments, latest_events
 from webapp.live.streams import event_stream, sse
@@ -22,7 +21,9 @@ from webapp.treatments.routes import listing, visible_or_404
 
 # htmx stops polling on this status.
 STOP_POLLING = 286
-ACTIVE_ROWS_SENT = 50
+# On (re)connect the list stream first sends this many of the newest rows: more than a page of
+# the list, so that whatever ended while the stream was down is shown ended.
+ROWS_SENT = 50
 
 
 def _treatment_events(html: dict[str, str], terminal: bool) -> Iterator[str]:
@@ -68,12 +69,7 @@ def list_stream() -> ResponseReturnValue:
         return bool(is_admin or message.get("owner_id") == user_id)
 
     def current() -> Iterator[str]:
-        stmt = (
-            select(Treatment)
-            .where(Treatment.status.not_in(TERMINAL))
-            .order_by(Treatment.requested_at.desc())
-            .limit(ACTIVE_ROWS_SENT)
-        )
+        stmt = select(Treatment).order_by(Treatment.requested_at.desc()).limit(ROWS_SENT)
         if not is_admin:
             stmt = stmt.where(Treatment.owner_id == user_id)
         rows = [(t.id, fragments(t)["row"]) for t in db.session.scalars(stmt)]

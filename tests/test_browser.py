@@ -1,0 +1,213 @@
+"""The pages in a real browser (Debian's Chromium driven by Playwright) against the whole system
+as real processes: live progress without reload, errors, the regions viewer, a stream cut by
+the server, and polling when streams are blocked. Screenshots go to tests/screenshots/."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from tests.live_stack import Stack, query
+from webapp import ROOT
+from webapp.demo.seed import DEMO_EMAIL, DEMO_PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+ENDS = 180_000  # ms a treatment may take here
+# Installed before any page script: what the page saw, whether it was reloaded.
+WATCH = """
+window.__opens = 0;
+window.__seen = [];
+document.addEventListener("htmx:sseOpen", () => { window.__opens += 1; });
+document.addEventListener("DOMContentLoaded", () => {
+  const note = () => document.querySelectorAll("[data-progress]").forEach((node) => {
+    const value = node.dataset.progress;
+    if (window.__seen[window.__seen.length - 1] !== value) window.__seen.push(value);
+  });
+  note();
+  new MutationObserver(note).observe(document.body, { childList: true, subtree: true });
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Stack]:
+    # Streams last two seconds: every treatment here outlives several, so pages must reconnect.
+    stack = Stack(tmp_path_factory.mktemp("browser"), redis_url, LIVE_STREAM_SECONDS="2")
+    stack.flask("db", "upgrade")
+    stack.flask("demo", "seed", "--pages-per-witness", "2")
+    stack.flask("demo", "seed", "--seed", "11", "--pages-per-witness", "1")
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: run .ci/install-chromium"
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: Stack) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Asia/Tokyo")
+    context.add_init_script(WATCH)
+    page = context.new_page()
+    page.goto(f"{stack.url}/login")
+    page.fill("input[name=email]", DEMO_EMAIL)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_url(re.compile(r"^(?!.*/login)"))
+    yield page
+    context.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _set_id(stack: Stack, seed_suffix: str = "") -> int:
+    rows = query(
+        stack.database,
+        "SELECT id FROM document_sets WHERE title LIKE ? ORDER BY id",
+        f"Demo set%{seed_suffix}",
+    )
+    return int(rows[0 if not seed_suffix else -1][0])
+
+
+def _launch(page: Page, stack: Stack, set_id: int, task: str, **fields: str) -> None:
+    page.goto(f"{stack.url}/treatments/new?document_set={set_id}&task_type={task}")
+    for name, value in fields.items():
+        page.select_option(f"select[name='{task}-{name}']", value)
+    page.click("button:has-text('Launch'), input[value='Launch']")
+    page.wait_for_url(re.compile(r"/treatments/[0-9a-f-]{36}$"))
+    page.evaluate("window.__marker = 'not reloaded'")
+
+
+def _status(page: Page) -> str:
+    return str(page.get_attribute("#state .state", "data-status"))
+
+
+def _wait_until_ended(page: Page) -> str:
+    page.wait_for_selector("#state .state.terminal", timeout=ENDS)
+    return _status(page)
+
+
+def _regions_treatment(stack: Stack) -> str:
+    rows = query(
+        stack.database,
+        "SELECT id FROM treatments WHERE task_type = 'regions' AND status = 'SUCCESS' "
+        "ORDER BY requested_at",
+    )
+    assert rows, "no successful regions treatment yet"
+    return str(rows[0][0])
+
+
+def test_a_launch_shows_its_progress_live_then_success_without_reload(
+    page: Page, stack: Stack
+) -> None:
+    _launch(page, stack, _set_id(stack), "regions")
+    _shot(page, "treatment-running")
+    assert _wait_until_ended(page) == "SUCCESS"
+    seen: list[str] = page.evaluate("window.__seen")
+    assert page.evaluate("window.__marker") == "not reloaded"
+    total = seen[-1].split("/")[1]
+    intermediate = [v for v in seen if v not in {f"0/{total}", f"{total}/{total}"}]
+    assert len(set(intermediate)) >= 2, seen
+    assert seen[-1] == f"{total}/{total}"
+    # Streams last 2 s and the treatment longer: the page was cut off and reconnected, and
+    # still ends on the final state.
+    assert page.evaluate("window.__opens") >= 2
+    text = page.inner_text("#state")
+    assert "Succeeded" in text
+    assert "regions found" in text
+    assert "UTC" not in page.inner_text("#state dl")  # times in the reader's zone
+    _shot(page, "treatment-success")
+
+
+def test_the_regions_viewer_draws_the_boxes(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.url}/treatments/{_regions_treatment(stack)}/results")
+    boxes = page.locator(".region-box rect")
+    assert boxes.count() > 0
+    assert page.locator(".region-page").count() > 0
+    box: Any = boxes.first.bounding_box()
+    assert box["width"] > 5
+    assert box["height"] > 5
+    _shot(page, "regions-viewer")
+
+
+def test_vectorization_and_similarity_viewers(page: Page, stack: Stack) -> None:
+    regions = _regions_treatment(stack)
+    for task, selector in (("similarity", "tr.pair"), ("vectorization", "figure.vectorization")):
+        _launch(page, stack, _set_id(stack), task, regions_treatment=regions)
+        assert _wait_until_ended(page) == "SUCCESS"
+        page.click("a:has-text('View the results')")
+        assert page.locator(selector).count() > 0
+        _shot(page, f"{task}-viewer")
+
+
+def test_an_error_shows_what_happened_and_offers_a_relaunch(page: Page, stack: Stack) -> None:
+    # The second corpus's page images are gone: the processor can read none of them.
+    files = query(
+        stack.database,
+        "SELECT pages.file FROM pages "
+        "JOIN digitizations ON pages.digitization_id = digitizations.id "
+        "JOIN witnesses ON digitizations.witness_id = witnesses.id WHERE witnesses.siglum LIKE ?",
+        "%(seed 11)%",
+    )
+    assert files
+    for (name,) in files:
+        (Path(stack.env["STORAGE_DIR"]) / name).unlink()
+    _launch(page, stack, _set_id(stack, "(seed 11)"), "regions")
+    assert _wait_until_ended(page) == "ERROR"
+    alert = page.inner_text("#state [role=alert]")
+    assert "could be read" in alert
+    assert page.locator("#state button:has-text('Relaunch')").count() == 1
+    assert page.evaluate("window.__marker") == "not reloaded"
+    _shot(page, "treatment-error")
+
+
+def test_polling_brings_the_updates_when_streams_are_blocked(page: Page, stack: Stack) -> None:
+    page.route("**/stream", lambda route: route.abort())
+    _launch(page, stack, _set_id(stack), "regions")
+    assert _wait_until_ended(page) == "SUCCESS"
+    assert page.get_attribute("#live", "data-polling") == "true"
+    assert page.evaluate("window.__marker") == "not reloaded"
+    assert page.evaluate("window.__opens") == 0
+
+
+def test_the_list_follows_its_treatments(page: Page, stack: Stack) -> None:
+    _launch(page, stack, _set_id(stack), "regions")
+    treatment_id = page.url.rsplit("/", 1)[1]
+    page.goto(f"{stack.url}/treatments/")
+    page.evaluate("window.__marker = 'not reloaded'")
+    row = f"#row-{treatment_id} [data-status]"
+    page.wait_for_selector(f"{row}[data-status=SUCCESS]", timeout=ENDS)
+    assert page.evaluate("window.__marker") == "not reloaded"
+    _shot(page, "treatments-list")
