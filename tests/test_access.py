@@ -78,6 +78,10 @@ def owned(app: Flask, user: User) -> Fixture:
             "treatment_id": treatment.id,
             "task": "regions",
             "order": "1",
+            "queue": "default",
+            "job_id": "job",
+            "action": "requeue",
+            "user_id": str(user.id),
             "vectorization_id": str(vectorization.id),
         },
         kinds={
@@ -135,3 +139,21 @@ def test_other_users_never_see_private_work(
         if rule.endpoint in {"catalog.edit", "catalog.delete", "catalog.delete_digitization"}:
             assert response.status_code == 403, f"{method} {url}"
     assert db.session.get(DocumentSet, int(owned.values["set_id"])) is not None
+
+
+def test_the_admin_area_does_not_exist_for_anyone_else(
+    app: Flask,
+    client: FlaskClient,
+    auth: AuthActions,
+    owned: Fixture,
+    other_user: User,
+) -> None:
+    auth.login(other_user)
+    walked = 0
+    for rule, method, url in _urls(app, owned):
+        if rule.endpoint.startswith("admin."):
+            walked += 1
+            assert client.open(url, method=method).status_code == 404, f"{method} {url}"
+    assert walked >= 8
+    page = client.get("/treatments/").get_data(as_text=True)
+    assert "/admin/" not in page

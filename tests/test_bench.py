@@ -16,6 +16,7 @@ from webapp import ROOT
     [
         (["bench.notify", "--quick", "--senders", "8"], "notify / one-insert baseline:"),
         (["bench.quality", "--quick"], "largest gap between the seeds"),
+        (["bench.sse_fanout", "--quick"], "bare subscriber p99"),
     ],
 )
 def test_the_benchmark_runs(

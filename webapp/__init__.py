@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_blueprints(app: Flask) -> None:
+    from webapp.admin import bp as admin_bp
     from webapp.auth import bp as auth_bp
     from webapp.catalog import bp as catalog_bp
     from webapp.document_sets import bp as sets_bp
@@ -53,6 +54,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.treatments.notify import bp as notifications_bp
 
     for blueprint in (
+        admin_bp,
         auth_bp,
         catalog_bp,
         sets_bp,
@@ -71,9 +73,11 @@ def register_commands(app: Flask) -> None:
     from webapp.auth.cli import users_cli
     from webapp.demo.cli import demo_cli
     from webapp.launcher import up_command
+    from webapp.treatments.cli import treatments_cli
     from webapp.treatments.clock import clock_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(up_command)
     app.cli.add_command(clock_command)
+    app.cli.add_command(treatments_cli)

@@ -53,8 +53,7 @@ def event_stream(
 
     def generate() -> Iterator[str]:
         try:
-            yield "retry: 2000\n\n"
-            yield from first
+            yield "retry: 2000\n\n" + "".join(first)
             ends = time.monotonic() + lifetime
             while (left := ends - time.monotonic()) > 0:
                 message = subscriber.next(min(heartbeat, left))
@@ -63,7 +62,8 @@ def event_stream(
                 elif message is RESYNC:
                     return
                 else:
-                    yield from render(message)
+                    # One write per update, whatever number of events it makes.
+                    yield "".join(render(message))
         finally:
             live_hub.unsubscribe(subscriber)
 

@@ -24,6 +24,7 @@ from webapp.treatments import api
 from webapp.treatments.completion import conclude_if_ended
 from webapp.treatments.models import Treatment, TreatmentEvent
 from webapp.treatments.processing import forget_pending_job, pending_job_id, schedule_events
+from webapp.treatments.purge import purge
 from webapp.treatments.service import enqueue_launch
 
 log = logging.getLogger(__name__)
@@ -116,9 +117,20 @@ def reap() -> int:
     return ended
 
 
+def purge_when_due() -> None:
+    """Once per PURGE_INTERVAL_SECONDS, whichever clock process gets there first."""
+    config = current_app.config
+    key = f"{config['REDIS_PREFIX']}:clock:purge"
+    if redis_client().set(
+        key, utcnow().isoformat(), nx=True, ex=int(config["PURGE_INTERVAL_SECONDS"])
+    ):
+        purge(timedelta(days=config["PURGE_AFTER_DAYS"]))
+
+
 def run_once() -> None:
     dispatched = dispatch()
     reaped = reap()
+    purge_when_due()
     if dispatched or reaped:
         log.info(
             "clock: %s job(s) dispatched again, %s silent treatment(s) ended", dispatched, reaped

@@ -1,0 +1,97 @@
+"""Queues, workers, failed jobs, the clock and the processing API, as operators watch them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.registry import (
+    DeferredJobRegistry,
+    FailedJobRegistry,
+    FinishedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
+from rq.worker import Worker
+
+from webapp.admin import bp
+from webapp.extensions import get_queue, redis_client
+from webapp.health import clock_last_run, processing_api_health
+
+QUEUES = ("default",)
+FAILED_SHOWN = 50
+REGISTRIES = {
+    "started": StartedJobRegistry,
+    "deferred": DeferredJobRegistry,
+    "scheduled": ScheduledJobRegistry,
+    "finished": FinishedJobRegistry,
+    "failed": FailedJobRegistry,
+}
+
+
+def queue_overview() -> list[dict[str, Any]]:
+    overview = []
+    for name in QUEUES:
+        queue = get_queue(name)
+        sizes = {"queued": queue.count}
+        sizes |= {key: registry(queue=queue).count for key, registry in REGISTRIES.items()}
+        failed = FailedJobRegistry(queue=queue)
+        jobs = []
+        for job_id in failed.get_job_ids(0, FAILED_SHOWN - 1):
+            try:
+                job = Job.fetch(job_id, connection=queue.connection)
+            except NoSuchJobError:
+                continue
+            result = job.latest_result()
+            error = (result.exc_string or "").strip().splitlines() if result else []
+            jobs.append(
+                {
+                    "id": job.id,
+                    "name": job.func_name,
+                    "ended_at": job.ended_at,
+                    "error": error[-1] if error else "",
+                }
+            )
+        overview.append({"name": name, "sizes": sizes, "failed": jobs})
+    return overview
+
+
+@bp.get("/queues")
+def queues() -> ResponseReturnValue:
+    try:
+        overview = queue_overview()
+        workers = Worker.all(connection=redis_client())
+        clock = clock_last_run()
+        redis_error = ""
+    except RedisError as exc:
+        overview, workers, clock, redis_error = [], [], None, str(exc)
+    return render_template(
+        "admin/queues.html",
+        overview=overview,
+        workers=workers,
+        clock=clock,
+        redis_error=redis_error,
+        api=processing_api_health(),
+    )
+
+
+@bp.post("/queues/<queue>/failed/<job_id>/<action>")
+def failed_job(queue: str, job_id: str, action: str) -> ResponseReturnValue:
+    if queue not in QUEUES or action not in {"requeue", "delete"}:
+        flash("Unknown queue or action.", "error")
+        return redirect(url_for("admin.queues"))
+    registry = FailedJobRegistry(queue=get_queue(queue))
+    try:
+        if action == "requeue":
+            registry.requeue(job_id)
+        else:
+            registry.remove(job_id, delete_job=True)
+    except (NoSuchJobError, RedisError, ValueError) as exc:
+        flash(f"Job {job_id}: {exc}", "error")
+    else:
+        flash(f"Job {job_id}: {'requeued' if action == 'requeue' else 'deleted'}.", "success")
+    return redirect(url_for("admin.queues"))

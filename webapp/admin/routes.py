@@ -1,0 +1,128 @@
+"""Administrators' pages: treatments, users, document sets."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from webapp.admin import bp, users
+from webapp.admin.forms import NewUserForm
+from webapp.admin.treatments import SORTS, Filters, bulk
+from webapp.auth.accounts import create_user
+from webapp.auth.models import User
+from webapp.document_sets.models import DocumentSet
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.lifecycle import Status
+from webapp.task_modules.registry import task_modules
+from webapp.treatments.models import Treatment
+
+BULK_ACTIONS = {"relaunch": "Relaunch", "cancel": "Cancel", "delete": "Delete"}
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return redirect(url_for("admin.treatments"))
+
+
+@bp.get("/treatments")
+def treatments() -> ResponseReturnValue:
+    filters = Filters.from_args(request.args)
+    pagination = db.paginate(
+        filters.query(), per_page=current_app.config["PAGE_SIZE"], error_out=False
+    )
+    return render_template(
+        "admin/treatments.html",
+        pagination=pagination,
+        filters=filters,
+        statuses=list(Status),
+        modules=task_modules(),
+        sorts=list(SORTS),
+        actions=BULK_ACTIONS,
+    )
+
+
+@bp.post("/treatments/bulk")
+def treatments_bulk() -> ResponseReturnValue:
+    action = request.form.get("action", "")
+    ids = request.form.getlist("ids")
+    if action not in BULK_ACTIONS or not ids:
+        flash("Choose treatments and an action.", "error")
+    else:
+        outcome = bulk(action, ids[:500], current_user)
+        flash(f"{BULK_ACTIONS[action]}: {outcome.done} done.", "success")
+        for refusal in outcome.refused or []:
+            flash(refusal, "error")
+    query = urlencode(Filters.from_args(request.args).args())
+    return redirect(url_for("admin.treatments") + (f"?{query}" if query else ""))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users_page() -> ResponseReturnValue:
+    form = NewUserForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                user = create_user(
+                    form.email.data or "",
+                    form.password.data or "",
+                    name=form.name.data or "",
+                    is_admin=bool(form.is_admin.data),
+                )
+            except UserError as exc:
+                form.email.errors = [str(exc)]
+                status = 400
+            else:
+                flash(f"Created {user.email}.", "success")
+                return redirect(url_for("admin.users_page"))
+        else:
+            status = 400
+    counts = {
+        owner: count
+        for owner, count in db.session.execute(
+            select(Treatment.owner_id, func.count()).group_by(Treatment.owner_id)
+        )
+    }
+    accounts = db.session.scalars(select(User).order_by(User.email)).all()
+    return render_template("admin/users.html", form=form, accounts=accounts, counts=counts), status
+
+
+@bp.post("/users/<int:user_id>/<action>")
+def user_action(user_id: int, action: str) -> ResponseReturnValue:
+    user = db.get_or_404(User, user_id)
+    try:
+        if action == "activate":
+            users.set_active(user, True, current_user)
+        elif action == "deactivate":
+            users.set_active(user, False, current_user)
+        elif action == "grant-admin":
+            users.set_admin(user, True, current_user)
+        elif action == "revoke-admin":
+            users.set_admin(user, False, current_user)
+        elif action == "reset-password":
+            password = users.reset_password(user)
+            flash(f"New password for {user.email}: {password} (shown once).", "success")
+        else:
+            flash(f"Unknown action {action!r}.", "error")
+            return redirect(url_for("admin.users_page"))
+    except UserError as exc:
+        flash(str(exc), "error")
+    else:
+        if action != "reset-password":
+            flash(f"{user.email}: done.", "success")
+    return redirect(url_for("admin.users_page"))
+
+
+@bp.get("/sets")
+def sets() -> ResponseReturnValue:
+    pagination = db.paginate(
+        select(DocumentSet).order_by(DocumentSet.title),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template("admin/sets.html", pagination=pagination)

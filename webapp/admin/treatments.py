@@ -1,0 +1,137 @@
+"""Every treatment for administrators: filters, search, order, and actions on many at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, or_, select
+from werkzeug.datastructures import MultiDict
+
+from webapp.auth.models import User
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.lifecycle import Status
+from webapp.task_modules.registry import task_modules
+from webapp.treatments import service
+from webapp.treatments.models import Treatment
+
+SORTS: dict[str, ColumnElement[Any]] = {
+    "newest": Treatment.requested_at.desc(),
+    "oldest": Treatment.requested_at.asc(),
+    "status": Treatment.status.asc(),
+    "task": Treatment.task_type.asc(),
+}
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class Filters:
+    status: str = ""
+    task: str = ""
+    user: str = ""
+    document_set: str = ""
+    since: date | None = None
+    until: date | None = None
+    q: str = ""
+    sort: str = "newest"
+
+    @classmethod
+    def from_args(cls, args: MultiDict[str, str]) -> Filters:
+        status = args.get("status", "")
+        task = args.get("task", "")
+        sort = args.get("sort", "newest")
+        return cls(
+            status=status if status in Status.__members__ else "",
+            task=task if task in task_modules() else "",
+            user=args.get("user", "").strip()[:254],
+            document_set=args.get("document_set", "").strip()[:200],
+            since=_day(args.get("since")),
+            until=_day(args.get("until")),
+            q=args.get("q", "").strip()[:200],
+            sort=sort if sort in SORTS else "newest",
+        )
+
+    def query(self) -> Select[Treatment]:
+        stmt = select(Treatment).join(User, User.id == Treatment.owner_id)
+        if self.status:
+            stmt = stmt.where(Treatment.status == self.status)
+        if self.task:
+            stmt = stmt.where(Treatment.task_type == self.task)
+        if self.user:
+            stmt = stmt.where(User.email.icontains(self.user, autoescape=True))
+        if self.document_set:
+            stmt = stmt.where(
+                Treatment.document_set_title.icontains(self.document_set, autoescape=True)
+            )
+        if self.since:
+            stmt = stmt.where(Treatment.requested_at >= datetime.combine(self.since, time(), UTC))
+        if self.until:
+            end = datetime.combine(self.until + timedelta(days=1), time(), UTC)
+            stmt = stmt.where(Treatment.requested_at < end)
+        if self.q:
+            stmt = stmt.where(
+                or_(
+                    Treatment.id.icontains(self.q, autoescape=True),
+                    Treatment.tracking_id.icontains(self.q, autoescape=True),
+                    Treatment.document_set_title.icontains(self.q, autoescape=True),
+                    Treatment.error.icontains(self.q, autoescape=True),
+                )
+            )
+        return stmt.order_by(SORTS[self.sort], Treatment.id)
+
+    def args(self) -> dict[str, str]:
+        """The filters as a query string, for links that keep them."""
+        values = {
+            "status": self.status,
+            "task": self.task,
+            "user": self.user,
+            "document_set": self.document_set,
+            "since": self.since.isoformat() if self.since else "",
+            "until": self.until.isoformat() if self.until else "",
+            "q": self.q,
+            "sort": self.sort,
+        }
+        return {key: value for key, value in values.items() if value}
+
+
+@dataclass
+class BulkOutcome:
+    done: int = 0
+    refused: list[str] | None = None
+
+
+def bulk(action: str, ids: list[str], by: User) -> BulkOutcome:
+    """Relaunch, cancel or delete the chosen treatments; what could not be done is said."""
+    outcome = BulkOutcome(refused=[])
+    treatments = db.session.scalars(select(Treatment).where(Treatment.id.in_(ids))).all()
+    for treatment in treatments:
+        try:
+            if action == "relaunch":
+                service.relaunch(treatment)
+            elif action == "cancel":
+                service.cancel(treatment, by)
+            elif action == "delete":
+                delete_treatment(treatment)
+            else:
+                raise UserError(f"Unknown action {action!r}.")
+            outcome.done += 1
+        except UserError as exc:
+            assert outcome.refused is not None
+            outcome.refused.append(f"{treatment.id[:8]}: {exc}")
+    return outcome
+
+
+def delete_treatment(treatment: Treatment) -> None:
+    """The treatment, its events and every result it stored (their tables cascade)."""
+    if not treatment.state.is_terminal:
+        raise UserError("Cancel it first: it is still running.")
+    db.session.execute(delete(Treatment).where(Treatment.id == treatment.id))
+    db.session.commit()

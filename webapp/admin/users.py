@@ -1,0 +1,35 @@
+"""Accounts, as administrators manage them."""
+
+from __future__ import annotations
+
+import secrets
+
+from webapp.auth.models import User
+from webapp.errors import UserError
+from webapp.extensions import db
+
+
+def _not_yourself(user: User, by: User, what: str) -> None:
+    # An administrator who locks themselves out may leave nobody able to let them back in.
+    if user.id == by.id:
+        raise UserError(f"You cannot {what} your own account.")
+
+
+def set_active(user: User, active: bool, by: User) -> None:
+    _not_yourself(user, by, "deactivate")
+    user.active = active
+    db.session.commit()
+
+
+def set_admin(user: User, admin: bool, by: User) -> None:
+    _not_yourself(user, by, "change the rights of")
+    user.is_admin = admin
+    db.session.commit()
+
+
+def reset_password(user: User) -> str:
+    """A new password for the user, shown once to the administrator who hands it over."""
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    db.session.commit()
+    return password

@@ -1,0 +1,91 @@
+"""Forget what is old: event histories, failed and cancelled treatments, derived files.
+
+Results of successful treatments are research data: they stay until someone deletes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import delete, func, or_, select
+
+from webapp.extensions import db
+from webapp.lifecycle import Status
+from webapp.models import utcnow
+from webapp.treatments.models import Treatment, TreatmentEvent
+
+log = logging.getLogger(__name__)
+_AGE = re.compile(r"(\d+)\s*([dhms])")
+UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+# Files the app made from others and can make again: derived IIIF images.
+DERIVED = ("cache",)
+
+
+def parse_age(text: str) -> timedelta:
+    """`30d`, `12h`, `90m` or `45s`."""
+    match = _AGE.fullmatch(text.strip().lower())
+    if match is None:
+        raise ValueError(f"{text!r} is not an age such as 30d, 12h, 90m or 45s.")
+    return timedelta(**{UNITS[match[2]]: int(match[1])})
+
+
+@dataclass
+class PurgeReport:
+    events: int = 0
+    treatments: int = 0
+    files: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.events} event(s), {self.treatments} failed or cancelled treatment(s), "
+            f"{self.files} derived file(s)"
+        )
+
+
+def _old_files(cutoff: float) -> list[Path]:
+    storage = Path(current_app.config["STORAGE_DIR"])
+    return [
+        path
+        for folder in DERIVED
+        for path in (storage / folder).rglob("*")
+        if path.is_file() and path.stat().st_mtime < cutoff
+    ]
+
+
+def purge(older_than: timedelta, dry_run: bool = False) -> PurgeReport:
+    """Delete (or, dry, count) what is older than the age."""
+    cutoff = utcnow() - older_than
+    old_events = TreatmentEvent.received_at < cutoff
+    applied = TreatmentEvent.processed_at.is_not(None)
+    old_failures = Treatment.status.in_([Status.ERROR, Status.CANCELLED]) & or_(
+        Treatment.finished_at < cutoff,
+        Treatment.finished_at.is_(None) & (Treatment.updated_at < cutoff),
+    )
+    report = PurgeReport(
+        events=db.session.scalar(
+            select(func.count()).select_from(TreatmentEvent).where(old_events, applied)
+        )
+        or 0,
+        treatments=db.session.scalar(
+            select(func.count()).select_from(Treatment).where(old_failures)
+        )
+        or 0,
+    )
+    files = _old_files(time.time() - older_than.total_seconds())
+    report.files = len(files)
+    if dry_run:
+        return report
+    db.session.execute(delete(TreatmentEvent).where(old_events, applied))
+    # Their events, results and region sets go with them (ON DELETE CASCADE).
+    db.session.execute(delete(Treatment).where(old_failures))
+    db.session.commit()
+    for path in files:
+        path.unlink(missing_ok=True)
+    log.info("purge of what is older than %s: %s", older_than, report)
+    return report
