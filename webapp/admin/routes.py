@@ -82,12 +82,9 @@ def users_page() -> ResponseReturnValue:
                 return redirect(url_for("admin.users_page"))
         else:
             status = 400
-    counts = {
-        owner: count
-        for owner, count in db.session.execute(
-            select(Treatment.owner_id, func.count()).group_by(Treatment.owner_id)
-        )
-    }
+    counts = dict(
+        db.session.execute(select(Treatment.owner_id, func.count()).group_by(Treatment.owner_id))
+    )
     accounts = db.session.scalars(select(User).order_by(User.email)).all()
     return render_template("admin/users.html", form=form, accounts=accounts, counts=counts), status
 
