@@ -82,9 +82,10 @@ def users_page() -> ResponseReturnValue:
                 return redirect(url_for("admin.users_page"))
         else:
             status = 400
-    counts = dict(
-        db.session.execute(select(Treatment.owner_id, func.count()).group_by(Treatment.owner_id))
-    )
+    rows = db.session.execute(
+        select(Treatment.owner_id, func.count()).group_by(Treatment.owner_id)
+    ).all()
+    counts = {row[0]: row[1] for row in rows}
     accounts = db.session.scalars(select(User).order_by(User.email)).all()
     return render_template("admin/users.html", form=form, accounts=accounts, counts=counts), status
 
