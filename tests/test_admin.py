@@ -331,3 +331,29 @@ def test_operators_list_relaunch_and_cancel_from_the_command_line(
     assert again.exit_code != 0
     assert "already ended" in again.output
     assert runner.invoke(args=["treatments", "cancel", "nope"]).exit_code != 0
+
+
+def test_log_lines_of_a_treatment_carry_its_id(
+    client: FlaskClient,
+    logged_in: User,
+    processing_api: ProcessingAPI,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO)
+    from webapp.logs import FORMAT, TreatmentFilter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(TreatmentFilter())
+    logging.getLogger().addHandler(handler)
+    try:
+        treatment = launch(client, make_set(logged_in), "regions", notify_email=False)
+        logging.getLogger("outside").warning("not about a treatment")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    err = capsys.readouterr().err
+    assert f"[treatment {treatment.id}]" in err
+    assert "[treatment -]: not about a treatment" in err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webapp.config import load_config
     from webapp.errors import register_error_handlers
     from webapp.extensions import init_extensions
+    from webapp.logs import init_logging
     from webapp.security import init_security
     from webapp.task_modules.registry import init_registry
     from webapp.templating import init_templating
@@ -29,9 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["MIGRATIONS_DIR"] = ROOT / "migrations"
     if test_config:
         app.config.update(test_config)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    init_logging()
 
     init_extensions(app)
     init_registry(app)

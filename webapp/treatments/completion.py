@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import update
 
 from webapp.extensions import db, get_queue, mail
+from webapp.logs import about_treatment
 from webapp.models import utcnow
 from webapp.task_modules.base import external_url
 from webapp.task_modules.registry import task_module
@@ -36,6 +37,7 @@ def conclude_if_ended(treatment: Treatment) -> None:
             log.exception("could not queue the completion email of %s", treatment.id)
 
 
+@about_treatment
 def send_completion_email(treatment_id: str) -> None:
     """RQ job: a failure to send is logged and never changes the treatment."""
     treatment = db.session.get(Treatment, treatment_id)

@@ -13,6 +13,7 @@ from sqlalchemy import or_, update
 from webapp.extensions import db
 from webapp.lifecycle import Status
 from webapp.live.publish import publish_treatment
+from webapp.logs import about_treatment
 from webapp.models import utcnow
 from webapp.task_modules.base import external_url
 from webapp.task_modules.registry import task_module
@@ -55,6 +56,7 @@ def build_payload(treatment: Treatment) -> dict[str, Any]:
     }
 
 
+@about_treatment
 def launch_treatment(treatment_id: str) -> None:
     if not claim(treatment_id):
         log.info("treatment %s is not waiting for a launch", treatment_id)
@@ -84,6 +86,7 @@ def launch_treatment(treatment_id: str) -> None:
             break
         else:
             db.session.refresh(treatment)
+            log.info("the processing API accepted it as %s", tracking_id)
             treatment.tracking_id = tracking_id
             if not treatment.move_to(Status.STARTED, "The processing API accepted the work."):
                 # Cancelled while the start request was on its way: stop it there too.

@@ -16,6 +16,7 @@ from webapp.extensions import db, get_queue, redis_client
 from webapp.http import fetch
 from webapp.lifecycle import Status
 from webapp.live.publish import publish_treatment
+from webapp.logs import about_treatment
 from webapp.models import utcnow
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.registry import task_module
@@ -178,6 +179,7 @@ def _apply_one(treatment_id: str, event_id: int) -> Treatment:
     return treatment
 
 
+@about_treatment
 def apply_events(treatment_id: str) -> None:
     """RQ job: apply a treatment's recorded events, in the order they arrived."""
     forget_pending_job(treatment_id)
