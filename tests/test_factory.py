@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import flask
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -10,6 +11,7 @@ from tests.conftest import json_body, make_test_app
 from tests.provision import free_port
 from webapp.config import load_config
 from webapp.extensions import db
+from webapp.security import public
 from webapp.services import redis_answers, start_redis
 
 
@@ -76,3 +78,15 @@ def test_unknown_pages_get_a_page_and_programs_get_json(client: FlaskClient) -> 
         "message": "The requested URL was not found on the server. If you entered the URL "
         "manually please check your spelling and try again.",
     }
+
+
+def test_behind_a_proxy_its_forwarded_scheme_and_host_are_trusted(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    app: Flask = make_test_app(database_url, redis_url, tmp_path, PROXY_COUNT=1)
+    app.add_url_rule("/where", "where", public()(lambda: flask.url_for("where", _external=True)))
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "scriptorium.example"}
+    answer = app.test_client().get("/where", headers=headers).get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
+    assert answer == "https://scriptorium.example/where"

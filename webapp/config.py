@@ -93,6 +93,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "REAPER_SILENCE_SECONDS": float(os.environ.get("REAPER_SILENCE_SECONDS", "1800")),
         "RESULTS_HORIZON_SECONDS": float(os.environ.get("RESULTS_HORIZON_SECONDS", "7200")),
         "CLOCK_INTERVAL_SECONDS": float(os.environ.get("CLOCK_INTERVAL_SECONDS", "30")),
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         "PURGE_AFTER_DAYS": float(os.environ.get("PURGE_AFTER_DAYS", "30")),
         "PURGE_INTERVAL_SECONDS": float(os.environ.get("PURGE_INTERVAL_SECONDS", "86400")),
         "LIVE_HEARTBEAT_SECONDS": float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "15")),
