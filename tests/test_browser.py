@@ -77,6 +77,9 @@ def page(browser: Browser, stack: Stack) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Asia/Tokyo")
     context.add_init_script(WATCH)
     page = context.new_page()
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.failed_responses = failed  # type: ignore[attr-defined]
     page.goto(f"{stack.url}/login")
     page.fill("input[name=email]", DEMO_EMAIL)
     page.fill("input[name=password]", DEMO_PASSWORD)
@@ -153,6 +156,8 @@ def test_a_launch_shows_its_progress_live_then_success_without_reload(
 
 def test_the_regions_viewer_draws_the_boxes(page: Page, stack: Stack) -> None:
     page.goto(f"{stack.url}/treatments/{_regions_treatment(stack)}/results")
+    page.wait_for_load_state("networkidle")
+    assert page.failed_responses == []  # type: ignore[attr-defined]
     boxes = page.locator(".region-box rect")
     assert boxes.count() > 0
     assert page.locator(".region-page").count() > 0
@@ -168,7 +173,9 @@ def test_vectorization_and_similarity_viewers(page: Page, stack: Stack) -> None:
         _launch(page, stack, _set_id(stack), task, regions_treatment=regions)
         assert _wait_until_ended(page) == "SUCCESS"
         page.click("a:has-text('View the results')")
+        page.wait_for_load_state("networkidle")
         assert page.locator(selector).count() > 0
+        assert page.failed_responses == []  # type: ignore[attr-defined]
         _shot(page, f"{task}-viewer")
 
 

@@ -16,6 +16,7 @@ from tests.treatment_helpers import make_set
 from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import db
+from webapp.iiif.links import fitting
 from webapp.lifecycle import Status
 from webapp.task_modules.regions.models import Region, RegionSet
 from webapp.task_modules.similarity.models import SimilarityPair
@@ -184,7 +185,7 @@ def test_pairs_side_by_side_with_threshold_sorting_and_document_filter(
     page = client.get(url).get_data(as_text=True)
     assert _scores(page) == ["0.950", "0.700", "0.400"]
     assert page.count('class="pair"') == 3
-    assert 'src="/iiif/image/wit1_man1_0001/0,0,10,10/,140/0/default.jpg"' in page
+    assert 'src="/iiif/image/wit1_man1_0001/0,0,10,10/max/0/default.jpg"' in page
     assert _scores(client.get(f"{url}?min_score=0.5").get_data(as_text=True)) == ["0.950", "0.700"]
     ascending = client.get(f"{url}?sort=score_asc").get_data(as_text=True)
     assert _scores(ascending) == ["0.400", "0.700", "0.950"]
@@ -222,7 +223,7 @@ def test_strokes_are_drawn_over_their_crop_and_served_in_a_sandbox(
     db.session.commit()
     page = client.get(f"/treatments/{treatment.id}/results").get_data(as_text=True)
     assert 'viewBox="0 0 50 40"' in page
-    assert 'href="/iiif/image/wit1_man1_0001/10,20,50,40/400,/0/default.jpg"' in page
+    assert 'href="/iiif/image/wit1_man1_0001/10,20,50,40/max/0/default.jpg"' in page
     assert f'href="/vectorizations/{item.id}.svg"' in page
     assert "<script>" not in page  # the SVG is an image, never part of the page
     svg = client.get(f"/vectorizations/{item.id}.svg")
@@ -234,3 +235,20 @@ def test_strokes_are_drawn_over_their_crop_and_served_in_a_sandbox(
     auth.login(other_user)
     assert client.get(f"/vectorizations/{item.id}.svg").status_code == 404
     assert client.get(f"/treatments/{treatment.id}/results").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("size", "width", "height", "asked"),
+    [
+        ("400,", 500, 300, "400,"),
+        ("400,", 300, 300, "max"),
+        (",140", 90, 100, "max"),
+        (",140", 90, 140, "max"),
+        (",140", 900, 400, ",140"),
+    ],
+)
+def test_thumbnails_never_ask_to_enlarge_an_image(
+    size: str, width: int, height: int, asked: str
+) -> None:
+    """IIIF level 1 servers, ours included, refuse to enlarge."""
+    assert fitting(size, width, height) == asked

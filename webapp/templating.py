@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webapp.iiif.links import crop_url, image_url
+from webapp.iiif.links import crop_url, fitting, image_url
 from webapp.lifecycle import Status
 
 
@@ -19,5 +19,7 @@ def duration(seconds: float) -> str:
 
 
 def init_templating(app: Flask) -> None:
-    app.jinja_env.globals.update(Status=Status, image_url=image_url, crop_url=crop_url)
+    app.jinja_env.globals.update(
+        Status=Status, image_url=image_url, crop_url=crop_url, fitting=fitting
+    )
     app.jinja_env.filters["duration"] = duration

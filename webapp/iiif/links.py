@@ -21,7 +21,19 @@ def image_url(page_ref: str, region: str = "full", size: str = "max") -> str:
     )
 
 
+def fitting(size: str, width: int, height: int) -> str:
+    """`w,` or `,h` as asked, or `max` when that would enlarge the image (which IIIF level 1
+    servers, ours included, refuse)."""
+    w_text, _, h_text = size.partition(",")
+    too_wide = w_text.isdigit() and int(w_text) >= width
+    too_high = h_text.isdigit() and int(h_text) >= height
+    return "max" if too_wide or too_high else size
+
+
 def crop_url(crop_id: str, size: str = "max") -> str | None:
     """The image of a crop named `<page ref>_<x>,<y>,<w>,<h>` (DESIGN 6), or None."""
     match = _CROP.fullmatch(crop_id)
-    return image_url(match["page"], match["box"], size) if match else None
+    if match is None:
+        return None
+    _, _, w, h = (int(n) for n in match["box"].split(","))
+    return image_url(match["page"], match["box"], fitting(size, w, h))
