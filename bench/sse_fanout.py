@@ -4,7 +4,8 @@ Serves the app as the Procfile does (gunicorn, one gevent worker) and opens 100,
 concurrent Server-Sent Event streams on /treatments/<id>/stream while 100 updates are published
 at 20 per second. Prints, per level: the share of updates delivered to every watcher, p50 and
 p99 from publish to receipt, the server's memory per open stream and its Redis connections;
-next to a bare Redis pub/sub subscriber measuring the same updates in the same run.
+next to a bare Redis pub/sub subscriber measuring the same updates in the same run, and the
+time an ordinary page takes while the streams are open.
 
     python -m bench.sse_fanout [--watchers 100,500,1000] [--updates 100] [--rate 20] [--quick]
 """
@@ -46,6 +47,7 @@ class Level:
     memory_per_stream_kb: float = 0.0
     redis_clients_added: int = 0
     connect_seconds: float = 0.0
+    page_ms: list[float] = field(default_factory=list)
 
     def delivered(self) -> float:
         return sum(len(times) for times in self.received.values()) / (self.watchers * self.updates)
@@ -125,6 +127,18 @@ def _worker_rss_kb(master: int) -> int:
     return total
 
 
+def _page_times(port: int, cookie: str, count: int = 20) -> list[float]:
+    """An ordinary page while the streams are open: are they starving requests?"""
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        requests.get(
+            f"http://127.0.0.1:{port}/treatments/", headers={"Cookie": cookie}, timeout=30
+        ).raise_for_status()
+        times.append((time.perf_counter() - started) * 1000)
+    return sorted(times)
+
+
 def _redis_clients(redis: Redis) -> int:
     info: Any = redis.info("clients")
     return int(info["connected_clients"])
@@ -202,6 +216,7 @@ async def _run_level(
     await asyncio.sleep(0.5)
     level.memory_per_stream_kb = (_worker_rss_kb(master) - rss_before) / level.watchers
     level.redis_clients_added = _redis_clients(redis) - clients_before
+    level.page_ms = await asyncio.to_thread(_page_times, port, cookie)
     baseline_ready = asyncio.Event()
     baseline = asyncio.create_task(_baseline(REDIS, channel, level, baseline_ready))
     await baseline_ready.wait()
@@ -294,11 +309,16 @@ def main() -> int:
             results.append(level)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()  # streams still open past gunicorn's graceful timeout
+            server.wait()
     print(f"{updates} updates at {args.rate:g}/s to N watchers of one treatment, one web process")
     print(
         f"{'watchers':>8} {'delivered':>9} {'p50 ms':>7} {'p99 ms':>7} {'base p50':>8} "
-        f"{'base p99':>8} {'KB/stream':>9} {'+redis conns':>12} {'connect s':>9}"
+        f"{'base p99':>8} {'KB/stream':>9} {'+redis conns':>12} {'connect s':>9} "
+        f"{'page p50 ms':>11}"
     )
     for level in results:
         lat, base_lat = level.latencies(), level.baseline_latencies()
@@ -306,7 +326,8 @@ def main() -> int:
             f"{level.watchers:>8} {level.delivered():>9.3f} {percentile(lat, 0.5):>7.1f} "
             f"{percentile(lat, 0.99):>7.1f} {percentile(base_lat, 0.5):>8.2f} "
             f"{percentile(base_lat, 0.99):>8.2f} {level.memory_per_stream_kb:>9.1f} "
-            f"{level.redis_clients_added:>12} {level.connect_seconds:>9.1f}"
+            f"{level.redis_clients_added:>12} {level.connect_seconds:>9.1f} "
+            f"{percentile(level.page_ms, 0.5):>11.1f}"
         )
     last = results[-1]
     ratio = percentile(last.latencies(), 0.99) / max(

@@ -73,7 +73,8 @@ def processing_api_health() -> dict[str, Any]:
     route = next(iter(task_modules().values())).route
     url = f"{current_app.config['API_URL']}/{route}/monitor"
     try:
-        response = http_session().get(url, timeout=5)
+        # A health check must answer fast: one try, a short wait.
+        response = http_session(retries=0).get(url, timeout=(1, 3))
         body = response.json() if response.ok else None
     except (OSError, ValueError) as exc:
         return {"url": url, "ok": False, "error": f"does not answer ({type(exc).__name__})"}

@@ -13,11 +13,11 @@ from webapp.errors import UserError
 USER_AGENT = "Scriptorium/0.1"
 
 
-def http_session() -> requests.Session:
+def http_session(retries: int = 2) -> requests.Session:
     session = requests.Session()
     # After the last retry, hand back the last response rather than raise: callers read it.
     retry = Retry(
-        total=2,
+        total=retries,
         backoff_factor=0.3,
         status_forcelist=(502, 503, 504),
         allowed_methods=("GET", "HEAD"),
