@@ -26,8 +26,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import psycopg
-from redis import Redis
 from standardwebhooks import Webhook
+
+from bench.server import forget_keys, free_port, served
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "whsec_" + "YmVuY2htYXJrIHdlYmhvb2sgc2VjcmV0IGtleSEh"
@@ -63,14 +64,6 @@ def _libpq(url: str, database: str | None = None) -> str:
     if database:
         parsed = parsed.set(database=database)
     return parsed.render_as_string(hide_password=False)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _prepare_database(name: str, env: dict[str, str], treatments: int) -> list[str]:
@@ -207,20 +200,6 @@ def measure(
     return Result(name, len(latencies), elapsed, latencies, failures)
 
 
-def _wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(200):
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            connection.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not answer")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--senders", type=int, default=32)
@@ -233,7 +212,7 @@ def main() -> int:
 
     run = uuid.uuid4().hex[:8]
     database = f"scriptorium_bench_{run}"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": _libpq(POSTGRES, database).replace(
@@ -247,67 +226,42 @@ def main() -> int:
         "PYTHONPATH": str(ROOT),
     }
     treatment_ids = _prepare_database(database, env, args.senders)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--worker-class",
-            "gevent",
-            "--workers",
-            str(args.workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--no-control-socket",
-            "--log-level",
-            "warning",
-            "bench.notify_app:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
     try:
-        _wait_for(port, server)
-        measure("warm-up", port, "/bench/insert", treatment_ids, args.senders, 0.5, 20)
-        results = [
-            measure(
-                "parse + verify (baseline)",
-                port,
-                "/bench/verify",
-                treatment_ids,
-                args.senders,
-                seconds,
-                per_sender,
-            ),
-            measure(
-                "parse + verify + 1 insert (baseline)",
-                port,
-                "/bench/insert",
-                treatment_ids,
-                args.senders,
-                seconds,
-                per_sender,
-            ),
-            measure(
-                "POST /regions/notify",
-                port,
-                "/regions/notify",
-                treatment_ids,
-                args.senders,
-                seconds,
-                per_sender,
-            ),
-        ]
+        with served("bench.notify_app:app", port, env, args.workers):
+            measure("warm-up", port, "/bench/insert", treatment_ids, args.senders, 0.5, 20)
+            results = [
+                measure(
+                    "parse + verify (baseline)",
+                    port,
+                    "/bench/verify",
+                    treatment_ids,
+                    args.senders,
+                    seconds,
+                    per_sender,
+                ),
+                measure(
+                    "parse + verify + 1 insert (baseline)",
+                    port,
+                    "/bench/insert",
+                    treatment_ids,
+                    args.senders,
+                    seconds,
+                    per_sender,
+                ),
+                measure(
+                    "POST /regions/notify",
+                    port,
+                    "/regions/notify",
+                    treatment_ids,
+                    args.senders,
+                    seconds,
+                    per_sender,
+                ),
+            ]
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         with psycopg.connect(_libpq(POSTGRES), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        redis = Redis.from_url(REDIS)
-        for pattern in (f"bench{run}*", f"rqbench{run}*"):
-            keys = list(redis.scan_iter(match=pattern, count=1000))
-            if keys:
-                redis.delete(*keys)
+        forget_keys(REDIS, f"bench{run}*", f"rqbench{run}*")
 
     print(
         f"{args.senders} senders, {args.workers} gevent workers, PostgreSQL, "

@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +31,8 @@ from typing import Any
 import requests
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
+
+from bench.server import forget_keys, free_port, served
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -63,14 +66,6 @@ class Level:
 
 def percentile(values: list[float], share: float) -> float:
     return values[min(len(values) - 1, int(share * len(values)))] if values else float("nan")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _flask(env: dict[str, str], *arguments: str) -> None:
@@ -254,7 +249,7 @@ def main() -> int:
 
     run = uuid.uuid4().hex[:8]
     folder = Path(tempfile.mkdtemp(prefix="sse-bench-"))
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
@@ -267,53 +262,24 @@ def main() -> int:
         "LIVE_STREAM_SECONDS": "3600",
     }
     treatment_id, user_id = _prepare(folder, env)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--worker-class",
-            "gevent",
-            "--workers",
-            "1",
-            "--worker-connections",
-            "2000",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--no-control-socket",
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
     base = f"http://127.0.0.1:{port}"
+    options = ("--worker-connections", "2000")
+    results = []
     try:
-        for _ in range(200):
-            try:
-                requests.get(f"{base}/healthz", timeout=2)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
-        cookie = _session_cookie(base)
-        channel = f"ssebench{run}:live"
-        results = []
-        for watchers in levels:
-            level = Level(watchers, updates)
-            asyncio.run(
-                _run_level(
-                    level, port, treatment_id, user_id, cookie, channel, server.pid, args.rate
+        with served("wsgi:app", port, env, 1, *options) as server:
+            cookie = _session_cookie(base)
+            channel = f"ssebench{run}:live"
+            for watchers in levels:
+                level = Level(watchers, updates)
+                asyncio.run(
+                    _run_level(
+                        level, port, treatment_id, user_id, cookie, channel, server.pid, args.rate
+                    )
                 )
-            )
-            results.append(level)
+                results.append(level)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()  # streams still open past gunicorn's graceful timeout
-            server.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+        forget_keys(REDIS, f"ssebench{run}*", f"rqssebench{run}*")
     print(f"{updates} updates at {args.rate:g}/s to N watchers of one treatment, one web process")
     print(
         f"{'watchers':>8} {'delivered':>9} {'p50 ms':>7} {'p99 ms':>7} {'base p50':>8} "

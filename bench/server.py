@@ -1,0 +1,82 @@
+"""The app served for a benchmark as the Procfile serves it: gunicorn with gevent workers."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from redis import Redis
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(300):
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn exited")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not answer")
+
+
+@contextmanager
+def served(
+    app: str, port: int, env: dict[str, str], workers: int, *options: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """gunicorn serving `app` on 127.0.0.1:`port` until the block ends."""
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--worker-class",
+            "gevent",
+            "--workers",
+            str(workers),
+            *options,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        _wait_for(port, server)
+        yield server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()  # streams still open past gunicorn's graceful timeout
+            server.wait()
+
+
+def forget_keys(redis_url: str, *patterns: str) -> None:
+    """Delete a run's own Redis keys."""
+    redis = Redis.from_url(redis_url)
+    for pattern in patterns:
+        keys = list(redis.scan_iter(match=pattern, count=1000))
+        if keys:
+            redis.delete(*keys)
