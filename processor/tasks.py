@@ -112,14 +112,8 @@ def vectorization(work: DocumentWork) -> list[dict[str, str]]:
         for source, image in work.each_image():
             scale = min(1.0, VECTORIZE_SIDE / max(image.size))
             small = image.resize((round(image.width * scale), round(image.height * scale)))
-            svg = to_svg(vectorize(small), title=source.id)
-            if scale < 1.0:
-                # Drawn at the crop's own size, whatever size it was traced at.
-                svg = svg.replace(
-                    f'width="{small.width}" height="{small.height}"',
-                    f'width="{image.width}" height="{image.height}"',
-                    1,
-                )
+            # Traced small when large, drawn at the crop's own size all the same.
+            svg = to_svg(vectorize(small), title=source.id, size=image.size)
             archive.writestr(f"{source.id}.svg", svg)
     url = work.write(f"{work.uid}.zip", buffer.getvalue())
     return [{"doc_id": work.uid, "result_url": url}]

@@ -118,11 +118,13 @@ def vectorize(image: Image.Image) -> Strokes:
     return Strokes(width, height, round(pen, 2), circles, lines, paths)
 
 
-def to_svg(strokes: Strokes, title: str = "") -> str:
+def to_svg(strokes: Strokes, title: str = "", size: tuple[int, int] | None = None) -> str:
+    """The strokes as SVG, drawn at `size` (by default the size they were traced at)."""
+    width, height = size or (strokes.width, strokes.height)
     pen = f'stroke="black" stroke-width="{max(1.0, strokes.pen):g}" fill="none"'
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{strokes.width}" '
-        f'height="{strokes.height}" viewBox="0 0 {strokes.width} {strokes.height}">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" viewBox="0 0 {strokes.width} {strokes.height}">'
     ]
     if title:
         parts.append(f"<title>{title.replace('&', '&amp;').replace('<', '&lt;')}</title>")

@@ -19,6 +19,7 @@ import requests
 from tests.processing_api import WEBHOOK_SECRET
 from tests.provision import free_port
 from webapp import ROOT
+from webapp.launcher import procfile_command
 
 BIN = Path(sys.executable).parent
 
@@ -107,17 +108,7 @@ class Stack:
     def start(self, processes: tuple[str, ...] = PROCESSES) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    str(BIN / "honcho"),
-                    "start",
-                    "-f",
-                    str(ROOT / "Procfile"),
-                    "-d",
-                    str(ROOT),
-                    "-p",
-                    str(self.port),
-                    *processes,
-                ],
+                procfile_command(self.port, *processes),
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

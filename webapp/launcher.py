@@ -34,6 +34,14 @@ def _webhook_secret(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def procfile_command(port: int, *processes: str) -> list[str]:
+    """Honcho running the Procfile's processes (all by default), the first on `port`."""
+    return [
+        sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"),
+        "-d", str(ROOT), "-p", str(port), *processes,
+    ]  # fmt: skip
+
+
 def _stop(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
@@ -82,21 +90,7 @@ def up_command(port: int, host: str, no_demo: bool) -> None:
             "WEBHOOK_SECRET": _webhook_secret(Path(current_app.instance_path)),
         }
         click.echo(f"Scriptorium is starting at {app_url}/login  (Ctrl-C stops it)")
-        honcho = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "honcho",
-                "start",
-                "-f",
-                str(ROOT / "Procfile"),
-                "-d",
-                str(ROOT),
-                "-p",
-                str(port),
-            ],
-            env=env,
-        )
+        honcho = subprocess.Popen(procfile_command(port), env=env)
         honcho.wait()
     except KeyboardInterrupt:
         pass

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db, redis_client
 from webapp.live.streams import live_channel
-from webapp.task_modules.registry import task_module
+from webapp.task_modules.registry import task_module, task_modules
 from webapp.treatments.models import Treatment, TreatmentEvent
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,13 @@ def fragments(treatment: Treatment) -> dict[str, str]:
         "events": render_template(
             "treatments/_events.html", events=latest_events(treatment), **context
         ),
-        "row": render_template("treatments/_row.html", t=treatment, modules={module.name: module}),
+        "row": row_html(treatment),
     }
+
+
+def row_html(treatment: Treatment) -> str:
+    """A treatment's row in the list: what the list stream and list polling send."""
+    return render_template("treatments/_row.html", t=treatment, modules=task_modules())
 
 
 def publish_treatment(treatment: Treatment) -> None:

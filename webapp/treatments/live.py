@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.live.hub import Message
-from webapp.live.publish import fragments, latest_events
+from webapp.live.publish import fragments, latest_events, row_html
 from webapp.live.streams import event_stream, sse
-from webapp.task_modules.registry import task_module, task_modules
+from webapp.task_modules.registry import task_module
 from webapp.treatments import bp
 from webapp.treatments.models import Treatment
 from webapp.treatments.routes import listing, visible_or_404
@@ -72,7 +72,7 @@ def list_stream() -> ResponseReturnValue:
         stmt = select(Treatment).order_by(Treatment.requested_at.desc()).limit(ROWS_SENT)
         if not is_admin:
             stmt = stmt.where(Treatment.owner_id == user_id)
-        rows = [(t.id, fragments(t)["row"]) for t in db.session.scalars(stmt)]
+        rows = [(t.id, row_html(t)) for t in db.session.scalars(stmt)]
         return (sse(f"row-{treatment_id}", row) for treatment_id, row in rows)
 
     def render(message: Message) -> Iterator[str]:
@@ -84,9 +84,6 @@ def list_stream() -> ResponseReturnValue:
 @bp.get("/rows")
 def rows() -> ResponseReturnValue:
     pagination, _, _ = listing()
-    html = "".join(
-        render_template("treatments/_row.html", t=t, modules=task_modules())
-        for t in pagination.items
-    )
+    html = "".join(row_html(t) for t in pagination.items)
     active = any(not t.state.is_terminal for t in pagination.items)
     return html, 200 if active else STOP_POLLING
