@@ -17,7 +17,7 @@ database = current_app.extensions["migrate"].db
 
 def render_item(kind, obj, autogen_context):  # type: ignore[no-untyped-def]
     """Our column types are stored as the plain types they decorate."""
-    from webapp.models import UTCDateTime
+    from webapp.columns import UTCDateTime
 
     if kind == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

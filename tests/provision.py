@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from webapp.services import redis_answers, start_redis
+from webapp.redis_server import redis_answers, start_redis
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 

@@ -19,9 +19,9 @@ from tests.conftest import AuthActions, json_body, run_jobs
 from tests.processing_api import ProcessingAPI
 from tests.treatment_helpers import launch, make_set
 from webapp.auth.models import User
+from webapp.columns import utcnow
 from webapp.extensions import db, get_queue, redis_client
 from webapp.lifecycle import Status
-from webapp.models import utcnow
 from webapp.task_modules.vectorization.models import Vectorization
 from webapp.treatments.clock import run_once
 from webapp.treatments.models import Treatment, TreatmentEvent

@@ -13,9 +13,9 @@ from tests.conftest import Mailbox, run_jobs
 from tests.processing_api import ProcessingAPI, notify
 from tests.treatment_helpers import launch, make_set
 from webapp.auth.models import User
+from webapp.columns import utcnow
 from webapp.extensions import db, get_queue
 from webapp.lifecycle import Status
-from webapp.models import utcnow
 from webapp.task_modules.registry import task_module
 from webapp.treatments import service
 from webapp.treatments.clock import dispatch, reap, run_once

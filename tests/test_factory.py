@@ -11,8 +11,8 @@ from tests.conftest import json_body, make_test_app
 from tests.provision import free_port
 from webapp.config import load_config
 from webapp.extensions import db
+from webapp.redis_server import redis_answers, start_redis
 from webapp.security import public
-from webapp.services import redis_answers, start_redis
 
 
 def test_configuration_comes_from_the_environment(

@@ -233,7 +233,7 @@ def test_durations_read_as_people_say_them(seconds: float, said: str) -> None:
 def test_an_eta_once_there_is_a_pace(app: Flask, logged_in: User) -> None:
     from datetime import timedelta
 
-    from webapp.models import utcnow
+    from webapp.columns import utcnow
 
     treatment = Treatment(
         task_type="regions",

@@ -14,7 +14,7 @@ import requests
 from tests.live_stack import demo_set_id, launch, log_in, query
 from tests.provision import free_port
 from webapp import ROOT
-from webapp.services import redis_answers
+from webapp.redis_server import redis_answers
 
 STARTUP_SECONDS = 600
 TREATMENT_SECONDS = 300

@@ -12,9 +12,9 @@ from rq.worker import Worker
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from webapp.columns import utcnow
 from webapp.extensions import db, redis_client
 from webapp.http import http_session
-from webapp.models import utcnow
 from webapp.security import public
 from webapp.task_modules.registry import task_modules
 

@@ -19,7 +19,7 @@ from flask_migrate import upgrade
 
 from webapp import ROOT
 from webapp.demo.seed import DEMO_PASSWORD, seed_demo
-from webapp.services import redis_answers, start_redis
+from webapp.redis_server import redis_answers, start_redis
 
 
 def _webhook_secret(instance_path: Path) -> str:

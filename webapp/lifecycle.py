@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.models import UTCDateTime, utcnow
+from webapp.columns import UTCDateTime, utcnow
 
 
 class Status(StrEnum):

@@ -5,8 +5,8 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp.columns import CreatedAt
 from webapp.extensions import Base
-from webapp.models import CreatedAt
 
 
 class User(UserMixin, CreatedAt, Base):

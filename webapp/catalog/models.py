@@ -6,8 +6,8 @@ from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import User
+from webapp.columns import CreatedAt
 from webapp.extensions import Base, db
-from webapp.models import CreatedAt
 
 witness_works = Table(
     "witness_works",

@@ -11,6 +11,7 @@ from webapp import storage
 from webapp.auth.accounts import create_user, find_user
 from webapp.auth.models import User
 from webapp.catalog.models import Digitization, Page, Series, Witness, Work
+from webapp.columns import get_or_create
 from webapp.demo.corpus import (
     DEFAULT_SEED,
     PAGES_PER_WITNESS,
@@ -22,7 +23,6 @@ from webapp.demo.corpus import (
 )
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import db
-from webapp.models import get_or_create
 
 DEMO_EMAIL = "demo@scriptorium.example"
 DEMO_PASSWORD = "scriptorium-demo"  # noqa: S105 - printed to the user; a demo account only

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import User
 from webapp.catalog.models import Digitization, Page, Series, Witness, Work, witness_works
+from webapp.columns import CreatedAt
 from webapp.extensions import Base, db
-from webapp.models import CreatedAt
 
 
 def _member_table(name: str, target: str, table: str = "") -> Table:

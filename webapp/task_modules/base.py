@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from webapp.extensions import db
+from webapp.urls import external_url
 
 if TYPE_CHECKING:
     from webapp.catalog.models import Digitization, Witness
@@ -99,9 +100,3 @@ class TaskModule(ABC):
             .where(self.result_model.treatment_id == treatment.id)
         )
         return {self.result_name: count or 0}
-
-
-def external_url(endpoint: str, **values: Any) -> str:
-    """A URL the processing API can reach: APP_URL, whatever host a request came through."""
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return f"{current_app.config['APP_URL']}{path}"

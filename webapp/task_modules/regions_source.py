@@ -11,9 +11,10 @@ from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
-from webapp.task_modules.base import ParametersForm, TaskModule, external_url
+from webapp.task_modules.base import ParametersForm, TaskModule
 from webapp.task_modules.regions.models import RegionSet
 from webapp.treatments.models import Treatment
+from webapp.urls import external_url
 
 
 class RegionsSourceForm(ParametersForm):

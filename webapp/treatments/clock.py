@@ -15,15 +15,15 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
+from webapp import processing_api as api
+from webapp.columns import utcnow
 from webapp.extensions import db, redis_client
 from webapp.lifecycle import Status
 from webapp.live.publish import publish_treatment
-from webapp.models import utcnow
 from webapp.task_modules.registry import task_module
-from webapp.treatments import api
+from webapp.treatments.apply import forget_pending_job, pending_job_id, schedule_events
 from webapp.treatments.completion import conclude_if_ended
 from webapp.treatments.models import Treatment, TreatmentEvent
-from webapp.treatments.processing import forget_pending_job, pending_job_id, schedule_events
 from webapp.treatments.purge import purge
 from webapp.treatments.service import enqueue_launch
 

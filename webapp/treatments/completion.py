@@ -10,12 +10,12 @@ from flask_mail import Message
 from redis.exceptions import RedisError
 from sqlalchemy import update
 
+from webapp.columns import utcnow
 from webapp.extensions import db, get_queue, mail
 from webapp.logs import about_treatment
-from webapp.models import utcnow
-from webapp.task_modules.base import external_url
 from webapp.task_modules.registry import task_module
 from webapp.treatments.models import Treatment
+from webapp.urls import external_url
 
 log = logging.getLogger(__name__)
 

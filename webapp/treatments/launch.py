@@ -10,17 +10,17 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import or_, update
 
+from webapp import processing_api as api
+from webapp.columns import utcnow
 from webapp.extensions import db
 from webapp.lifecycle import Status
 from webapp.live.publish import publish_treatment
 from webapp.logs import about_treatment
-from webapp.models import utcnow
-from webapp.task_modules.base import external_url
 from webapp.task_modules.registry import task_module
-from webapp.treatments import api
 from webapp.treatments.completion import conclude_if_ended
 from webapp.treatments.models import Treatment
 from webapp.treatments.signing import notify_token
+from webapp.urls import external_url
 
 log = logging.getLogger(__name__)
 

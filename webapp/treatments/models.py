@@ -10,10 +10,10 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import User
+from webapp.columns import UTCDateTime, utcnow
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import Base
 from webapp.lifecycle import WorkState
-from webapp.models import UTCDateTime, utcnow
 
 
 def new_id() -> str:

@@ -15,12 +15,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from webapp.columns import utcnow
 from webapp.extensions import csrf, db
-from webapp.models import utcnow
 from webapp.security import public
 from webapp.task_modules.registry import task_modules
+from webapp.treatments.apply import schedule_events
 from webapp.treatments.models import Treatment, TreatmentEvent
-from webapp.treatments.processing import schedule_events
 from webapp.treatments.signing import has_signature, signature_is_valid, token_is_valid
 
 log = logging.getLogger(__name__)

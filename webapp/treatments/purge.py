@@ -15,9 +15,9 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import delete, func, or_, select
 
+from webapp.columns import utcnow
 from webapp.extensions import db
 from webapp.lifecycle import Status
-from webapp.models import utcnow
 from webapp.treatments.models import Treatment, TreatmentEvent
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from webapp import processing_api as api
 from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
@@ -15,7 +16,6 @@ from webapp.lifecycle import Status
 from webapp.live.publish import publish_treatment
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.registry import task_module
-from webapp.treatments import api
 from webapp.treatments.models import Treatment
 
 log = logging.getLogger(__name__)

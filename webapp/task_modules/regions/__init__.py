@@ -13,16 +13,17 @@ from wtforms import SelectField
 from webapp.catalog.lookup import ref_matches
 from webapp.catalog.models import Digitization
 from webapp.catalog.refs import parse_ref
+from webapp.columns import get_or_create
 from webapp.errors import UserError
 from webapp.extensions import db
-from webapp.models import get_or_create
+from webapp.processing_api import model_choices
 from webapp.security import public
-from webapp.task_modules.base import ParametersForm, TaskModule, external_url
+from webapp.task_modules.base import ParametersForm, TaskModule
 from webapp.task_modules.regions.models import Region, RegionSet
 from webapp.task_modules.regions.parsing import parse_regions
 from webapp.task_modules.regions.results import regions_csv, viewer_context
-from webapp.treatments.api import model_choices
 from webapp.treatments.models import Treatment
+from webapp.urls import external_url
 
 FALLBACK_MODELS = {"illustration_extraction": "Illustrations and diagrams (default)"}
 

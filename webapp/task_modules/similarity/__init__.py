@@ -15,11 +15,11 @@ from wtforms.validators import InputRequired, NumberRange
 
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.processing_api import model_choices
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
 from webapp.task_modules.similarity.models import SimilarityPair
 from webapp.task_modules.similarity.results import pairs_csv, viewer_context
-from webapp.treatments.api import model_choices
 from webapp.treatments.models import Treatment
 
 FALLBACK_ALGORITHMS = {"cosine": "Cosine similarity of region descriptors"}

@@ -14,11 +14,11 @@ from wtforms import SelectField
 
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.processing_api import model_choices
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
 from webapp.task_modules.vectorization.models import Vectorization
 from webapp.task_modules.vectorization.results import bp, svgs_zip, viewer_context
-from webapp.treatments.api import model_choices
 from webapp.treatments.models import Treatment
 
 FALLBACK_MODELS = {"strokes": "Strokes, lines and circles"}

@@ -11,13 +11,13 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from webapp.columns import utcnow
 from webapp.errors import UserError
 from webapp.extensions import db, get_queue, redis_client
 from webapp.http import fetch
 from webapp.lifecycle import Status
 from webapp.live.publish import publish_treatment
 from webapp.logs import about_treatment
-from webapp.models import utcnow
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.registry import task_module
 from webapp.treatments.completion import conclude_if_ended
