@@ -113,7 +113,19 @@ def _vectorization(raw: dict[str, Any]) -> dict[str, Any]:
     return {"model": _choice(raw.get("model"), "model", VECTORIZATION, "strokes")}
 
 
+# AIKON's API reads these names; a client written for it sends them.
+AIKON_SIMILARITY_NAMES = {
+    "cosine_n_filter": "topk",
+    "segswap_prefilter": "prefilter",
+    "segswap_n": "prefilter_n",
+}
+
+
 def _similarity(raw: dict[str, Any]) -> dict[str, Any]:
+    raw = {
+        **{ours: raw[theirs] for theirs, ours in AIKON_SIMILARITY_NAMES.items() if theirs in raw},
+        **raw,
+    }
     features = raw.get("feat_net")
     features = FEATURE_ALIASES.get(features, features) if isinstance(features, str) else features
     algorithms = {k: c for k, c in SIMILARITY.items() if c.type == "algorithm"}

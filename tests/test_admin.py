@@ -321,8 +321,9 @@ def test_operators_list_relaunch_and_cancel_from_the_command_line(
     listed = runner.invoke(args=["treatments", "list", "--status", "STARTED"])
     assert treatment.id in listed.output
     assert logged_in.email in listed.output
-    relaunched = runner.invoke(args=["treatments", "relaunch", treatment.id])
-    assert "Relaunched as" in relaunched.output
+    running = runner.invoke(args=["treatments", "relaunch", treatment.id])
+    assert running.exit_code != 0
+    assert "still running" in running.output
     cancelled = runner.invoke(args=["treatments", "cancel", treatment.id])
     assert cancelled.exit_code == 0, cancelled.output
     db.session.expire_all()
@@ -330,6 +331,8 @@ def test_operators_list_relaunch_and_cancel_from_the_command_line(
     again = runner.invoke(args=["treatments", "cancel", treatment.id])
     assert again.exit_code != 0
     assert "already ended" in again.output
+    relaunched = runner.invoke(args=["treatments", "relaunch", treatment.id])
+    assert "Relaunched as" in relaunched.output
     assert runner.invoke(args=["treatments", "cancel", "nope"]).exit_code != 0
 
 

@@ -1,60 +1,184 @@
-"""The one state machine of all work (DESIGN 3)."""
+"""The one state machine of all work (DESIGN 3): one conditional UPDATE decides every move."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from functools import partial
+
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
-from webapp.lifecycle import Status, WorkState
+from tests.conftest import run_jobs
+from tests.processing_api import ProcessingAPI, notify
+from tests.treatment_helpers import launch, make_set
+from webapp.auth.models import User
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.lifecycle import UNKNOWN_FAILURE, Status, sources, transition
+from webapp.treatments import service
+from webapp.treatments.apply import apply_events
+from webapp.treatments.clock import reap
+from webapp.treatments.completion import CompletionEmail
+from webapp.treatments.models import Treatment, TreatmentEvent
 
-
-class Work(WorkState):
-    def __init__(self, status: Status = Status.PENDING) -> None:
-        self.status = status
-        self.attempts = 0
-        self.message = ""
-        self.error = ""
-        self.started_at = None
-        self.finished_at = None
-
-
-def test_work_moves_forwards_to_an_end() -> None:
-    work = Work()
-    assert work.move_to(Status.STARTED, "accepted")
-    assert work.started_at is not None
-    assert work.move_to(Status.IN_PROGRESS)
-    assert not work.move_to(Status.STARTED)  # never backwards
-    assert work.move_to(Status.SUCCESS)
-    assert work.finished_at is not None
-    assert work.message == "accepted"
+TERMINAL = [Status.SUCCESS, Status.ERROR, Status.CANCELLED]
 
 
-@pytest.mark.parametrize("end", [Status.SUCCESS, Status.ERROR, Status.CANCELLED])
-def test_terminal_states_are_final(end: Status) -> None:
-    work = Work(end)
+def test_no_move_leaves_a_terminal_state_or_goes_backwards() -> None:
     for target in Status:
-        assert not work.move_to(target)
-    assert not work.fail("again")
-    assert work.status == end
-
-
-def test_retrying_counts_attempts_and_may_start_afterwards() -> None:
-    work = Work()
-    assert work.move_to(Status.RETRYING)
-    assert work.move_to(Status.RETRYING)
-    assert work.attempts == 2
-    assert work.move_to(Status.STARTED)
-    assert not work.move_to(Status.RETRYING)
-
-
-def test_any_state_may_fail_with_a_readable_message() -> None:
-    for start in (Status.PENDING, Status.STARTED, Status.IN_PROGRESS, Status.WAITING):
-        work = Work(start)
-        assert work.fail("  ")
-        assert work.error == "The work failed for an unknown reason."
-        assert work.status == Status.ERROR
+        assert not any(s.is_terminal for s in sources(target))
+    assert Status.IN_PROGRESS not in sources(Status.STARTED)
+    assert Status.STARTED in sources(Status.IN_PROGRESS)
+    assert sources(Status.RETRYING) == {Status.PENDING, Status.RETRYING}
 
 
 def test_labels_are_for_people() -> None:
     assert Status.IN_PROGRESS.label == "In progress"
     assert Status.CANCELLED.is_terminal
     assert not Status.WAITING.is_terminal
+
+
+def _fresh(treatment: Treatment) -> Treatment:
+    db.session.expire_all()
+    row = db.session.get(Treatment, treatment.id)
+    assert row is not None
+    return row
+
+
+def test_work_moves_forwards_to_an_end_and_keeps_each_move(
+    client: FlaskClient, logged_in: User, processing_api: ProcessingAPI
+) -> None:
+    treatment = launch(client, make_set(logged_in), notify_email=True)
+    assert treatment.state is Status.STARTED
+    assert treatment.started_at is not None
+    assert transition(treatment, Status.IN_PROGRESS, "working")
+    assert not transition(treatment, Status.STARTED)  # never backwards
+    assert transition(treatment, Status.SUCCESS, "done")
+    row = _fresh(treatment)
+    assert (row.state, row.message) == (Status.SUCCESS, "done")
+    assert row.finished_at is not None
+    for target in Status:
+        assert not transition(row, target)
+    assert _fresh(row).state is Status.SUCCESS
+    moves = [e.event for e in row.events if e.kind == "move"]
+    assert moves == ["STARTED", "IN_PROGRESS", "SUCCESS"]
+    assert db.session.scalar(select(func.count(CompletionEmail.id))) == 1
+
+
+def test_an_error_always_has_a_readable_message(
+    client: FlaskClient, logged_in: User, processing_api: ProcessingAPI
+) -> None:
+    treatment = launch(client, make_set(logged_in))
+    assert transition(treatment, Status.ERROR, error="  ")
+    assert _fresh(treatment).error == UNKNOWN_FAILURE
+
+
+def test_retrying_counts_attempts(logged_in: User, processing_api: ProcessingAPI) -> None:
+    from webapp.task_modules.registry import task_module
+
+    treatment = service.create_treatment(
+        logged_in, make_set(logged_in), task_module("regions"), {}, notify_email=False
+    )
+    assert transition(treatment, Status.RETRYING)
+    assert transition(treatment, Status.RETRYING)
+    assert _fresh(treatment).attempts == 2
+    assert transition(treatment, Status.STARTED)
+    assert not transition(treatment, Status.RETRYING)
+
+
+def _race(app: Flask, *writers: Callable[[], object]) -> None:
+    """Run each writer in its own thread, with its own session, released at the same time."""
+    barrier = threading.Barrier(len(writers))
+    errors: list[BaseException] = []
+
+    def run(writer: Callable[[], object]) -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                writer()
+            except BaseException as exc:  # a writer that fails must fail the test
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+
+
+def _terminal_moves(treatment: Treatment) -> list[str]:
+    """The endings the history shows: a move of its own, or one a notification caused."""
+    events = db.session.scalars(
+        select(TreatmentEvent).where(TreatmentEvent.treatment_id == treatment.id)
+    )
+    return [
+        label
+        for e in events
+        for label in ("Succeeded", "Failed", "Cancelled")
+        if f"→ {label}" in e.outcome
+    ]
+
+
+def _cancel_quietly(treatment_id: str) -> None:
+    treatment = db.session.get(Treatment, treatment_id)
+    assert treatment is not None
+    refused = ""
+    try:
+        service.cancel(treatment, treatment.owner)
+    except UserError as exc:  # the loser is told it ended first
+        refused = str(exc)
+    assert not refused or "ended" in refused
+
+
+@pytest.mark.parametrize("ending", ["SUCCESS", "ERROR"])
+def test_a_cancel_racing_an_ending_is_decided_once(
+    app: Flask,
+    client: FlaskClient,
+    logged_in: User,
+    processing_api: ProcessingAPI,
+    ending: str,
+) -> None:
+    """Whichever commits first wins; the other changes nothing, whatever the order."""
+    outcomes: set[str] = set()
+    for _ in range(12):
+        treatment = launch(client, make_set(logged_in, digitizations=1), notify_email=True)
+        fields = {"success": True} if ending == "SUCCESS" else {"error": "boom", "completed": True}
+        assert notify(client, treatment, ending, **fields).status_code == 200
+        _race(app, partial(apply_events, treatment.id), partial(_cancel_quietly, treatment.id))
+        run_jobs()
+        row = _fresh(treatment)
+        assert row.state in {Status(ending), Status.CANCELLED}
+        assert _terminal_moves(row) == [row.state.label], _terminal_moves(row)
+        emails = db.session.scalars(
+            select(CompletionEmail).where(CompletionEmail.treatment_id == row.id)
+        ).all()
+        assert len(emails) == 1
+        outcomes.add(row.status)
+    # Both orders happen over the runs; each one ends once.
+    assert outcomes <= {ending, "CANCELLED"}
+
+
+def test_the_reaper_racing_a_success_is_decided_once(
+    app: Flask,
+    client: FlaskClient,
+    logged_in: User,
+    processing_api: ProcessingAPI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "REAPER_SILENCE_SECONDS", -1)
+    processing_api.status_answer = (200, {"tracking_id": "x", "log": None})  # "it failed"
+    for _ in range(10):
+        treatment = launch(client, make_set(logged_in, digitizations=1), notify_email=True)
+        assert notify(client, treatment, "SUCCESS", success=True).status_code == 200
+        _race(app, partial(apply_events, treatment.id), reap)
+        row = _fresh(treatment)
+        assert row.state in {Status.SUCCESS, Status.ERROR}
+        assert _terminal_moves(row) == [row.state.label]
+        assert not transition(row, Status.CANCELLED)
+        assert _fresh(row).state in {Status.SUCCESS, Status.ERROR}

@@ -18,8 +18,7 @@ from tests.conftest import AuthActions, run_jobs
 from tests.processing_api import ProcessingAPI, notify
 from tests.treatment_helpers import launch, make_set
 from webapp.auth.models import User
-from webapp.extensions import db
-from webapp.lifecycle import Status
+from webapp.lifecycle import Status, transition
 from webapp.live.hub import Hub
 from webapp.live.publish import publish_treatment
 from webapp.live.streams import hub, live_channel, sse
@@ -104,7 +103,7 @@ def test_a_stream_sends_the_state_first_then_each_change_then_ends_with_the_work
     (name, state), (name2, events) = _read(response, 2)
     assert (name, name2) == ("state", "events")
     assert 'data-status="STARTED"' in state
-    assert "No notification received yet" in events
+    assert "→ Started" in events
 
     notify(client, treatment, "PROGRESS", progress={"current": 1, "total": 2})
     run_jobs()
@@ -196,8 +195,7 @@ def test_the_page_connects_while_the_work_runs_and_not_after(
     assert f'sse-connect="/treatments/{treatment.id}/stream"' in page
     assert f'data-poll="/treatments/{treatment.id}/live"' in page
     assert 'name="csrf-token"' in page
-    treatment.move_to(Status.CANCELLED)
-    db.session.commit()
+    assert transition(treatment, Status.CANCELLED)
     page = client.get(f"/treatments/{treatment.id}").get_data(as_text=True)
     assert "sse-connect" not in page
     assert "This treatment was cancelled" in page

@@ -31,7 +31,10 @@ def treatment(client: FlaskClient, logged_in: User, processing_api: ProcessingAP
 def _events(treatment: Treatment) -> int:
     return (
         db.session.scalar(
-            select(func.count(TreatmentEvent.id)).where(TreatmentEvent.treatment_id == treatment.id)
+            select(func.count(TreatmentEvent.id)).where(
+                TreatmentEvent.treatment_id == treatment.id,
+                TreatmentEvent.kind == "notification",
+            )
         )
         or 0
     )

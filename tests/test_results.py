@@ -247,8 +247,8 @@ def test_the_same_regions_file_twice_gives_the_same_rows(
     uid = treatment.documents[0]["uid"]
     module_file = json.dumps(regions_file(uid, boxes=3)).encode()
     module = task_module("regions")
-    assert module.process_results(treatment, uid, module_file) == 3
-    assert module.process_results(treatment, uid, module_file) == 3
+    assert module.process_results(treatment, uid, module_file).count == 3
+    assert module.process_results(treatment, uid, module_file).count == 3
     db.session.commit()
     assert db.session.scalar(select(func.count(Region.id))) == 3
 

@@ -14,6 +14,7 @@ from tests.treatment_helpers import launch, make_set, regions_file
 from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.task_modules.regions.models import Region, RegionSet
+from webapp.treatments.completion import CompletionEmail
 from webapp.treatments.launch import launch_treatment
 from webapp.treatments.models import Treatment
 
@@ -375,7 +376,7 @@ def test_the_list_filters_by_status_and_task(
     assert client.get("/treatments/?status=bogus&page=x").status_code == 200
 
 
-def test_a_mail_failure_is_logged_and_changes_nothing(
+def test_a_mail_failure_is_logged_kept_and_changes_nothing(
     app: Flask,
     client: FlaskClient,
     logged_in: User,
@@ -392,7 +393,12 @@ def test_a_mail_failure_is_logged_and_changes_nothing(
     assert treatment.status == "ERROR"
     assert treatment.error == "boom"
     assert mailbox.messages == []
-    assert "could not be sent" in caplog.text
+    assert "not sent (attempt 1)" in caplog.text
+    email = db.session.scalar(select(CompletionEmail))
+    assert email is not None
+    assert email.sent_at is None
+    assert email.attempts == 1
+    assert "ConnectionRefusedError" in email.last_error
 
 
 def test_one_email_however_often_the_end_is_reported(

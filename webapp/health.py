@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
+from rq.defaults import DEFAULT_WORKER_TTL
 from rq.worker import Worker
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,7 +21,9 @@ from webapp.security import public
 from webapp.task_modules.registry import task_modules
 
 bp = Blueprint("health", __name__)
-WORKER_SILENCE_SECONDS = 120
+API_HEALTH_KEY = "clock:api_health"
+# RQ refreshes an idle worker's heartbeat well within its TTL (420 s by default).
+WORKER_SILENCE_SECONDS = DEFAULT_WORKER_TTL + 60
 
 
 @bp.get("/healthz")
@@ -40,7 +44,10 @@ def healthz() -> ResponseReturnValue:
     # Without these the web process still serves pages: reported, but not a reason for a
     # load balancer to take it out.
     others = _background_checks() if checks["redis"] == "ok" else {}
-    others["processing_api"] = "ok" if processing_api_health()["ok"] else "does not answer"
+    api_health = noted_api_health() if checks["redis"] == "ok" else None
+    others["processing_api"] = (
+        "not checked yet" if api_health is None else "ok" if api_health["ok"] else "does not answer"
+    )
     degraded = any(value != "ok" for value in others.values())
     status = "error" if not healthy else "degraded" if degraded else "ok"
     return jsonify(status=status, checks=checks | others), 200 if healthy else 503
@@ -66,6 +73,12 @@ def _background_checks() -> dict[str, str]:
 def clock_last_run() -> datetime | None:
     value: Any = redis_client().get(f"{current_app.config['REDIS_PREFIX']}:clock:last_run")
     return datetime.fromisoformat(value.decode()) if value else None
+
+
+def noted_api_health() -> dict[str, Any] | None:
+    """The clock's last look at the processing API (no outbound call per request)."""
+    value: Any = redis_client().get(f"{current_app.config['REDIS_PREFIX']}:{API_HEALTH_KEY}")
+    return dict(json.loads(value)) if value else None
 
 
 def processing_api_health() -> dict[str, Any]:

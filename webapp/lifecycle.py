@@ -1,14 +1,22 @@
-"""The one lifecycle of all user-visible work (DESIGN 3): statuses, moves, progress, timestamps."""
+"""The one lifecycle of all user-visible work (DESIGN 3): statuses, moves, progress, timestamps.
+
+Every change of status of every kind of work goes through `transition`, a single conditional
+UPDATE: two writers racing (a cancel and a SUCCESS, the reaper and a SUCCESS) can never both
+win, and a terminal state is never left.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import String, Text, event, func, inspect, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from webapp.columns import UTCDateTime, utcnow
+from webapp.extensions import db
 
 
 class Status(StrEnum):
@@ -70,8 +78,21 @@ _RANK = {
 }
 
 
+UNKNOWN_FAILURE = "The work failed for an unknown reason."
+_LOCKED = "lifecycle_locked"
+
+
+def sources(target: Status) -> frozenset[Status]:
+    """The statuses work may leave for `target`: never a terminal one, never backwards."""
+    if target is Status.RETRYING:
+        return frozenset({Status.PENDING, Status.RETRYING})
+    return frozenset(
+        s for s in Status if not s.is_terminal and s is not target and _RANK[s] <= _RANK[target]
+    )
+
+
 class WorkState:
-    """Columns and rules every kind of work shares; models mix it in."""
+    """Columns every kind of work shares, and what a kind does when its work moves."""
 
     status: Mapped[str] = mapped_column(String(20), default=Status.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
@@ -86,37 +107,93 @@ class WorkState:
     def state(self) -> Status:
         return Status(self.status)
 
-    def can_move_to(self, target: Status) -> bool:
-        current = self.state
-        if current.is_terminal:
-            return False
-        if target is Status.RETRYING:
-            return current in {Status.PENDING, Status.RETRYING}
-        return _RANK[target] >= _RANK[current]
-
-    def move_to(self, target: Status, message: str | None = None) -> bool:
-        """Apply a move if the lifecycle allows it; refused moves change nothing."""
-        if not self.can_move_to(target):
-            return False
-        now = utcnow()
-        if target is Status.RETRYING:
-            self.attempts += 1
-        if target in {Status.STARTED, Status.IN_PROGRESS} and self.started_at is None:
-            self.started_at = now
-        if target.is_terminal:
-            self.finished_at = now
-        self.status = target
-        self.updated_at = now
-        if message is not None:
-            self.message = message
-        return True
-
-    def fail(self, error: str) -> bool:
-        """End in ERROR with a message a person can read."""
-        if not self.move_to(Status.ERROR, message=""):
-            return False
-        self.error = error.strip() or "The work failed for an unknown reason."
-        return True
-
     def touch(self) -> None:
         self.updated_at = utcnow()
+
+    def record_move(self, target: Status, text: str, cause: Any) -> None:
+        """Inside the move's transaction: what this kind keeps of it (its event history)."""
+
+    def announce_move(self, target: Status) -> None:
+        """After the move is committed: tell the pages, queue what follows an ending."""
+
+
+def lock(model: type[Any], ident: Any) -> Any:
+    """Load a row and hold it until the transaction ends, so that its work is applied alone.
+
+    PostgreSQL takes a row lock; SQLite has none, so a write comes first: it takes the
+    database's write lock, which a read snapshot could not upgrade to later.
+    """
+    key = inspect(model).primary_key[0]
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            update(model).where(key == ident).values({key.name: key}),
+            execution_options={"synchronize_session": False},
+        )
+    row = db.session.scalar(
+        select(model)
+        .where(key == ident)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    db.session.info[_LOCKED] = True
+    return row
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _unlocked(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_LOCKED, None)
+
+
+def transition(
+    work: WorkState,
+    target: Status,
+    message: str | None = None,
+    *,
+    error: str | None = None,
+    values: Mapping[str, Any] | None = None,
+    cause: Any = None,
+) -> bool:
+    """Move `work` to `target` if it is in a status that may lead there; say whether it moved.
+
+    One conditional UPDATE decides. It commits the session's pending work with it (results
+    stored before an ending end with it); on a move the kind records the event in the same
+    transaction, then publishes the change and queues what follows an ending. `values` are
+    columns set only if the work moves (the tracking id of an accepted launch).
+    """
+    session = db.session
+    if not session.info.get(_LOCKED) and not (session.new or session.dirty or session.deleted):
+        # A fresh transaction: on SQLite an old read snapshot cannot take the write lock.
+        session.commit()
+    model = type(work)
+    key = inspect(model).primary_key[0]
+    ident = inspect(work).identity
+    assert ident is not None, "only stored work moves"
+    now = utcnow()
+    changes: dict[str, Any] = {"status": target.value, "updated_at": now, **(values or {})}
+    if target is Status.RETRYING:
+        changes["attempts"] = model.attempts + 1
+    if target in {Status.STARTED, Status.IN_PROGRESS}:
+        changes["started_at"] = func.coalesce(model.started_at, now)
+    if target.is_terminal:
+        changes["finished_at"] = now
+    text = message or ""
+    if target is Status.ERROR:
+        text = (error or "").strip() or UNKNOWN_FAILURE
+        changes.update(error=text, message="")
+    elif message is not None:
+        changes["message"] = message
+    session.flush()
+    result = session.execute(
+        update(model)
+        .where(key == ident[0], model.status.in_([s.value for s in sources(target)]))
+        .values(changes),
+        execution_options={"synchronize_session": False},
+    )
+    moved = bool(getattr(result, "rowcount", 0))
+    if moved:
+        work.record_move(target, text, cause)
+    session.commit()
+    if moved:
+        work.announce_move(target)
+    return moved

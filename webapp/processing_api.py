@@ -36,10 +36,18 @@ def _timeout() -> tuple[float, float]:
     return (5.0, float(current_app.config["API_TIMEOUT"]))
 
 
-def _call(method: str, url: str, **kwargs: Any) -> Any:
+def _call(
+    method: str,
+    url: str,
+    timeout: tuple[float, float] | None = None,
+    retries: int = 2,
+    **kwargs: Any,
+) -> Any:
     """One request; its JSON answer, or an APIError saying what went wrong."""
     try:
-        response = http_session().request(method, url, timeout=_timeout(), **kwargs)
+        response = http_session(retries).request(
+            method, url, timeout=timeout or _timeout(), **kwargs
+        )
     except requests.Timeout as exc:
         raise TransientAPIError("The processing API did not answer in time.") from exc
     except requests.ConnectionError as exc:
@@ -95,23 +103,26 @@ def model_choices(
 ) -> dict[str, str]:
     """`{key: label}` from GET /{route}/models, cached; the fallback while the API is down.
 
+    The form waits for it, so it is asked briefly, once, and a failure is remembered for a
+    while (MODELS_RETRY_SECONDS): a hanging API never makes the page hang on every load.
     Entries may carry a `type` (ours say "algorithm" or "feat_net"); AIKON's carry none.
     """
-    cache_key = f"{current_app.config['API_URL']}|{module.route}|{kinds}"
+    config = current_app.config
+    cache_key = f"{config['API_URL']}|{module.route}|{kinds}"
     cached = _models_cache.get(cache_key)
-    if cached and time.monotonic() - cached[0] < MODELS_CACHE_SECONDS:
-        return cached[1]
+    if cached and time.monotonic() < cached[0]:
+        return cached[1] or fallback
     try:
-        body = _call("GET", _url(module.route, "models"))
+        timeout = float(config["MODELS_TIMEOUT"])
+        body = _call("GET", _url(module.route, "models"), timeout=(timeout, timeout), retries=0)
     except APIError as exc:
         log.warning("models of %s unavailable: %s", module.route, exc)
+        _models_cache[cache_key] = (time.monotonic() + config["MODELS_RETRY_SECONDS"], {})
         return fallback
     choices = {
         str(key): str(info.get("name") or key)
         for key, info in body.items()
         if isinstance(info, dict) and info.get("type") in kinds
     }
-    if not choices:
-        return fallback
-    _models_cache[cache_key] = (time.monotonic(), choices)
-    return choices
+    _models_cache[cache_key] = (time.monotonic() + MODELS_CACHE_SECONDS, choices)
+    return choices or fallback

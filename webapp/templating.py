@@ -6,6 +6,7 @@ from flask import Flask
 
 from webapp.iiif.links import crop_url, fitting, image_url
 from webapp.lifecycle import Status
+from webapp.readable import as_text, readable_error
 
 
 def duration(seconds: float) -> str:
@@ -23,3 +24,6 @@ def init_templating(app: Flask) -> None:
         Status=Status, image_url=image_url, crop_url=crop_url, fitting=fitting
     )
     app.jinja_env.filters["duration"] = duration
+    # A notification may carry any JSON value where text is expected: every one renders.
+    app.jinja_env.filters["as_text"] = as_text
+    app.jinja_env.filters["readable_error"] = readable_error

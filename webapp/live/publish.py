@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from flask import current_app, has_request_context, render_template
 from redis.exceptions import RedisError
@@ -28,20 +29,27 @@ def latest_events(treatment: Treatment) -> list[TreatmentEvent]:
     return list(reversed(list(rows)))
 
 
-def fragments(treatment: Treatment) -> dict[str, str]:
-    """The partials a page shows of a treatment, as streamed to every page that shows it."""
+def page_context(treatment: Treatment, streamed: bool) -> dict[str, Any]:
+    """What a treatment's page shows: the one context of its first load, polling and stream.
+
+    `streamed` fragments go to every page watching, so they carry no user's token.
+    """
     module = task_module(treatment.task_type)
-    context = {
+    return {
         "treatment": treatment,
         "module": module,
         "summary": module.summary(treatment),
-        "streamed": True,
+        "events": latest_events(treatment),
+        "streamed": streamed,
     }
+
+
+def fragments(treatment: Treatment) -> dict[str, str]:
+    """The partials a page shows of a treatment, as streamed to every page that shows it."""
+    context = page_context(treatment, streamed=True)
     return {
         "state": render_template("treatments/_state.html", **context),
-        "events": render_template(
-            "treatments/_events.html", events=latest_events(treatment), **context
-        ),
+        "events": render_template("treatments/_events.html", **context),
         "row": row_html(treatment),
     }
 

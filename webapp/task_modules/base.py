@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import Blueprint, Response, abort, current_app
@@ -30,6 +31,12 @@ class ParametersForm(FlaskForm):
 
     def set_choices(self, module: TaskModule, user: Any) -> None:
         """Fill the fields whose choices depend on the API or on the user's data."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    count: int
+    errors: list[str] = field(default_factory=list)
 
 
 class TaskModule(ABC):
@@ -79,8 +86,13 @@ class TaskModule(ABC):
         ]
 
     @abstractmethod
-    def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
-        """Store one result file's content idempotently; returns how many results it holds."""
+    def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> Stored:
+        """Store one result file's content idempotently: how many results it holds, and the
+        errors of its parts (a page the API could not read) while the rest is kept."""
+
+    def api_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """The parameters as the processing API reads them."""
+        return dict(parameters)
 
     def viewer(self, treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
         """What the viewer template needs, from the query string (filters, sorting, page)."""

@@ -1,4 +1,8 @@
-"""Apply a recorded notification to its treatment: results, progress, the end (DESIGN 4)."""
+"""Apply a recorded notification to its treatment: results, progress, the end (DESIGN 4).
+
+Result files are downloaded first, outside the treatment's row lock; then, under the lock, the
+results are stored and the move the event asks for goes through the lifecycle's transition.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +19,12 @@ from webapp.columns import utcnow
 from webapp.errors import UserError
 from webapp.extensions import db, get_queue, redis_client
 from webapp.http import fetch
-from webapp.lifecycle import Status
+from webapp.lifecycle import Status, lock, transition
 from webapp.live.publish import publish_treatment
 from webapp.logs import about_treatment
+from webapp.readable import as_text, readable_error
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.registry import task_module
-from webapp.treatments.completion import conclude_if_ended
 from webapp.treatments.models import Treatment, TreatmentEvent
 
 log = logging.getLogger(__name__)
@@ -43,12 +47,8 @@ def fetch_result(url: Any) -> bytes:
     return content
 
 
-def _text(value: Any) -> str:
-    if value is None or (isinstance(value, str) and value.strip() in {"", "None", "null"}):
-        return ""
-    if isinstance(value, list):
-        return "; ".join(filter(None, (_text(v) for v in value)))
-    return str(value).strip()[:2000]
+Move = tuple[Status, str | None]
+FAILED_TO_APPLY = "Processing the results failed; the error has been logged."
 
 
 def _add_error(treatment: Treatment, error: str) -> None:
@@ -62,18 +62,70 @@ def _results(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
-def store_results(treatment: Treatment, module: TaskModule, items: list[dict[str, Any]]) -> None:
-    """Fetch and store each document's results once; a failure is that document's error."""
-    for item in items:
-        uid = item.get("doc_id") or item.get("doc_pair")
-        if not isinstance(uid, str) or uid == "dataset" or uid in treatment.done_documents:
+def _item_uid(item: dict[str, Any]) -> str | None:
+    uid = item.get("doc_id") or item.get("doc_pair")
+    return uid if isinstance(uid, str) and uid != "dataset" else None
+
+
+def sanitised(uid: str) -> str:
+    """A document uid as AIKON's API rewrites it."""
+    for character in ".:% ":
+        uid = uid.replace(character, "")
+    return uid.replace("/", "^")
+
+
+def own_uid(treatment: Treatment, uid: str) -> str | None:
+    """The treatment's own name for a document (or a pair `a-b` of them), or None if not its."""
+    known = {sanitised(u): u for u in treatment.document_uids} | {
+        u: u for u in treatment.document_uids
+    }
+    if uid in known:
+        return known[uid]
+    parts = [known.get(part) for part in uid.split("-")]
+    return "-".join(p for p in parts if p) if parts and all(parts) else None
+
+
+def download_results(treatment: Treatment, event: TreatmentEvent) -> dict[str, bytes | str]:
+    """Every result file the event names and the treatment still needs: its bytes, or why not."""
+    files: dict[str, bytes | str] = {}
+    for item in _results(event.payload):
+        uid = _item_uid(item)
+        if uid is None or own_uid(treatment, uid) in (None, *treatment.done_documents):
             continue
         try:
-            module.process_results(treatment, uid, fetch_result(item.get("result_url")))
+            files[uid] = fetch_result(item.get("result_url"))
         except UserError as exc:
-            _add_error(treatment, f"{uid}: {exc}")
+            files[uid] = str(exc)
+    return files
+
+
+def store_results(
+    treatment: Treatment, module: TaskModule, items: list[dict[str, Any]], files: dict[str, Any]
+) -> None:
+    """Store each document's results once; a failure is that document's error."""
+    for item in items:
+        uid = _item_uid(item)
+        if uid is None:
             continue
-        treatment.done_documents = [*treatment.done_documents, uid]
+        own = own_uid(treatment, uid)
+        if own is None:
+            _add_error(treatment, f"{uid}: not a document of this treatment; results refused.")
+            continue
+        if own in treatment.done_documents:
+            continue
+        content = files.get(uid)
+        if content is None:
+            content = fetch_result(item.get("result_url"))
+        if isinstance(content, str):
+            _add_error(treatment, f"{own}: {content}")
+            continue
+        try:
+            for error in module.process_results(treatment, own, content).errors:
+                _add_error(treatment, f"{own}: {error}")
+        except UserError as exc:
+            _add_error(treatment, f"{own}: {exc}")
+            continue
+        treatment.done_documents = [*treatment.done_documents, own]
 
 
 def _progress(treatment: Treatment, payload: dict[str, Any]) -> None:
@@ -84,45 +136,123 @@ def _progress(treatment: Treatment, payload: dict[str, Any]) -> None:
             treatment.api_current, treatment.api_total = current, total
 
 
-def _conclude(treatment: Treatment) -> None:
+def _conclusion(treatment: Treatment) -> Move:
     """SUCCESS when results were stored (errors listed); ERROR when every document failed."""
     if treatment.done_documents or not treatment.document_errors:
         errors = len(treatment.document_errors)
-        treatment.move_to(
+        return (
             Status.SUCCESS,
             f"Done: results for {treatment.docs_done} document(s)"
             + (f", {errors} error(s)." if errors else "."),
         )
-    else:
-        treatment.fail("Every document failed: " + "; ".join(treatment.document_errors[:3]))
+    return Status.ERROR, "Every document failed: " + "; ".join(treatment.document_errors[:3])
 
 
-def _apply(treatment: Treatment, event: TreatmentEvent) -> None:
+def document_error(treatment: Treatment, raw: Any) -> str:
+    """One readable line that names the document, found in the full text if need be."""
+    line = readable_error(raw)
+    if any(uid in line for uid in treatment.document_uids):
+        return line
+    full = as_text(raw)
+    named = [u for u in treatment.document_uids if u in full or sanitised(u) in full]
+    return f"{named[0]}: {line}" if named else line
+
+
+def _apply(treatment: Treatment, event: TreatmentEvent, files: dict[str, Any]) -> Move | None:
+    """Apply one event's content; return the move it asks for."""
     module = task_module(treatment.task_type)
     payload = event.payload
     if event.event == "STARTED":
-        treatment.move_to(Status.IN_PROGRESS, "The processing API is working on it.")
-    elif event.event == "PROGRESS":
-        treatment.move_to(Status.IN_PROGRESS)
+        return Status.IN_PROGRESS, "The processing API is working on it."
+    if event.event == "PROGRESS":
         _progress(treatment, payload)
-        store_results(treatment, module, _results(payload))
-    elif event.event == "SUCCESS":
+        store_results(treatment, module, _results(payload), files)
+        return Status.IN_PROGRESS, None
+    if event.event == "SUCCESS":
         _progress(treatment, payload)
         output = payload.get("output")
         errors = output.get("error") if isinstance(output, dict) else None
         for error in errors if isinstance(errors, list) else [errors]:
-            _add_error(treatment, _text(error))
-        store_results(treatment, module, _results(payload))
-        _conclude(treatment)
-    elif event.event == "ERROR":
-        text = _text(payload.get("error")) or _text(payload.get("message")) or NO_MESSAGE
+            if as_text(error):
+                _add_error(treatment, document_error(treatment, error))
+        store_results(treatment, module, _results(payload), files)
+        return _conclusion(treatment)
+    if event.event == "ERROR":
+        raw = payload.get("error") or payload.get("message")
         if payload.get("completed") is False:
-            _add_error(treatment, text)
+            _add_error(treatment, document_error(treatment, raw or NO_MESSAGE))
+            return None
+        return Status.ERROR, readable_error(raw) or NO_MESSAGE
+    event.outcome = f"Unknown event {event.event!r}: kept, not applied."
+    return None
+
+
+def refusal(tracking_id: str | None, payload: dict[str, Any]) -> str | None:
+    """Why an event from another run of the API must have no effect, if it is one."""
+    theirs = payload.get("tracking_id")
+    if tracking_id and isinstance(theirs, str) and theirs != tracking_id:
+        return (
+            f"Refused: it comes from another run (tracking id {theirs[:80]!r}, "
+            f"this treatment's is {tracking_id!r})."
+        )
+    return None
+
+
+def _ends(event: TreatmentEvent) -> bool:
+    return event.event == "SUCCESS" or (
+        event.event == "ERROR" and event.payload.get("completed") is not False
+    )
+
+
+def _apply_one(treatment_id: str, event_id: int) -> None:
+    """Apply one event: downloads first, then the rest under a lock on its treatment."""
+    treatment = db.session.get(Treatment, treatment_id)
+    event = db.session.get(TreatmentEvent, event_id)
+    if treatment is None or event is None or event.processed_at is not None:
+        return
+    files = (
+        {} if refusal(treatment.tracking_id, event.payload) else download_results(treatment, event)
+    )
+    db.session.commit()
+    treatment = lock(Treatment, treatment_id)
+    db.session.refresh(event)
+    if event.processed_at is not None:
+        db.session.commit()
+        return
+    move: Move | None = None
+    try:
+        refused = refusal(treatment.tracking_id, event.payload)
+        if refused:
+            event.outcome = refused
         else:
-            treatment.fail(text)
-    else:
-        event.outcome = f"Unknown event {event.event!r}: kept, not applied."
+            theirs = event.payload.get("tracking_id")
+            if treatment.tracking_id is None and isinstance(theirs, str) and theirs:
+                # A launch cut short after the API accepted it: the run names itself here.
+                treatment.tracking_id = theirs[:200]
+            move = _apply(treatment, event, files)
+    except Exception:
+        log.exception("event %s of treatment %s could not be applied", event_id, treatment_id)
+        db.session.rollback()
+        treatment = lock(Treatment, treatment_id)
+        db.session.refresh(event)
+        event.outcome = "Refused: it could not be applied; the error has been logged."
+        if _ends(event):
+            move = Status.ERROR, FAILED_TO_APPLY
+        else:
+            _add_error(treatment, "A notification could not be applied; the error has been logged.")
+    event.processed_at = utcnow()
     treatment.touch()
+    moved = False
+    if move is not None:
+        target, text = move
+        if target is Status.ERROR:
+            moved = transition(treatment, target, error=text, cause=event)
+        else:
+            moved = transition(treatment, target, text, cause=event)
+    else:
+        db.session.commit()
+    if not moved:
+        publish_treatment(treatment)
 
 
 def _pending_key(treatment_id: str) -> str:
@@ -153,32 +283,6 @@ def forget_pending_job(treatment_id: str) -> None:
     redis_client().delete(_pending_key(treatment_id))
 
 
-def _apply_one(treatment_id: str, event_id: int) -> Treatment:
-    """Apply one event under a lock on its treatment; any failure ends it in ERROR."""
-    treatment = db.session.scalar(
-        select(Treatment).where(Treatment.id == treatment_id).with_for_update()
-    )
-    event = db.session.get(TreatmentEvent, event_id)
-    assert treatment is not None
-    assert event is not None
-    if event.processed_at is None:
-        try:
-            _apply(treatment, event)
-        except Exception:
-            log.exception("event %s of treatment %s could not be applied", event_id, treatment_id)
-            db.session.rollback()
-            treatment = db.session.get(Treatment, treatment_id)
-            event = db.session.get(TreatmentEvent, event_id)
-            assert treatment is not None
-            assert event is not None
-            treatment.fail("Processing the results failed; the error has been logged.")
-            event.outcome = "failed"
-        event.processed_at = utcnow()
-    db.session.commit()
-    publish_treatment(treatment)
-    return treatment
-
-
 @about_treatment
 def apply_events(treatment_id: str) -> None:
     """RQ job: apply a treatment's recorded events, in the order they arrived."""
@@ -192,8 +296,5 @@ def apply_events(treatment_id: str) -> None:
             .order_by(TreatmentEvent.id)
         )
     )
-    treatment = None
     for event_id in pending:
-        treatment = _apply_one(treatment_id, event_id)
-    if treatment is not None:
-        conclude_if_ended(treatment)
+        _apply_one(treatment_id, event_id)

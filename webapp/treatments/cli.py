@@ -43,7 +43,10 @@ def list_command(status: str | None, limit: int) -> None:
 @click.argument("treatment_id")
 def relaunch_command(treatment_id: str) -> None:
     """Run a treatment again with the same task, parameters and documents."""
-    new = service.relaunch(_treatment(treatment_id))
+    try:
+        new = service.relaunch(_treatment(treatment_id))
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"Relaunched as {new.id}.")
 
 

@@ -1,17 +1,24 @@
-"""What happens once a treatment ends: one email, when asked for."""
+"""The completion email of a treatment: an outbox row written with its ending, sent by a job.
+
+The row is written in the transaction that ends the treatment, so an ending always has its
+email and never two. It is marked sent only once the SMTP server has accepted the message;
+until then the clock queues it again, with a growing delay, however long SMTP or Redis is down.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from smtplib import SMTPException
 
 from flask import current_app, render_template
 from flask_mail import Message
 from redis.exceptions import RedisError
-from sqlalchemy import update
+from sqlalchemy import ForeignKey, Text, or_, select, update
+from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.columns import utcnow
-from webapp.extensions import db, get_queue, mail
+from webapp.columns import UTCDateTime, utcnow
+from webapp.extensions import Base, db, get_queue, mail
 from webapp.logs import about_treatment
 from webapp.task_modules.registry import task_module
 from webapp.treatments.models import Treatment
@@ -20,43 +27,118 @@ from webapp.urls import external_url
 log = logging.getLogger(__name__)
 
 
-def conclude_if_ended(treatment: Treatment) -> None:
-    """Queue the completion email once, however many times the end is reported."""
-    if not treatment.state.is_terminal or not treatment.notify_email:
-        return
-    claimed = db.session.execute(
-        update(Treatment)
-        .where(Treatment.id == treatment.id, Treatment.emailed_at.is_(None))
-        .values(emailed_at=utcnow())
+class CompletionEmail(Base):
+    __tablename__ = "completion_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    treatment_id: Mapped[str] = mapped_column(
+        ForeignKey("treatments.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+def _job_id(email_id: int) -> str:
+    return f"email-{email_id}"
+
+
+def queue_email(email_id: int) -> None:
+    """Best effort: if Redis is down, the clock queues it later."""
+    try:
+        get_queue().enqueue(send_completion_email, email_id, job_id=_job_id(email_id))
+    except RedisError:
+        log.warning("could not queue completion email %s; the clock will", email_id)
+
+
+def _claim(email_id: int) -> bool:
+    """Take the email with a lease, so that two jobs never send it both."""
+    lease = current_app.config["EMAIL_LEASE_SECONDS"]
+    now = utcnow()
+    result = db.session.execute(
+        update(CompletionEmail)
+        .where(
+            CompletionEmail.id == email_id,
+            CompletionEmail.sent_at.is_(None),
+            or_(
+                CompletionEmail.claimed_at.is_(None),
+                CompletionEmail.claimed_at < now - timedelta(seconds=lease),
+            ),
+        )
+        .values(claimed_at=now)
     )
     db.session.commit()
-    if getattr(claimed, "rowcount", 0):
-        try:
-            get_queue().enqueue(send_completion_email, treatment.id)
-        except RedisError:
-            log.exception("could not queue the completion email of %s", treatment.id)
+    return bool(getattr(result, "rowcount", 0))
 
 
-@about_treatment
-def send_completion_email(treatment_id: str) -> None:
-    """RQ job: a failure to send is logged and never changes the treatment."""
-    treatment = db.session.get(Treatment, treatment_id)
-    if treatment is None:
-        return
+def _message(treatment: Treatment) -> Message:
     context = {
         "treatment": treatment,
         "module": task_module(treatment.task_type),
         "link": external_url("treatments.detail", treatment_id=treatment.id),
         "app_url": current_app.config["APP_URL"],
     }
-    message = Message(
+    return Message(
         subject=f"[Scriptorium] {context['module'].label} on “{treatment.document_set_title}”: "
         f"{treatment.state.label}",
         recipients=[treatment.owner.email],
         body=render_template("treatments/email.txt", **context),
         html=render_template("treatments/email.html", **context),
     )
+
+
+def retry_delay(attempts: int) -> float:
+    """30 s, doubling, at most the configured ceiling."""
+    ceiling: float = current_app.config["EMAIL_RETRY_MAX_SECONDS"]
+    return float(min(ceiling, 30.0 * 2 ** max(0, attempts - 1)))
+
+
+@about_treatment
+def send_completion_email(email_id: int) -> None:
+    """RQ job: send it; marked sent only when the SMTP server accepted it."""
+    if not _claim(email_id):
+        return
+    email = db.session.get(CompletionEmail, email_id)
+    assert email is not None
+    treatment = db.session.get(Treatment, email.treatment_id)
+    assert treatment is not None
     try:
-        mail.send(message)
-    except (SMTPException, OSError):
-        log.exception("the completion email of treatment %s could not be sent", treatment_id)
+        mail.send(_message(treatment))
+    except (SMTPException, OSError) as exc:
+        email.attempts += 1
+        email.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        email.due_at = utcnow() + timedelta(seconds=retry_delay(email.attempts))
+        email.claimed_at = None
+        db.session.commit()
+        log.warning(
+            "completion email of %s not sent (attempt %s): %s; trying again at %s",
+            treatment.id,
+            email.attempts,
+            exc,
+            email.due_at.isoformat(),
+        )
+        return
+    email.sent_at = utcnow()
+    email.attempts += 1
+    db.session.commit()
+
+
+def dispatch_emails() -> int:
+    """The clock's part: queue every unsent email that is due and not being sent."""
+    now = utcnow()
+    lease = timedelta(seconds=current_app.config["EMAIL_LEASE_SECONDS"])
+    due = list(
+        db.session.scalars(
+            select(CompletionEmail.id).where(
+                CompletionEmail.sent_at.is_(None),
+                CompletionEmail.due_at <= now,
+                or_(CompletionEmail.claimed_at.is_(None), CompletionEmail.claimed_at < now - lease),
+            )
+        )
+    )
+    for email_id in due:
+        queue_email(email_id)
+    return len(due)

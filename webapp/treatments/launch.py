@@ -1,35 +1,79 @@
-"""The launch job: claim the PENDING row, POST the start request, retry what is transient."""
+"""The launch job: claim the PENDING row, POST the start request, retry what is transient.
+
+No job sleeps: a retry is a new job queued for later (RQ's scheduler), and a claim is a short
+lease, so the clock launches again, within a minute, a treatment whose worker died mid-launch.
+The processing API answers a repeated start with the same `experiment_id` with the same job
+(ours does; otherwise the run's first notification brings its tracking id).
+"""
 
 from __future__ import annotations
 
 import logging
-import time
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy import or_, update
 
 from webapp import processing_api as api
 from webapp.columns import utcnow
-from webapp.extensions import db
-from webapp.lifecycle import Status
-from webapp.live.publish import publish_treatment
+from webapp.extensions import db, get_queue, redis_client
+from webapp.lifecycle import Status, transition
 from webapp.logs import about_treatment
+from webapp.readable import readable_error
 from webapp.task_modules.registry import task_module
-from webapp.treatments.completion import conclude_if_ended
 from webapp.treatments.models import Treatment
 from webapp.treatments.signing import notify_token
 from webapp.urls import external_url
 
 log = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 900
+
+def _launch_key(treatment_id: str) -> str:
+    return f"{current_app.config['REDIS_PREFIX']}:launch:{treatment_id}"
+
+
+def enqueue_launch(treatment_id: str, delay: float = 0) -> None:
+    """Queue the launch (after `delay` seconds); if Redis is down, the clock launches it.
+
+    Each launch job has an id of its own (a job of a dead worker may still be registered as
+    running); the treatment's latest is kept in Redis for the clock to check.
+    """
+    job_id = f"launch-{treatment_id}-{uuid.uuid4().hex[:12]}"
+    try:
+        redis_client().set(_launch_key(treatment_id), job_id, ex=7 * 24 * 3600)
+        if delay > 0:
+            get_queue().enqueue_in(
+                timedelta(seconds=delay), launch_treatment, treatment_id, job_id=job_id
+            )
+        else:
+            get_queue().enqueue(launch_treatment, treatment_id, job_id=job_id)
+    except RedisError:
+        log.exception("could not queue the launch of %s; the clock will", treatment_id)
+
+
+def queued_launch(treatment_id: str) -> str | None:
+    value = redis_client().get(_launch_key(treatment_id))
+    return value.decode() if isinstance(value, bytes) else None
+
+
+def release_stale_claim(treatment_id: str, claimed_at: datetime) -> bool:
+    """Give up the claim of a worker that died mid-launch, so that another job may take it."""
+    result = db.session.execute(
+        update(Treatment)
+        .where(Treatment.id == treatment_id, Treatment.claimed_at == claimed_at)
+        .values(claimed_at=None)
+    )
+    db.session.commit()
+    return bool(getattr(result, "rowcount", 0))
 
 
 def claim(treatment_id: str) -> bool:
     """Take the launch with one conditional update, so that two jobs never both start it."""
-    stale = utcnow() - timedelta(seconds=CLAIM_SECONDS)
+    now = utcnow()
+    stale = now - timedelta(seconds=current_app.config["LAUNCH_LEASE_SECONDS"])
     result = db.session.execute(
         update(Treatment)
         .where(
@@ -37,7 +81,7 @@ def claim(treatment_id: str) -> bool:
             Treatment.status.in_([Status.PENDING, Status.RETRYING]),
             or_(Treatment.claimed_at.is_(None), Treatment.claimed_at < stale),
         )
-        .values(claimed_at=utcnow())
+        .values(claimed_at=now)
     )
     db.session.commit()
     return bool(getattr(result, "rowcount", 0))
@@ -49,7 +93,7 @@ def build_payload(treatment: Treatment) -> dict[str, Any]:
         "notifications.notify", task=module.name, token=notify_token(treatment.id)
     )
     return {
-        **treatment.parameters,
+        **module.api_parameters(treatment.parameters),
         "experiment_id": treatment.id,
         "notify_url": notify_url,
         "documents": treatment.documents,
@@ -64,41 +108,51 @@ def launch_treatment(treatment_id: str) -> None:
     treatment = db.session.get(Treatment, treatment_id)
     assert treatment is not None
     route = task_module(treatment.task_type).route
-    payload = build_payload(treatment)
-    delays = list(current_app.config["LAUNCH_RETRY_DELAYS"])
-    while True:
-        try:
-            tracking_id = api.start(route, payload)
-        except api.TransientAPIError as exc:
-            if not delays:
-                treatment.fail(f"{exc} Gave up after {treatment.attempts + 1} attempts.")
-                break
-            delay = delays.pop(0)
-            treatment.move_to(Status.RETRYING, f"{exc} Trying again in {delay:g} s.")
-            db.session.commit()
-            publish_treatment(treatment)
-            time.sleep(delay)
-            db.session.refresh(treatment)
-            if treatment.state.is_terminal:  # cancelled while waiting
-                return
-        except api.APIError as exc:
-            treatment.fail(str(exc))
-            break
-        else:
-            db.session.refresh(treatment)
-            log.info("the processing API accepted it as %s", tracking_id)
-            treatment.tracking_id = tracking_id
-            if not treatment.move_to(Status.STARTED, "The processing API accepted the work."):
-                # Cancelled while the start request was on its way: stop it there too.
-                _cancel_quietly(route, tracking_id)
-            break
-    db.session.commit()
-    publish_treatment(treatment)
-    conclude_if_ended(treatment)
-
-
-def _cancel_quietly(route: str, tracking_id: str) -> None:
     try:
-        api.cancel(route, tracking_id)
-    except api.APIError:
-        log.warning("could not cancel %s/%s after a cancelled launch", route, tracking_id)
+        tracking_id = api.start(route, build_payload(treatment))
+    except api.TransientAPIError as exc:
+        _retry_later(treatment, str(exc))
+    except api.APIError as exc:
+        transition(treatment, Status.ERROR, error=readable_error(str(exc)))
+    else:
+        log.info("the processing API accepted it as %s", tracking_id)
+        _started(treatment, route, tracking_id)
+
+
+def _retry_later(treatment: Treatment, reason: str) -> None:
+    delays = current_app.config["LAUNCH_RETRY_DELAYS"]
+    attempts = treatment.attempts
+    if attempts >= len(delays):
+        transition(
+            treatment, Status.ERROR, error=f"{reason} Gave up after {attempts + 1} attempts."
+        )
+        return
+    delay = float(delays[attempts])
+    if transition(
+        treatment,
+        Status.RETRYING,
+        f"{reason} Trying again in {delay:g} s.",
+        values={"claimed_at": None},
+    ):
+        enqueue_launch(treatment.id, delay)
+
+
+def _started(treatment: Treatment, route: str, tracking_id: str) -> None:
+    values = {"tracking_id": tracking_id, "claimed_at": None}
+    if transition(
+        treatment, Status.STARTED, "The processing API accepted the work.", values=values
+    ):
+        return
+    # It moved while the request was on its way: its first notification may have been applied
+    # (it then carries the same tracking id), or it was cancelled, which the API must hear.
+    db.session.execute(
+        update(Treatment)
+        .where(Treatment.id == treatment.id, Treatment.tracking_id.is_(None))
+        .values(tracking_id=tracking_id)
+    )
+    db.session.commit()
+    if treatment.state is Status.CANCELLED:
+        try:
+            api.cancel(route, tracking_id)
+        except api.APIError:
+            log.warning("could not cancel %s/%s after a cancelled launch", route, tracking_id)

@@ -12,9 +12,8 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.live.hub import Message
-from webapp.live.publish import fragments, latest_events, row_html
+from webapp.live.publish import fragments, page_context, row_html
 from webapp.live.streams import event_stream, sse
-from webapp.task_modules.registry import task_module
 from webapp.treatments import bp
 from webapp.treatments.models import Treatment
 from webapp.treatments.routes import listing, visible_or_404
@@ -49,15 +48,7 @@ def stream(treatment_id: str) -> ResponseReturnValue:
 @bp.get("/<treatment_id>/live")
 def live(treatment_id: str) -> ResponseReturnValue:
     treatment = visible_or_404(treatment_id)
-    module = task_module(treatment.task_type)
-    html = render_template(
-        "treatments/_live.html",
-        treatment=treatment,
-        module=module,
-        summary=module.summary(treatment),
-        events=latest_events(treatment),
-        streamed=False,
-    )
+    html = render_template("treatments/_live.html", **page_context(treatment, streamed=False))
     return html, STOP_POLLING if treatment.state.is_terminal else 200
 
 

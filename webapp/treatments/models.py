@@ -13,7 +13,7 @@ from webapp.auth.models import User
 from webapp.columns import UTCDateTime, utcnow
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import Base
-from webapp.lifecycle import WorkState
+from webapp.lifecycle import Status, WorkState
 
 
 def new_id() -> str:
@@ -40,7 +40,9 @@ class Treatment(WorkState, Base):
     api_total: Mapped[int | None]
     document_errors: Mapped[list[str]] = mapped_column(JSON, default=list)
     notify_email: Mapped[bool] = mapped_column(default=False)
-    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Reaper checks in a row that found the API without news of this run, and since when.
+    lost_checks: Mapped[int] = mapped_column(default=0)
+    lost_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     relaunch_of_id: Mapped[str | None] = mapped_column(
         ForeignKey("treatments.id", ondelete="SET NULL")
     )
@@ -80,12 +82,27 @@ class Treatment(WorkState, Base):
         elapsed = (utcnow() - self.started_at).total_seconds()
         return max(0.0, elapsed * (1 - fraction) / fraction)
 
+    @property
+    def document_uids(self) -> list[str]:
+        return [document["uid"] for document in self.documents]
+
     def visible_to(self, user: User) -> bool:
         return user.is_admin or self.owner_id == user.id
 
+    def record_move(self, target: Status, text: str, cause: Any) -> None:
+        from webapp.treatments.history import record_move
+
+        record_move(self, target, text, cause)
+
+    def announce_move(self, target: Status) -> None:
+        from webapp.treatments.history import announce_move
+
+        announce_move(self, target)
+
 
 class TreatmentEvent(Base):
-    """A notification received from the processing API, kept as it came."""
+    """The history of a treatment: each notification received from the processing API, kept as
+    it came (`notification`), and each move of its status not caused by one (`move`)."""
 
     __tablename__ = "treatment_events"
     __table_args__ = (UniqueConstraint("treatment_id", "dedupe_key"),)
@@ -95,6 +112,7 @@ class TreatmentEvent(Base):
         ForeignKey("treatments.id", ondelete="CASCADE"), index=True
     )
     event: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(12), default="notification")
     dedupe_key: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -19,7 +20,7 @@ from webapp.columns import utcnow
 from webapp.extensions import csrf, db
 from webapp.security import public
 from webapp.task_modules.registry import task_modules
-from webapp.treatments.apply import schedule_events
+from webapp.treatments.apply import refusal, schedule_events
 from webapp.treatments.models import Treatment, TreatmentEvent
 from webapp.treatments.signing import has_signature, signature_is_valid, token_is_valid
 
@@ -51,15 +52,56 @@ def database_down(error: OperationalError) -> ResponseReturnValue:
     return _reply(503, "The database is unavailable; send it again later.")
 
 
-def _payload(raw: bytes) -> dict[str, Any] | None:
+class Unstorable(ValueError):
+    """A JSON value no database column can keep."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise Unstorable(f"{name} is not a number JSON allows.")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise Unstorable(f"{text[:40]} is too large a number.")
+    return value
+
+
+def _check_storable(value: Any, depth: int = 0) -> None:
+    """NUL characters and lone surrogates cannot be stored (PostgreSQL refuses them)."""
+    if depth > 64:
+        raise Unstorable("it is nested too deeply.")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise Unstorable("a text holds a NUL character.")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Unstorable("a text holds an unpaired surrogate.") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(key, depth + 1)
+            _check_storable(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_storable(item, depth + 1)
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+        raise Unstorable("an integer is too large.")
+
+
+def _payload(raw: bytes) -> dict[str, Any]:
+    """The notification, or a ValueError saying what makes it unusable."""
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
+        data = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
+    except Unstorable:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise ValueError("The body is not JSON.") from exc
     if not isinstance(data, dict):
-        return None
+        raise ValueError("The body must be a JSON object.")
     if not isinstance(data.get("event"), str) or not isinstance(data.get("experiment_id"), str):
-        return None
+        raise ValueError("The body must have string `event` and `experiment_id`.")
+    _check_storable(data)
     return data
 
 
@@ -71,11 +113,12 @@ def notify(task: str) -> ResponseReturnValue:
         return _reply(404, f"No task {task!r} here.")
     request.max_content_length = current_app.config["NOTIFY_MAX_BYTES"]
     raw = request.get_data(cache=True)  # 413 past the limit
-    data = _payload(raw)
-    if data is None:
-        return _reply(
-            400, "The body must be a JSON object with string `event` and `experiment_id`."
-        )
+    try:
+        data = _payload(raw)
+    except Unstorable as exc:
+        return _reply(400, f"The notification cannot be stored: {exc}")
+    except ValueError as exc:
+        return _reply(400, str(exc))
     headers = {key.lower(): value for key, value in request.headers.items()}
     token = request.args.get("token", "")
     if not has_signature(headers) and not token:
@@ -83,20 +126,31 @@ def notify(task: str) -> ResponseReturnValue:
     treatment_id = data["experiment_id"]
     if not (signature_is_valid(raw, headers) or (token and token_is_valid(treatment_id, token))):
         return _reply(403, "Wrong or stale credentials.")
-    task_type = db.session.scalar(select(Treatment.task_type).where(Treatment.id == treatment_id))
-    if task_type != task:
+    treatment = db.session.execute(
+        select(Treatment.task_type, Treatment.tracking_id).where(Treatment.id == treatment_id)
+    ).first()
+    if treatment is None or treatment.task_type != task:
         return _reply(404, "No such treatment.")
-    event_id = record_event(
-        treatment_id, data, headers.get("webhook-id") or hashlib.sha256(raw).hexdigest()
-    )
+    dedupe_key = headers.get("webhook-id") or hashlib.sha256(raw).hexdigest()
+    refused = refusal(treatment.tracking_id, data)
+    if refused:
+        record_event(treatment_id, data, dedupe_key, refused=refused)
+        return _reply(409, refused)
+    event_id = record_event(treatment_id, data, dedupe_key)
     if event_id is None:
         return _reply(200, "Already received.", duplicate=True)
     schedule_events(treatment_id)
     return _reply(200, "Received.", duplicate=False)
 
 
-def record_event(treatment_id: str, data: dict[str, Any], dedupe_key: str) -> int | None:
-    """Keep the event once: a single INSERT that a duplicate turns into nothing (no id)."""
+def record_event(
+    treatment_id: str, data: dict[str, Any], dedupe_key: str, refused: str | None = None
+) -> int | None:
+    """Keep the event once: a single INSERT that a duplicate turns into nothing (no id).
+
+    A refused event is kept too, as done, with the reason: the history shows what came.
+    """
+    now = utcnow()
     dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     stmt = (
@@ -106,8 +160,9 @@ def record_event(treatment_id: str, data: dict[str, Any], dedupe_key: str) -> in
             event=data["event"][:30].upper(),
             dedupe_key=dedupe_key[:200],
             payload=data,
-            received_at=utcnow(),
-            outcome="",
+            received_at=now,
+            processed_at=now if refused else None,
+            outcome=refused or "",
         )
         .on_conflict_do_nothing(index_elements=["treatment_id", "dedupe_key"])
         .returning(TreatmentEvent.id)

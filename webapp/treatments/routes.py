@@ -12,6 +12,7 @@ from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
+from webapp.live.publish import page_context
 from webapp.task_modules.registry import task_module, task_module_or_404, task_modules
 from webapp.treatments import bp, service
 from webapp.treatments.forms import TreatmentForm, parameters_form
@@ -109,14 +110,7 @@ def index() -> ResponseReturnValue:
 @bp.get("/<treatment_id>")
 def detail(treatment_id: str) -> ResponseReturnValue:
     treatment = visible_or_404(treatment_id)
-    module = task_module(treatment.task_type)
-    return render_template(
-        "treatments/detail.html",
-        treatment=treatment,
-        module=module,
-        summary=module.summary(treatment),
-        streamed=False,
-    )
+    return render_template("treatments/detail.html", **page_context(treatment, streamed=False))
 
 
 @bp.get("/<treatment_id>/results")
@@ -156,6 +150,11 @@ def cancel(treatment_id: str) -> ResponseReturnValue:
 
 @bp.post("/<treatment_id>/relaunch")
 def relaunch(treatment_id: str) -> ResponseReturnValue:
-    treatment = service.relaunch(visible_or_404(treatment_id))
+    original = visible_or_404(treatment_id)
+    try:
+        treatment = service.relaunch(original)
+    except UserError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("treatments.detail", treatment_id=original.id))
     flash("A new run was queued with the same parameters and documents.", "success")
     return redirect(url_for("treatments.detail", treatment_id=treatment.id))

@@ -5,30 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from webapp import processing_api as api
 from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
-from webapp.extensions import db, get_queue
-from webapp.lifecycle import Status
+from webapp.extensions import db
+from webapp.lifecycle import Status, transition
 from webapp.live.publish import publish_treatment
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.registry import task_module
+from webapp.treatments.launch import enqueue_launch
 from webapp.treatments.models import Treatment
 
 log = logging.getLogger(__name__)
-
-
-def enqueue_launch(treatment_id: str) -> None:
-    """Queue the launch; if Redis is down, the clock's dispatcher launches it later."""
-    from webapp.treatments.launch import launch_treatment
-
-    try:
-        get_queue().enqueue(launch_treatment, treatment_id, job_id=f"launch-{treatment_id}")
-    except RedisError:
-        log.exception("could not queue the launch of %s; the dispatcher will", treatment_id)
 
 
 def _submit(treatment: Treatment) -> Treatment:
@@ -65,7 +54,15 @@ def create_treatment(
 
 
 def relaunch(original: Treatment) -> Treatment:
-    """A new treatment with the same task, parameters and documents, linked to the original."""
+    """A new treatment with the same task, parameters and documents, linked to the original.
+
+    Only an ended treatment is relaunched: two runs of the same work would race each other.
+    """
+    if not original.state.is_terminal:
+        raise UserError(
+            f"This treatment is still running ({original.state.label}): "
+            "cancel it or wait for it to end before relaunching it."
+        )
     treatment = Treatment(
         task_type=original.task_type,
         owner_id=original.owner_id,
@@ -88,6 +85,7 @@ def cancel(treatment: Treatment, by: User) -> None:
             api.cancel(task_module(treatment.task_type).route, treatment.tracking_id)
         except api.APIError as exc:
             raise UserError(f"The processing API did not cancel the treatment: {exc}") from exc
-    treatment.move_to(Status.CANCELLED, f"Cancelled by {by.display_name}.")
-    db.session.commit()
-    publish_treatment(treatment)
+    if not transition(treatment, Status.CANCELLED, f"Cancelled by {by.display_name}."):
+        raise UserError(
+            f"This treatment ended before it could be cancelled ({treatment.state.label})."
+        )

@@ -18,7 +18,7 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.processing_api import model_choices
 from webapp.security import public
-from webapp.task_modules.base import ParametersForm, TaskModule
+from webapp.task_modules.base import ParametersForm, Stored, TaskModule
 from webapp.task_modules.regions.models import Region, RegionSet
 from webapp.task_modules.regions.parsing import parse_regions
 from webapp.task_modules.regions.results import regions_csv, viewer_context
@@ -87,7 +87,7 @@ class RegionsModule(TaskModule):
     def export(self, treatment: Treatment, kind: str) -> Response:
         return regions_csv(treatment)
 
-    def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
+    def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> Stored:
         parsed = parse_ref(doc_uid)
         digitization = (
             db.session.get(Digitization, parsed.digitization_id)
@@ -96,7 +96,7 @@ class RegionsModule(TaskModule):
         )
         if parsed is None or digitization is None or not ref_matches(digitization, parsed):
             raise UserError(f"The regions result names an unknown document {doc_uid!r}.")
-        found, _ = parse_regions(content, doc_uid)
+        found, unread = parse_regions(content, doc_uid)
         pages = {page.order: page for page in digitization.pages}
         region_set, _ = get_or_create(
             RegionSet, treatment_id=treatment.id, digitization_id=digitization.id
@@ -128,7 +128,7 @@ class RegionsModule(TaskModule):
                     )
                 )
         db.session.flush()
-        return len(found)
+        return Stored(len(found), unread)
 
     def summary(self, treatment: Treatment) -> dict[str, int]:
         count = db.session.scalar(

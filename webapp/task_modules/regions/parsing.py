@@ -56,8 +56,8 @@ def _box(absolute: Any) -> tuple[float, float, float, float] | None:
     return x1, y1, width, height
 
 
-def parse_regions(content: bytes, doc_uid: str) -> tuple[list[FoundRegion], int]:
-    """The regions of a result file, and how many page entries carried no regions data."""
+def parse_regions(content: bytes, doc_uid: str) -> tuple[list[FoundRegion], list[str]]:
+    """The regions of a result file, and a readable error per page entry without regions data."""
     try:
         entries = json.loads(content)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -65,15 +65,16 @@ def parse_regions(content: bytes, doc_uid: str) -> tuple[list[FoundRegion], int]
     if not isinstance(entries, list):
         raise UserError(f"The regions result for {doc_uid} is not a list of pages.")
     found: list[FoundRegion] = []
-    skipped = 0
-    for entry in entries:
+    skipped: list[str] = []
+    for index, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
             raise UserError(f"The regions result for {doc_uid} has an entry that is not a page.")
         order = _page_order(entry.get("source"), doc_uid)
         crops = entry.get("crops")
         if order is None or not isinstance(crops, list):
             # AIKON leaves an entry with only doc_uid for a page it could not fetch.
-            skipped += 1
+            page = f"page {order}" if order is not None else f"the page of entry {index}"
+            skipped.append(f"{page} could not be read by the processing API; it has no regions.")
             continue
         for crop in crops:
             box = _box(crop.get("absolute")) if isinstance(crop, dict) else None

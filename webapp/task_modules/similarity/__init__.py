@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired, NumberRange
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.processing_api import model_choices
-from webapp.task_modules.base import TaskModule
+from webapp.task_modules.base import Stored, TaskModule
 from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
 from webapp.task_modules.similarity.models import SimilarityPair
 from webapp.task_modules.similarity.results import pairs_csv, viewer_context
@@ -79,19 +79,31 @@ class SimilarityModule(RegionsSourceModule):
     viewer_template = "task_modules/similarity_viewer.html"
     exports: ClassVar[dict[str, str]] = {"csv": "Pairs as CSV"}
 
+    def api_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """Ours and, for AIKON's API, the same values under the names it reads."""
+        aikon = {
+            "cosine_n_filter": "topk",
+            "segswap_prefilter": "prefilter",
+            "segswap_n": "prefilter_n",
+        }
+        return parameters | {
+            theirs: parameters[ours] for theirs, ours in aikon.items() if ours in parameters
+        }
+
     def viewer(self, treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
         return viewer_context(treatment, args)
 
     def export(self, treatment: Treatment, kind: str) -> Response:
         return pairs_csv(treatment)
 
-    def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
+    def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> Stored:
         try:
             data = json.loads(content)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise UserError(f"The similarity result for {doc_uid} is not JSON.") from exc
         ids, pairs = _pairs(data, doc_uid)
         algorithm = str(treatment.parameters.get("algorithm", ""))[:100]
+        threshold = float(treatment.parameters.get("threshold") or 0.0)
         digest = hashlib.sha256(json.dumps(treatment.parameters, sort_keys=True).encode())
         best: dict[tuple[str, str], float] = {}
         for pair in pairs:
@@ -107,8 +119,9 @@ class SimilarityModule(RegionsSourceModule):
             ):
                 raise UserError(f"The similarity result for {doc_uid} has a pair out of range.")
             a, b = sorted((ids[i], ids[j]))
-            # The real API pairs images with themselves and keeps scores <= 0: drop them.
-            if a == b or not math.isfinite(score) or score <= 0:
+            # The real API pairs images with themselves, keeps scores <= 0 and applies no
+            # threshold: the lowest score kept is ours to apply.
+            if a == b or not math.isfinite(score) or score <= 0 or score < threshold:
                 continue
             best[(a, b)] = max(float(score), best.get((a, b), 0.0))
         existing = {
@@ -132,7 +145,7 @@ class SimilarityModule(RegionsSourceModule):
                     )
                 )
         db.session.flush()
-        return len(best)
+        return Stored(len(best))
 
 
 MODULE = SimilarityModule()

@@ -15,7 +15,7 @@ from wtforms import SelectField
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.processing_api import model_choices
-from webapp.task_modules.base import TaskModule
+from webapp.task_modules.base import Stored, TaskModule
 from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
 from webapp.task_modules.vectorization.models import Vectorization
 from webapp.task_modules.vectorization.results import bp, svgs_zip, viewer_context
@@ -82,7 +82,7 @@ class VectorizationModule(RegionsSourceModule):
     def export(self, treatment: Treatment, kind: str) -> Response:
         return svgs_zip(treatment)
 
-    def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> int:
+    def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> Stored:
         svgs = read_svgs(content, doc_uid)
         existing = {
             v.crop_id: v
@@ -96,7 +96,7 @@ class VectorizationModule(RegionsSourceModule):
             else:
                 db.session.add(Vectorization(treatment_id=treatment.id, crop_id=crop_id, svg=svg))
         db.session.flush()
-        return len(svgs)
+        return Stored(len(svgs))
 
 
 MODULE = VectorizationModule()
