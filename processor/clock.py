@@ -16,6 +16,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
 from rq.job import JobStatus
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from processor.models import PENDING, STARTED, Job, db
 from processor.outbox import Sender
@@ -67,12 +68,24 @@ def clock_command(once: bool) -> None:
     config = current_app.config
     sender = Sender()
     next_sweep = 0.0
+    failures = 0
     try:
         while True:
-            if time.time() >= next_sweep:
-                sweep()
-                next_sweep = time.time() + config["SWEEP_SECONDS"]
-            busy = sender.step()
+            try:
+                if time.time() >= next_sweep:
+                    sweep()
+                    next_sweep = time.time() + config["SWEEP_SECONDS"]
+                busy = sender.step()
+                failures = 0
+            except (RedisError, SQLAlchemyError, OSError) as exc:
+                # An outage of the database or Redis is waited out, never a reason to stop.
+                db.session.rollback()
+                failures += 1
+                busy = False
+                log.warning("clock: %s (%s in a row); trying again", exc, failures)
+                time.sleep(min(2.0**failures, 30.0))
+            finally:
+                db.session.remove()
             if once and not busy:
                 break
             time.sleep(config["OUTBOX_POLL_SECONDS"])

@@ -30,6 +30,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "MAX_IMAGE_BYTES": int(_number("PROCESSOR_MAX_IMAGE_MB", 25) * 1024 * 1024),
         "MAX_JSON_BYTES": int(_number("PROCESSOR_MAX_JSON_MB", 10) * 1024 * 1024),
         "FETCH_TIMEOUT": _number("PROCESSOR_FETCH_TIMEOUT", 30),
+        "FETCH_RETRY_SECONDS": _number("PROCESSOR_FETCH_RETRY_SECONDS", 300),
         # AIKON's API asks for pages at most this wide (DESIGN 6b).
         "IMAGE_SIDE": int(_number("PROCESSOR_IMAGE_SIDE", 2500)),
         "JOB_TIMEOUT": int(_number("PROCESSOR_JOB_TIMEOUT", 24 * 3600)),

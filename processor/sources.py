@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +22,15 @@ from PIL import Image, UnidentifiedImageError
 DOCUMENT_TYPES = ("iiif", "url_list")
 MAX_PIXELS = 120_000_000
 
+log = logging.getLogger(__name__)
+
 
 class SourceError(Exception):
     """A document or image could not be read; the message says which and why."""
+
+
+class SourceUnavailable(SourceError):
+    """The source is away for now (no connection, a time-out, a 5xx or 429): worth waiting."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +54,31 @@ def check_url(url: Any) -> str:
 
 
 def download(url: str, max_bytes: int) -> tuple[bytes, str]:
-    """GET a URL into memory: its body and content type, or a SourceError saying why not."""
+    """GET a URL into memory: its body and content type, or a SourceError saying why not.
+
+    A source that is away (a web app restarting, a 503) is tried again with a growing delay
+    for FETCH_RETRY_SECONDS before the document fails: a short outage is waited out.
+    """
+    deadline = time.monotonic() + current_app.config["FETCH_RETRY_SECONDS"]
+    delay = 1.0
+    while True:
+        try:
+            return _download_once(url, max_bytes)
+        except SourceUnavailable as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("%s; trying again in %.0f s", exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
+def _download_once(url: str, max_bytes: int) -> tuple[bytes, str]:
     timeout = current_app.config["FETCH_TIMEOUT"]
     host = urlsplit(url).netloc
     try:
         with requests.get(url, timeout=(5, timeout), stream=True) as response:
+            if response.status_code >= 500 or response.status_code == 429:
+                raise SourceUnavailable(f"{url} answered HTTP {response.status_code}.")
             if response.status_code != 200:
                 raise SourceError(f"{url} answered HTTP {response.status_code}.")
             declared = response.headers.get("Content-Length", "")
@@ -64,9 +92,9 @@ def download(url: str, max_bytes: int) -> tuple[bytes, str]:
             kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             return bytes(body), kind
     except requests.Timeout as exc:
-        raise SourceError(f"{url} did not answer within {timeout:g} seconds.") from exc
+        raise SourceUnavailable(f"{url} did not answer within {timeout:g} seconds.") from exc
     except requests.ConnectionError as exc:
-        raise SourceError(f"{host} cannot be reached.") from exc
+        raise SourceUnavailable(f"{host} cannot be reached.") from exc
     except requests.RequestException as exc:
         raise SourceError(f"{url} could not be fetched ({type(exc).__name__}).") from exc
 

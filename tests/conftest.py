@@ -257,6 +257,7 @@ def processor_app(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> F
             "API_URL": "http://processor.test",
             "WEBHOOK_SECRET": WEBHOOK_SECRET,
             "FETCH_TIMEOUT": 5.0,
+            "FETCH_RETRY_SECONDS": 3.5,
             "OUTBOX_FIRST_DELAY": 0.05,
             "OUTBOX_MAX_DELAY": 0.2,
         }

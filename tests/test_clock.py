@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from tests.conftest import Mailbox, run_jobs
 from tests.processing_api import ProcessingAPI, notify
+from tests.provision import free_port
 from tests.treatment_helpers import launch, make_set
 from webapp.auth.models import User
 from webapp.columns import utcnow
@@ -140,3 +141,152 @@ def test_a_success_whose_results_never_came_ends_after_the_horizon(
     db.session.expire_all()
     assert treatment.status == Status.ERROR
     assert "results never arrived" in treatment.error
+
+
+def _running_without_news(client: FlaskClient, user: User, api: ProcessingAPI) -> Treatment:
+    treatment = launch(client, make_set(user))
+    notify(client, treatment, "STARTED")
+    run_jobs()
+    db.session.expire_all()
+    assert treatment.state is Status.IN_PROGRESS
+    return treatment
+
+
+def _back_date_lost_since(treatment: Treatment, seconds: float) -> None:
+    db.session.execute(
+        update(Treatment)
+        .where(Treatment.id == treatment.id)
+        .values(lost_since=utcnow() - timedelta(seconds=seconds))
+    )
+    db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (200, {"status": "PENDING"}),
+        (200, {"tracking_id": "t", "log": {"status": "PENDING"}}),
+        (503, {}),
+    ],
+    ids=["aikon-forgot-it", "pending-in-its-log", "no-answer"],
+)
+def test_a_started_run_the_api_has_no_news_of_ends_in_lost_contact(
+    app: Flask,
+    client: FlaskClient,
+    logged_in: User,
+    processing_api: ProcessingAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: tuple[int, dict[str, object]],
+) -> None:
+    """AIKON says PENDING for a job it forgot: after several checks past the horizon, ERROR."""
+    monkeypatch.setitem(app.config, "REAPER_SILENCE_SECONDS", -1)
+    treatment = _running_without_news(client, logged_in, processing_api)
+    processing_api.status_answer = answer
+    for check in range(1, 4):
+        reap()
+        db.session.expire_all()
+        assert (treatment.state, treatment.lost_checks) == (Status.IN_PROGRESS, check)
+    _back_date_lost_since(treatment, app.config["RESULTS_HORIZON_SECONDS"] + 1)
+    assert reap() == 1
+    db.session.expire_all()
+    assert treatment.state is Status.ERROR
+    assert treatment.error.startswith("Lost contact with the processing API")
+    assert "Results that arrived before are kept" in treatment.error
+
+
+def test_news_of_the_run_resets_the_count(
+    app: Flask,
+    client: FlaskClient,
+    logged_in: User,
+    processing_api: ProcessingAPI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "REAPER_SILENCE_SECONDS", -1)
+    treatment = _running_without_news(client, logged_in, processing_api)
+    processing_api.status_answer = (200, {"status": "PENDING"})
+    reap()
+    reap()
+    processing_api.status_answer = (200, {"tracking_id": "t", "log": {"status": "PROGRESS"}})
+    reap()
+    db.session.expire_all()
+    assert (treatment.lost_checks, treatment.lost_since) == (0, None)
+
+
+def test_a_launched_run_still_queued_at_the_api_is_waited_for(
+    app: Flask,
+    client: FlaskClient,
+    logged_in: User,
+    processing_api: ProcessingAPI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "REAPER_SILENCE_SECONDS", -1)
+    treatment = launch(client, make_set(logged_in))
+    processing_api.status_answer = (200, {"status": "PENDING"})
+    for _ in range(5):
+        reap()
+    db.session.expire_all()
+    assert (treatment.state, treatment.lost_checks) == (Status.STARTED, 0)
+
+
+def test_a_run_past_the_maximum_run_time_ends_after_a_last_check(
+    app: Flask,
+    client: FlaskClient,
+    logged_in: User,
+    processing_api: ProcessingAPI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "REAPER_SILENCE_SECONDS", -1)
+    treatment = _running_without_news(client, logged_in, processing_api)
+    processing_api.status_answer = (200, {"tracking_id": "t", "log": {"status": "PROGRESS"}})
+    assert reap() == 0
+    db.session.execute(
+        update(Treatment)
+        .where(Treatment.id == treatment.id)
+        .values(started_at=utcnow() - timedelta(hours=app.config["MAX_RUN_HOURS"], seconds=1))
+    )
+    db.session.commit()
+    assert reap() == 1
+    db.session.expire_all()
+    assert treatment.state is Status.ERROR
+    assert "maximum run time (48 h)" in treatment.error
+    assert "last word was PROGRESS" in treatment.error
+
+
+def test_a_launch_whose_worker_died_is_launched_again_once_its_lease_ends(
+    app: Flask, logged_in: User, processing_api: ProcessingAPI
+) -> None:
+    from webapp.treatments.launch import claim
+
+    treatment = service.create_treatment(
+        logged_in, make_set(logged_in), task_module("regions"), {}, notify_email=False
+    )
+    assert claim(treatment.id)  # a worker took it, then died before any outcome
+    get_queue().delete(delete_jobs=True)
+    assert dispatch() == 0  # its lease still runs
+    db.session.execute(
+        update(Treatment)
+        .where(Treatment.id == treatment.id)
+        .values(claimed_at=utcnow() - timedelta(seconds=app.config["LAUNCH_LEASE_SECONDS"] + 1))
+    )
+    db.session.commit()
+    assert dispatch() == 1
+    run_jobs()
+    db.session.expire_all()
+    assert (treatment.state, treatment.tracking_id) == (Status.STARTED, "trk-1")
+    assert len(processing_api.starts) == 1
+
+
+def test_a_retry_is_scheduled_not_slept(
+    app: Flask,
+    client: FlaskClient,
+    logged_in: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "LAUNCH_RETRY_DELAYS", [600.0])
+    monkeypatch.setitem(app.config, "API_URL", f"http://127.0.0.1:{free_port()}")
+    treatment = launch(client, make_set(logged_in))
+    assert treatment.state is Status.RETRYING
+    assert "Trying again in 600 s" in treatment.message
+    assert treatment.claimed_at is None
+    scheduled = get_queue().scheduled_job_registry.get_job_ids()
+    assert len([job for job in scheduled if treatment.id in job]) == 1

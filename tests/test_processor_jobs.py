@@ -326,3 +326,35 @@ def test_a_finished_job_cannot_be_cancelled(processor: Processor) -> None:
     response = processor.client.post(f"/regions/{tracking_id}/cancel")
     assert response.status_code == 409
     assert "SUCCESS" in response.get_json()["error"]
+
+
+def test_a_source_that_is_away_for_a_while_is_waited_for(processor: Processor) -> None:
+    """A web app restarting answers 503, then nothing, then the image: the page is read."""
+    from werkzeug.wrappers import Request, Response
+
+    answers = [503, 503]
+    image = jpeg(page(seed=3))
+
+    def flaky(request: Request) -> Response:
+        if answers:
+            return Response("restarting", status=answers.pop(0))
+        return Response(image, content_type="image/jpeg")
+
+    processor.server.expect_request("/flaky/1.jpg").respond_with_handler(flaky)
+    manifest = {
+        "@type": "sc:Manifest",
+        "sequences": [
+            {
+                "canvases": [
+                    {"images": [{"resource": {"@id": processor.server.url_for("/flaky/1.jpg")}}]}
+                ]
+            }
+        ],
+    }
+    src = processor.serve("/flaky/manifest.json", manifest)
+    processor.started("regions", [{"type": "iiif", "src": src, "uid": "flaky"}])
+    processor.run_jobs()
+    processor.deliver()
+    assert processor.events() == ["STARTED", "PROGRESS", "SUCCESS"]
+    assert answers == []
+    assert _bodies(processor, "SUCCESS")[0]["output"]["error"] == []

@@ -90,6 +90,8 @@ def test_similarity_success_path(
     sent = processing_api.starts[-1]
     assert sent["topk"] == 5
     assert sent["threshold"] == 0.2
+    # The same values under the names AIKON's API reads.
+    assert (sent["cosine_n_filter"], sent["segswap_prefilter"], sent["segswap_n"]) == (5, False, 10)
     assert [d["type"] for d in sent["documents"]] == ["url_list", "url_list"]
     assert sent["documents"][0]["src"].startswith("http://localhost/regions/")
     ids = [f"crop{i}" for i in range(4)]
@@ -107,6 +109,7 @@ def test_similarity_success_path(
             [0, 3, -0.2, 0, 0],
             [2, 3, 0.0, 0, 0],
             [1, 2, 0.5, 0, 0],
+            [0, 2, 0.15, 0, 0],  # below the threshold: AIKON does not apply it, we do
         ],
     }
     uid = f"{sent['documents'][0]['uid']}-{sent['documents'][1]['uid']}"
