@@ -129,7 +129,7 @@ def test_import_a_v2_manifest_round_trip(
     assert digitization.ref.endswith(f"_man{digitization.id}")
     status = client.get(f"/catalog/digitizations/{digitization.id}/status")
     assert status.status_code == 200
-    assert "0 / 3" in status.get_data(as_text=True)
+    assert "0 of 3 images copied" in status.get_data(as_text=True)
 
     run_jobs()
     db.session.expire_all()
@@ -215,23 +215,40 @@ def test_unreachable_or_failing_manifest_urls(
     assert db.session.scalar(select(Digitization)) is None
 
 
-def test_a_page_that_is_not_an_image_ends_the_import_in_error(
+def test_a_page_that_is_not_an_image_is_that_pages_error_and_the_rest_is_kept(
     client: FlaskClient, witness: Witness, httpserver: HTTPServer
 ) -> None:
-    url = _serve_v2(httpserver, 2, images=1)
+    url = _serve_v2(httpserver, 3, images=1)
     httpserver.expect_request("/img/2.png").respond_with_data(
         "<html>login</html>", content_type="text/html"
     )
+    _serve_images(httpserver, ["/img/3.png"], (300, 200))
+    _import(client, witness, url)
+    run_jobs()
+    digitization = db.session.scalar(select(Digitization))
+    assert digitization is not None
+    assert digitization.status == "SUCCESS"
+    assert digitization.message == "2 of 3 images copied, 1 failed."
+    assert list(digitization.page_errors) == ["2"]
+    assert "not an image" in digitization.page_errors["2"]
+    assert [p.order for p in digitization.pages] == [1, 3]
+    page = client.get(f"/catalog/digitizations/{digitization.id}").get_data(as_text=True)
+    assert "Page 2:" in page
+    assert "not an image" in page
+    assert [e.event for e in digitization.events] == ["IN_PROGRESS", "SUCCESS"]
+
+
+def test_an_import_whose_every_page_fails_ends_in_error(
+    client: FlaskClient, witness: Witness, httpserver: HTTPServer
+) -> None:
+    url = _serve_v2(httpserver, 1, images=0)
+    httpserver.expect_request("/img/1.png").respond_with_data("no", content_type="text/html")
     _import(client, witness, url)
     run_jobs()
     digitization = db.session.scalar(select(Digitization))
     assert digitization is not None
     assert digitization.status == "ERROR"
-    assert "Page 2" in digitization.error
-    assert "not an image" in digitization.error
-    assert digitization.pages_done == 1
-    page = client.get(f"/catalog/digitizations/{digitization.id}").get_data(as_text=True)
-    assert "not an image" in page
+    assert digitization.error.startswith("No image could be copied.")
 
 
 def test_an_image_over_the_cap_is_refused(
@@ -307,3 +324,108 @@ def test_oversized_uploads_are_refused(
     assert response.status_code == 400
     assert "larger than" in response.get_data(as_text=True)
     assert db.session.scalar(select(Digitization)) is None
+
+
+def test_a_server_away_for_a_while_is_tried_again_later(
+    app: Flask,
+    client: FlaskClient,
+    witness: Witness,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from werkzeug.wrappers import Request, Response
+
+    monkeypatch.setitem(app.config, "IMPORT_RETRY_DELAYS", [0.0, 0.0])
+    url = _serve_v2(httpserver, 2, images=1)
+    answers = [503] * 3  # more than the HTTP client retries at once
+
+    def restarting(request: Request) -> Response:
+        if answers:
+            return Response("restarting", status=answers.pop())
+        return Response(image_bytes(quadrant_image(300, 200)), content_type="image/png")
+
+    httpserver.expect_request("/img/2.png").respond_with_handler(restarting)
+    _import(client, witness, url)
+    run_jobs()
+    digitization = db.session.scalar(select(Digitization))
+    assert digitization is not None
+    assert (digitization.status, digitization.pages_done, digitization.attempts) == (
+        "SUCCESS",
+        2,
+        1,
+    )
+    assert digitization.page_errors == {}
+
+
+def test_a_server_away_too_long_fails_its_page_only(
+    app: Flask,
+    client: FlaskClient,
+    witness: Witness,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "IMPORT_RETRY_DELAYS", [0.0])
+    url = _serve_v2(httpserver, 2, images=1)
+    httpserver.expect_request("/img/2.png").respond_with_data("down", status=503)
+    _import(client, witness, url)
+    run_jobs()
+    digitization = db.session.scalar(select(Digitization))
+    assert digitization is not None
+    assert (digitization.status, digitization.pages_done) == ("SUCCESS", 1)
+    assert "HTTP 503" in digitization.page_errors["2"]
+
+
+def test_an_import_can_be_cancelled_and_keeps_what_was_copied(
+    client: FlaskClient, witness: Witness, httpserver: HTTPServer
+) -> None:
+    from webapp.catalog.iiif_import import copy_manifest_images
+
+    _import(client, witness, _serve_v2(httpserver, 3))
+    digitization = db.session.scalar(select(Digitization))
+    assert digitization is not None
+    response = client.post(f"/catalog/digitizations/{digitization.id}/cancel")
+    assert response.status_code == 302
+    copy_manifest_images(digitization.id)  # the job, arriving late, copies nothing
+    db.session.expire_all()
+    assert digitization.status == "CANCELLED"
+    assert digitization.pages_done == 0
+    page = client.get(f"/catalog/digitizations/{digitization.id}").get_data(as_text=True)
+    assert "Cancelled by" in page
+    again = client.post(f"/catalog/digitizations/{digitization.id}/cancel", follow_redirects=True)
+    assert "already ended" in again.get_data(as_text=True)
+
+
+def test_someone_else_cannot_cancel_an_import(
+    client: FlaskClient, witness: Witness, httpserver: HTTPServer, other_user: User
+) -> None:
+    _import(client, witness, _serve_v2(httpserver, 1))
+    digitization = db.session.scalar(select(Digitization))
+    assert digitization is not None
+    client.post("/logout")
+    client.post("/login", data={"email": other_user.email, "password": "correct horse battery"})
+    assert client.post(f"/catalog/digitizations/{digitization.id}/cancel").status_code == 403
+
+
+def test_an_import_whose_job_was_lost_is_queued_again_and_resumes(
+    app: Flask, client: FlaskClient, witness: Witness, httpserver: HTTPServer
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from webapp.columns import utcnow
+    from webapp.extensions import get_queue
+    from webapp.treatments.clock import dispatch
+
+    _import(client, witness, _serve_v2(httpserver, 2))
+    get_queue().delete(delete_jobs=True)  # Redis lost it
+    assert dispatch() == 0  # too recent
+    db.session.execute(update(Digitization).values(updated_at=utcnow() - timedelta(seconds=3600)))
+    db.session.commit()
+    assert dispatch() == 1
+    assert dispatch() == 0
+    run_jobs()
+    digitization = db.session.scalar(select(Digitization))
+    assert digitization is not None
+    db.session.refresh(digitization)
+    assert (digitization.status, digitization.pages_done) == ("SUCCESS", 2)

@@ -13,6 +13,10 @@ from webapp.errors import UserError
 USER_AGENT = "Scriptorium/0.1"
 
 
+class Unreachable(UserError):
+    """The server is away for now (no connection, a time-out, a 5xx): worth trying later."""
+
+
 def http_session(retries: int = 2) -> requests.Session:
     session = requests.Session()
     # After the last retry, hand back the last response rather than raise: callers read it.
@@ -46,6 +50,8 @@ def fetch(
     client = session or http_session()
     try:
         with client.get(url, timeout=timeout, stream=True) as response:
+            if response.status_code >= 500 or response.status_code == 429:
+                raise Unreachable(f"{url} answered HTTP {response.status_code}.")
             if response.status_code != 200:
                 raise UserError(f"{url} answered HTTP {response.status_code}.")
             declared = response.headers.get("Content-Length")
@@ -59,8 +65,8 @@ def fetch(
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             return bytes(body), content_type
     except requests.Timeout as exc:
-        raise UserError(f"{url} did not answer within {timeout:g} seconds.") from exc
+        raise Unreachable(f"{url} did not answer within {timeout:g} seconds.") from exc
     except requests.ConnectionError as exc:
-        raise UserError(f"Could not connect to {urlsplit(url).netloc}.") from exc
+        raise Unreachable(f"Could not connect to {urlsplit(url).netloc}.") from exc
     except requests.RequestException as exc:
         raise UserError(f"Could not fetch {url}: {type(exc).__name__}.") from exc

@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import or_, select, update
 
 from webapp import storage
 from webapp.auth.models import User
 from webapp.catalog.models import Digitization, Page, Witness
+from webapp.columns import utcnow
 from webapp.errors import UserError
-from webapp.extensions import db, get_queue
-from webapp.http import fetch, http_session
+from webapp.extensions import db
+from webapp.http import Unreachable, fetch
 from webapp.images import load_image
-from webapp.lifecycle import Status
+from webapp.lifecycle import Status, transition
+from webapp.tracked_jobs import enqueue_tracked, tracked_job_alive
 
 log = logging.getLogger(__name__)
 
@@ -131,62 +135,172 @@ def start_import(witness: Witness, url: str, user: User, label: str = "") -> Dig
         label=label.strip() or manifest_label[:300],
         status=Status.PENDING,
         pages_total=len(pages),
+        source_pages=[[p.label, p.image_url] for p in pages],
         created_by_id=user.id,
     )
     db.session.add(digitization)
     db.session.commit()
-    get_queue().enqueue(
-        copy_manifest_images,
-        digitization.id,
-        [(p.label, p.image_url) for p in pages],
-        job_timeout=max(600, 30 * len(pages)),
-    )
+    enqueue_import(digitization.id)
     return digitization
 
 
-def copy_manifest_images(digitization_id: int, pages: list[tuple[str, str]]) -> None:
-    """RQ job: copy every page image into our storage, recording progress as it goes."""
-    digitization = db.session.get(Digitization, digitization_id)
-    if digitization is None:
-        return
-    digitization.status = Status.IN_PROGRESS
+def enqueue_import(digitization_id: int, delay: float = 0) -> None:
+    pages = db.session.scalar(
+        select(Digitization.pages_total).where(Digitization.id == digitization_id)
+    )
+    enqueue_tracked(
+        f"import:{digitization_id}",
+        copy_manifest_images,
+        digitization_id,
+        delay=delay,
+        job_timeout=max(600, 30 * (pages or 0)),
+    )
+
+
+def import_queued(digitization_id: int) -> bool:
+    return tracked_job_alive(f"import:{digitization_id}")
+
+
+def dispatch_imports() -> int:
+    """The clock's part: queue again every import whose job is gone or whose worker died."""
+    config = current_app.config
+    now = utcnow()
+    lease = now - timedelta(seconds=config["LAUNCH_LEASE_SECONDS"])
+    grace = now - timedelta(seconds=config["DISPATCH_GRACE_SECONDS"])
+    unfinished = db.session.execute(
+        select(Digitization.id, Digitization.claimed_at).where(
+            Digitization.status.in_([Status.PENDING, Status.RETRYING, Status.IN_PROGRESS]),
+            or_(Digitization.claimed_at < lease, Digitization.updated_at < grace),
+        )
+    ).all()
+    count = 0
+    for digitization_id, claimed_at in unfinished:
+        if claimed_at is not None and claimed_at >= lease:
+            continue  # a live worker copies it
+        if claimed_at is None and import_queued(digitization_id):
+            continue  # its job waits in the queue or for its retry delay
+        enqueue_import(digitization_id)
+        count += 1
+    return count
+
+
+def _claim(digitization_id: int) -> bool:
+    """A lease on the import, so that two jobs never copy it at once; a dead worker's runs out."""
+    now = utcnow()
+    stale = now - timedelta(seconds=current_app.config["LAUNCH_LEASE_SECONDS"])
+    result = db.session.execute(
+        update(Digitization)
+        .where(
+            Digitization.id == digitization_id,
+            Digitization.status.in_([Status.PENDING, Status.RETRYING, Status.IN_PROGRESS]),
+            or_(Digitization.claimed_at.is_(None), Digitization.claimed_at < stale),
+        )
+        .values(claimed_at=now)
+    )
     db.session.commit()
-    done = {page.order for page in digitization.pages}
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _cancelled(digitization_id: int) -> bool:
+    status = db.session.scalar(
+        select(Digitization.status).where(Digitization.id == digitization_id)
+    )
+    return status == Status.CANCELLED
+
+
+def _copy_page(digitization: Digitization, order: int, label: str, url: str) -> None:
     max_bytes = current_app.config["MAX_IMAGE_MB"] * 1_000_000
-    timeout = current_app.config["IMPORT_TIMEOUT"]
-    session = http_session()
-    try:
-        for order, (page_label, url) in enumerate(pages, start=1):
-            if order in done:
-                continue
-            body, _ = fetch(url, max_bytes=max_bytes, timeout=timeout, session=session)
-            image = load_image(body, f"Page {order} ({url})")
-            path, width, height = storage.save_page_image(digitization_id, order, image)
-            db.session.add(
-                Page(
-                    digitization_id=digitization_id,
-                    order=order,
-                    width=width,
-                    height=height,
-                    file=path,
-                    label=page_label[:200],
-                    source_url=url,
-                )
-            )
-            digitization.pages_done = order
-            db.session.commit()
-    except UserError as exc:
-        db.session.rollback()
-        digitization.status = Status.ERROR
-        digitization.error = str(exc)
-        db.session.commit()
+    body, _ = fetch(url, max_bytes=max_bytes, timeout=current_app.config["IMPORT_TIMEOUT"])
+    image = load_image(body, f"Page {order} ({url})")
+    path, width, height = storage.save_page_image(digitization.id, order, image)
+    db.session.add(
+        Page(
+            digitization_id=digitization.id,
+            order=order,
+            width=width,
+            height=height,
+            file=path,
+            label=label[:200],
+            source_url=url,
+        )
+    )
+
+
+def copy_manifest_images(digitization_id: int) -> None:
+    """RQ job: copy every page image into our storage, recording progress as it goes.
+
+    A page that fails is that page's error and the rest are kept. A server that is away is
+    tried again later (a new job, through RQ's scheduler) a few times before its page fails.
+    A cancel is seen between two pages; a job cut short is resumed where it stopped.
+    """
+    if not _claim(digitization_id):
         return
+    digitization = db.session.get(Digitization, digitization_id)
+    assert digitization is not None
+    transition(digitization, Status.IN_PROGRESS, f"Copying {digitization.pages_total} images.")
+    done = {page.order for page in digitization.pages}
+    try:
+        for order, (label, url) in enumerate(digitization.source_pages, start=1):
+            if order in done or str(order) in digitization.page_errors:
+                continue
+            if _cancelled(digitization_id):
+                return
+            try:
+                _copy_page(digitization, order, label, url)
+            except Unreachable as exc:
+                if _retry_later(digitization, str(exc)):
+                    return
+                digitization.page_errors = {**digitization.page_errors, str(order): str(exc)}
+            except UserError as exc:
+                digitization.page_errors = {**digitization.page_errors, str(order): str(exc)}
+            else:
+                digitization.pages_done += 1
+            digitization.touch()
+            db.session.commit()
     except Exception:
         log.exception("import of digitization %s failed", digitization_id)
         db.session.rollback()
-        digitization.status = Status.ERROR
-        digitization.error = "The import failed unexpectedly; the error has been logged."
-        db.session.commit()
+        transition(
+            digitization,
+            Status.ERROR,
+            error="The import failed unexpectedly; the error has been logged.",
+        )
         raise
-    digitization.status = Status.SUCCESS
+    _conclude(digitization)
+
+
+def _retry_later(digitization: Digitization, reason: str) -> bool:
+    """Queue the rest of the import for later, unless it has been tried enough."""
+    delays = current_app.config["IMPORT_RETRY_DELAYS"]
+    if digitization.attempts >= len(delays):
+        return False
+    delay = float(delays[digitization.attempts])
+    digitization.attempts += 1
+    digitization.message = f"{reason} Trying again in {delay:g} s."
+    digitization.claimed_at = None
+    digitization.touch()
     db.session.commit()
+    enqueue_import(digitization.id, delay)
+    return True
+
+
+def _conclude(digitization: Digitization) -> None:
+    errors = digitization.page_errors
+    if digitization.pages_done == 0 and errors:
+        first = next(iter(errors.values()))
+        transition(digitization, Status.ERROR, error=f"No image could be copied. {first}")
+        return
+    transition(
+        digitization,
+        Status.SUCCESS,
+        f"{digitization.pages_done} of {digitization.pages_total} images copied"
+        + (f", {len(errors)} failed." if errors else "."),
+        values={"claimed_at": None},
+    )
+
+
+def cancel_import(digitization: Digitization, by: User) -> None:
+    if digitization.state.is_terminal:
+        raise UserError(f"This import has already ended ({digitization.state.label}).")
+    if not transition(digitization, Status.CANCELLED, f"Cancelled by {by.display_name}."):
+        raise UserError("This import ended before it could be cancelled.")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import User
-from webapp.columns import CreatedAt
+from webapp.columns import CreatedAt, UTCDateTime, utcnow
 from webapp.extensions import Base, db
+from webapp.lifecycle import Status, WorkState
 
 witness_works = Table(
     "witness_works",
@@ -102,7 +106,10 @@ class Witness(CatalogEntry, Base):
         return self.siglum
 
 
-class Digitization(CreatedAt, Base):
+class Digitization(WorkState, CreatedAt, Base):
+    """The page images of one witness. Copying imported images is background work on the
+    shared lifecycle: status, progress (pages copied of the total), history, cancel."""
+
     __tablename__ = "digitizations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,11 +119,15 @@ class Digitization(CreatedAt, Base):
     source: Mapped[str] = mapped_column(String(3))
     label: Mapped[str] = mapped_column(String(300), default="")
     manifest_url: Mapped[str | None] = mapped_column(String(2000))
-    # Copying imported images is background work that uses the shared status vocabulary.
-    status: Mapped[str] = mapped_column(String(20), default="SUCCESS")
+    # Uploaded and seeded digitizations are complete when made; an import starts PENDING.
+    status: Mapped[str] = mapped_column(String(20), default=Status.SUCCESS, index=True)
     pages_total: Mapped[int] = mapped_column(default=0)
     pages_done: Mapped[int] = mapped_column(default=0)
-    error: Mapped[str] = mapped_column(Text, default="")
+    # What an import copies, kept so that a lost job can be queued again from the database.
+    source_pages: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    # Why a page could not be copied, by its order (as text: JSON keys).
+    page_errors: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
@@ -127,6 +138,9 @@ class Digitization(CreatedAt, Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="Page.order",
+    )
+    events: Mapped[list[DigitizationEvent]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="DigitizationEvent.id"
     )
 
     @property
@@ -139,6 +153,23 @@ class Digitization(CreatedAt, Base):
 
     def editable_by(self, user: User) -> bool:
         return user.is_admin or self.created_by_id == user.id
+
+    def record_move(self, target: Status, text: str, cause: Any) -> None:
+        db.session.add(DigitizationEvent(digitization_id=self.id, event=target.value, message=text))
+
+
+class DigitizationEvent(Base):
+    """The history of a digitization's import: each move of its status."""
+
+    __tablename__ = "digitization_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digitization_id: Mapped[int] = mapped_column(
+        ForeignKey("digitizations.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Page(Base):

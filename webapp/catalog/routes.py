@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import selectinload
 
 from webapp import storage
-from webapp.catalog import bp
+from webapp.catalog import bp, iiif_import
 from webapp.catalog.forms import ImportForm, SeriesForm, UploadForm, WitnessForm, WorkForm
 from webapp.catalog.iiif_import import start_import
 from webapp.catalog.models import Digitization, Series, Witness, Work
@@ -231,6 +231,18 @@ def digitization_status(digitization_id: int) -> ResponseReturnValue:
         return html
     # The import has just ended: 286 stops htmx's polling, and a refresh shows the new pages.
     return html, 286, {"HX-Refresh": "true"}
+
+
+@bp.post("/digitizations/<int:digitization_id>/cancel")
+def cancel_import(digitization_id: int) -> ResponseReturnValue:
+    entry = _editable_or_403(db.get_or_404(Digitization, digitization_id))
+    try:
+        iiif_import.cancel_import(entry, current_user)
+    except UserError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("The import was cancelled; the images copied so far are kept.", "success")
+    return redirect(url_for("catalog.digitization", digitization_id=entry.id))
 
 
 @bp.post("/digitizations/<int:digitization_id>/delete")

@@ -10,6 +10,7 @@ from webapp.catalog.models import Digitization, Page, Witness
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.images import load_image
+from webapp.lifecycle import Status, transition
 
 
 def create_from_uploads(
@@ -28,6 +29,7 @@ def create_from_uploads(
         witness=witness,
         source="img",
         label=label.strip(),
+        status=Status.PENDING,
         pages_total=len(images),
         pages_done=len(images),
         created_by_id=user.id,
@@ -52,4 +54,5 @@ def create_from_uploads(
         db.session.rollback()
         storage.delete_digitization_files(digitization.id)
         raise
+    transition(digitization, Status.SUCCESS, f"{len(images)} images uploaded.")
     return digitization

@@ -17,38 +17,30 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp import processing_api as api
+from webapp.catalog.iiif_import import dispatch_imports
 from webapp.columns import utcnow
 from webapp.extensions import db, redis_client
 from webapp.health import API_HEALTH_KEY, processing_api_health
 from webapp.lifecycle import Status, transition
 from webapp.task_modules.registry import task_module
+from webapp.tracked_jobs import job_alive
 from webapp.treatments.apply import forget_pending_job, pending_job_id, schedule_events
 from webapp.treatments.completion import dispatch_emails
-from webapp.treatments.launch import enqueue_launch, queued_launch, release_stale_claim
+from webapp.treatments.launch import enqueue_launch, launch_queued, release_stale_claim
 from webapp.treatments.models import Treatment, TreatmentEvent
 from webapp.treatments.purge import purge
 
 log = logging.getLogger(__name__)
 
-ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 RUNNING = {"STARTED", "PROGRESS", "IN_PROGRESS", "RETRY", "RETRYING", "RECEIVED"}
 # AIKON's API says PENDING for a queued job, and also for one it forgot or never knew.
 AMBIGUOUS = {"PENDING", "UNKNOWN"}
 LOST_CONTACT = "Lost contact with the processing API"
 FORGOTTEN = "NOT FOUND"  # the API refused to answer about it (a 4xx): it does not know it
-
-
-def _job_alive(job_id: str) -> bool:
-    try:
-        return Job.fetch(job_id, connection=redis_client()).get_status() in ALIVE
-    except NoSuchJobError:
-        return False
 
 
 def dispatch() -> int:
@@ -69,8 +61,7 @@ def dispatch() -> int:
         if claimed_at is not None:
             relaunch = claimed_at < lease and release_stale_claim(treatment_id, claimed_at)
         else:
-            job_id = queued_launch(treatment_id)
-            relaunch = job_id is None or not _job_alive(job_id)
+            relaunch = not launch_queued(treatment_id)
         if relaunch:
             enqueue_launch(treatment_id)
             count += 1
@@ -81,11 +72,11 @@ def dispatch() -> int:
     )
     for treatment_id in lagging:
         job_id = pending_job_id(treatment_id)
-        if job_id is None or not _job_alive(job_id):
+        if job_id is None or not job_alive(job_id):
             forget_pending_job(treatment_id)
             schedule_events(treatment_id)
             count += 1
-    return count + dispatch_emails()
+    return count + dispatch_imports() + dispatch_emails()
 
 
 def api_state(body: dict[str, Any]) -> str:

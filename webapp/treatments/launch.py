@@ -9,21 +9,20 @@ The processing API answers a repeated start with the same `experiment_id` with t
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from redis.exceptions import RedisError
 from sqlalchemy import or_, update
 
 from webapp import processing_api as api
 from webapp.columns import utcnow
-from webapp.extensions import db, get_queue, redis_client
+from webapp.extensions import db
 from webapp.lifecycle import Status, transition
 from webapp.logs import about_treatment
 from webapp.readable import readable_error
 from webapp.task_modules.registry import task_module
+from webapp.tracked_jobs import enqueue_tracked, tracked_job_alive
 from webapp.treatments.models import Treatment
 from webapp.treatments.signing import notify_token
 from webapp.urls import external_url
@@ -31,32 +30,13 @@ from webapp.urls import external_url
 log = logging.getLogger(__name__)
 
 
-def _launch_key(treatment_id: str) -> str:
-    return f"{current_app.config['REDIS_PREFIX']}:launch:{treatment_id}"
-
-
 def enqueue_launch(treatment_id: str, delay: float = 0) -> None:
-    """Queue the launch (after `delay` seconds); if Redis is down, the clock launches it.
-
-    Each launch job has an id of its own (a job of a dead worker may still be registered as
-    running); the treatment's latest is kept in Redis for the clock to check.
-    """
-    job_id = f"launch-{treatment_id}-{uuid.uuid4().hex[:12]}"
-    try:
-        redis_client().set(_launch_key(treatment_id), job_id, ex=7 * 24 * 3600)
-        if delay > 0:
-            get_queue().enqueue_in(
-                timedelta(seconds=delay), launch_treatment, treatment_id, job_id=job_id
-            )
-        else:
-            get_queue().enqueue(launch_treatment, treatment_id, job_id=job_id)
-    except RedisError:
-        log.exception("could not queue the launch of %s; the clock will", treatment_id)
+    """Queue the launch (after `delay` seconds); if Redis is down, the clock launches it."""
+    enqueue_tracked(f"launch:{treatment_id}", launch_treatment, treatment_id, delay=delay)
 
 
-def queued_launch(treatment_id: str) -> str | None:
-    value = redis_client().get(_launch_key(treatment_id))
-    return value.decode() if isinstance(value, bytes) else None
+def launch_queued(treatment_id: str) -> bool:
+    return tracked_job_alive(f"launch:{treatment_id}")
 
 
 def release_stale_claim(treatment_id: str, claimed_at: datetime) -> bool:

@@ -1,0 +1,56 @@
+"""Jobs the clock must be able to find again: the latest job id of each piece of work.
+
+Each job gets an id of its own (a job of a dead worker may stay registered as running for
+minutes); the id of the latest is kept in Redis under the work's name, so that the clock can
+tell a piece of work whose job Redis lost from one whose job waits or runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from webapp.extensions import get_queue, redis_client
+
+log = logging.getLogger(__name__)
+
+ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+
+def _key(name: str) -> str:
+    return f"{current_app.config['REDIS_PREFIX']}:job:{name}"
+
+
+def enqueue_tracked(
+    name: str, func: Callable[..., Any], *args: Any, delay: float = 0, **options: Any
+) -> None:
+    """Queue `func(*args)` now or after `delay` seconds; if Redis is down, the clock will."""
+    job_id = f"{name.replace(':', '-')}-{uuid.uuid4().hex[:12]}"
+    try:
+        redis_client().set(_key(name), job_id, ex=7 * 24 * 3600)
+        if delay > 0:
+            get_queue().enqueue_in(timedelta(seconds=delay), func, *args, job_id=job_id, **options)
+        else:
+            get_queue().enqueue(func, *args, job_id=job_id, **options)
+    except RedisError:
+        log.exception("could not queue %s; the clock will", name)
+
+
+def job_alive(job_id: str) -> bool:
+    try:
+        return Job.fetch(job_id, connection=redis_client()).get_status() in ALIVE
+    except NoSuchJobError:
+        return False
+
+
+def tracked_job_alive(name: str) -> bool:
+    value = redis_client().get(_key(name))
+    return isinstance(value, bytes) and job_alive(value.decode())
