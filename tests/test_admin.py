@@ -108,6 +108,11 @@ def test_bulk_relaunch_cancel_and_delete(
     flashed = admin_client.get("/admin/treatments").get_data(as_text=True)
     assert "has already ended" in flashed  # the finished one is refused, and said so
 
+    still = _treatment(user, Status.STARTED)
+    admin_client.post("/admin/treatments/bulk", data={"action": "relaunch", "ids": [still.id]})
+    assert "still running" in admin_client.get("/admin/treatments").get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).where(Treatment.relaunch_of_id == still.id)) == 0
+
     new_running = relaunched[0]
     admin_client.post(
         "/admin/treatments/bulk", data={"action": "delete", "ids": [done.id, new_running.id]}

@@ -182,3 +182,19 @@ def test_the_reaper_racing_a_success_is_decided_once(
         assert _terminal_moves(row) == [row.state.label]
         assert not transition(row, Status.CANCELLED)
         assert _fresh(row).state in {Status.SUCCESS, Status.ERROR}
+
+
+def test_the_page_offers_cancel_while_it_runs_and_relaunch_once_it_ended(
+    client: FlaskClient, logged_in: User, processing_api: ProcessingAPI
+) -> None:
+    treatment = launch(client, make_set(logged_in))
+    page = client.get(f"/treatments/{treatment.id}").get_data(as_text=True)
+    assert f"/treatments/{treatment.id}/cancel" in page
+    assert f"/treatments/{treatment.id}/relaunch" not in page
+    refused = client.post(f"/treatments/{treatment.id}/relaunch", follow_redirects=True)
+    assert "still running" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Treatment.id))) == 1
+    client.post(f"/treatments/{treatment.id}/cancel")
+    page = client.get(f"/treatments/{treatment.id}").get_data(as_text=True)
+    assert f"/treatments/{treatment.id}/cancel" not in page
+    assert f"/treatments/{treatment.id}/relaunch" in page

@@ -200,3 +200,40 @@ def test_an_event_that_fails_to_apply_is_refused_and_the_rest_are_applied(
     assert (row.api_current, _regions()) == (2, 2)
     outcomes = [e.outcome for e in row.events if e.kind == "notification"]
     assert outcomes[0].startswith("Refused: it could not be applied")
+
+
+def test_result_files_are_downloaded_outside_the_treatments_lock(
+    app: Flask, client: FlaskClient, treatment: Treatment, processing_api: ProcessingAPI
+) -> None:
+    """While a result file downloads, a cancel goes through at once: no lock is held."""
+    import threading
+
+    from werkzeug.wrappers import Request, Response
+
+    from webapp.lifecycle import transition
+
+    uid = treatment.documents[0]["uid"]
+    cancelled = threading.Event()
+
+    def cancel_meanwhile() -> None:
+        with app.app_context():
+            row = db.session.get(Treatment, treatment.id)
+            assert row is not None
+            if transition(row, Status.CANCELLED, "Cancelled during a download."):
+                cancelled.set()
+            db.session.remove()
+
+    def slow_file(request: Request) -> Response:
+        canceller = threading.Thread(target=cancel_meanwhile)
+        canceller.start()
+        canceller.join(30)  # with the row locked, this would wait for the download: a deadlock
+        return Response(json.dumps(regions_file(uid, boxes=3)), content_type="application/json")
+
+    processing_api.server.expect_request("/slow.json").respond_with_handler(slow_file)
+    items = [{"doc_id": uid, "result_url": f"{processing_api.url}/slow.json"}]
+    notify(client, treatment, "PROGRESS", output={"results_url": items})
+    run_jobs()
+    assert cancelled.is_set()
+    row = _fresh(treatment)
+    assert row.state is Status.CANCELLED
+    assert _regions() == 3  # late results of the same run are still kept
