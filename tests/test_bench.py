@@ -17,6 +17,8 @@ from webapp import ROOT
         (["bench.notify", "--quick", "--senders", "8"], "notify / one-insert baseline:"),
         (["bench.quality", "--quick"], "largest gap between the seeds"),
         (["bench.sse_fanout", "--quick"], "bare subscriber p99"),
+        # Correctness, not speed: nothing stuck, lost, doubled or moved back under any fault.
+        (["bench.faults", "--quick"], "faults with a non-zero must-be-zero figure: 0"),
     ],
 )
 def test_the_benchmark_runs(
@@ -29,7 +31,7 @@ def test_the_benchmark_runs(
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -53,7 +53,9 @@ def test_regions_then_vectorization_and_similarity_on_the_demo_set(stack: Stack)
     events = [
         e
         for (e,) in stack.query(
-            "SELECT event FROM treatment_events WHERE treatment_id = ? ORDER BY id", regions
+            "SELECT event FROM treatment_events WHERE treatment_id = ? AND kind = 'notification' "
+            "ORDER BY id",
+            regions,
         )
     ]
     assert events[0] == "STARTED"

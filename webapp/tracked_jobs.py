@@ -22,7 +22,8 @@ from webapp.extensions import get_queue, redis_client
 
 log = logging.getLogger(__name__)
 
-ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+ALIVE = WAITING | {JobStatus.STARTED}
 
 
 def _key(name: str) -> str:
@@ -44,13 +45,18 @@ def enqueue_tracked(
         log.exception("could not queue %s; the clock will", name)
 
 
-def job_alive(job_id: str) -> bool:
+def job_alive(job_id: str, states: set[JobStatus] = ALIVE) -> bool:
     try:
-        return Job.fetch(job_id, connection=redis_client()).get_status() in ALIVE
+        return Job.fetch(job_id, connection=redis_client()).get_status() in states
     except NoSuchJobError:
         return False
 
 
-def tracked_job_alive(name: str) -> bool:
+def tracked_job_waiting(name: str) -> bool:
+    """Whether the work's latest job still waits to run (queued, or for its retry delay).
+
+    Work that claims a lease when it starts needs no more: a job that RQ says is running
+    but that never took its lease died with its worker (RQ notices only minutes later).
+    """
     value = redis_client().get(_key(name))
-    return isinstance(value, bytes) and job_alive(value.decode())
+    return isinstance(value, bytes) and job_alive(value.decode(), WAITING)

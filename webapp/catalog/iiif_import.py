@@ -20,7 +20,7 @@ from webapp.extensions import db
 from webapp.http import Unreachable, fetch
 from webapp.images import load_image
 from webapp.lifecycle import Status, transition
-from webapp.tracked_jobs import enqueue_tracked, tracked_job_alive
+from webapp.tracked_jobs import enqueue_tracked, tracked_job_waiting
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def enqueue_import(digitization_id: int, delay: float = 0) -> None:
 
 
 def import_queued(digitization_id: int) -> bool:
-    return tracked_job_alive(f"import:{digitization_id}")
+    return tracked_job_waiting(f"import:{digitization_id}")
 
 
 def dispatch_imports() -> int:
@@ -255,6 +255,7 @@ def copy_manifest_images(digitization_id: int) -> None:
                 digitization.page_errors = {**digitization.page_errors, str(order): str(exc)}
             else:
                 digitization.pages_done += 1
+            digitization.claimed_at = utcnow()  # the lease renewed: this worker is alive
             digitization.touch()
             db.session.commit()
     except Exception:

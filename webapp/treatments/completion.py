@@ -19,7 +19,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.columns import UTCDateTime, utcnow
 from webapp.extensions import Base, db, get_queue, mail
-from webapp.logs import about_treatment
 from webapp.task_modules.registry import task_module
 from webapp.treatments.models import Treatment
 from webapp.urls import external_url
@@ -96,7 +95,6 @@ def retry_delay(attempts: int) -> float:
     return float(min(ceiling, 30.0 * 2 ** max(0, attempts - 1)))
 
 
-@about_treatment
 def send_completion_email(email_id: int) -> None:
     """RQ job: send it; marked sent only when the SMTP server accepted it."""
     if not _claim(email_id):

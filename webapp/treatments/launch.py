@@ -22,7 +22,7 @@ from webapp.lifecycle import Status, transition
 from webapp.logs import about_treatment
 from webapp.readable import readable_error
 from webapp.task_modules.registry import task_module
-from webapp.tracked_jobs import enqueue_tracked, tracked_job_alive
+from webapp.tracked_jobs import enqueue_tracked, tracked_job_waiting
 from webapp.treatments.models import Treatment
 from webapp.treatments.signing import notify_token
 from webapp.urls import external_url
@@ -36,7 +36,7 @@ def enqueue_launch(treatment_id: str, delay: float = 0) -> None:
 
 
 def launch_queued(treatment_id: str) -> bool:
-    return tracked_job_alive(f"launch:{treatment_id}")
+    return tracked_job_waiting(f"launch:{treatment_id}")
 
 
 def release_stale_claim(treatment_id: str, claimed_at: datetime) -> bool:
