@@ -16,7 +16,7 @@ from tests.treatment_helpers import launch, make_set
 from webapp.auth.models import User
 from webapp.columns import utcnow
 from webapp.extensions import db, get_queue
-from webapp.lifecycle import Status
+from webapp.lifecycle import Status, claim
 from webapp.task_modules.registry import task_module
 from webapp.treatments import service
 from webapp.treatments.clock import dispatch, reap, run_once
@@ -255,12 +255,13 @@ def test_a_run_past_the_maximum_run_time_ends_after_a_last_check(
 def test_a_launch_whose_worker_died_is_launched_again_once_its_lease_ends(
     app: Flask, logged_in: User, processing_api: ProcessingAPI
 ) -> None:
-    from webapp.treatments.launch import claim
-
     treatment = service.create_treatment(
         logged_in, make_set(logged_in), task_module("regions"), {}, notify_email=False
     )
-    assert claim(treatment.id)  # a worker took it, then died before any outcome
+    lease = app.config["LAUNCH_LEASE_SECONDS"]
+    # A worker took it, then died before any outcome.
+    assert claim(Treatment, treatment.id, [Status.PENDING], lease)
+    assert not claim(Treatment, treatment.id, [Status.PENDING], lease)  # not twice
     get_queue().delete(delete_jobs=True)
     assert dispatch() == 0  # its lease still runs
     db.session.execute(

@@ -8,11 +8,11 @@ win, and a terminal state is never left.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import String, Text, event, func, inspect, select, update
+from sqlalchemy import String, Text, event, func, inspect, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from webapp.columns import UTCDateTime, utcnow
@@ -115,6 +115,27 @@ class WorkState:
 
     def announce_move(self, target: Status) -> None:
         """After the move is committed: tell the pages, queue what follows an ending."""
+
+
+def claim(model: type[Any], ident: Any, states: list[Status], lease_seconds: float) -> bool:
+    """Take the work for a while with one conditional UPDATE, so that two jobs never run it at
+    once; a lease older than `lease_seconds` belonged to a worker that died, and is taken over."""
+    key = inspect(model).primary_key[0]
+    now = utcnow()
+    result = db.session.execute(
+        update(model)
+        .where(
+            key == ident,
+            model.status.in_([s.value for s in states]),
+            or_(
+                model.claimed_at.is_(None),
+                model.claimed_at < now - timedelta(seconds=lease_seconds),
+            ),
+        )
+        .values(claimed_at=now)
+    )
+    db.session.commit()
+    return bool(getattr(result, "rowcount", 0))
 
 
 def lock(model: type[Any], ident: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -21,9 +21,6 @@ from rq.job import Job, JobStatus
 from webapp.extensions import get_queue, redis_client
 
 log = logging.getLogger(__name__)
-
-WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-ALIVE = WAITING | {JobStatus.STARTED}
 
 
 def _key(name: str) -> str:
@@ -45,18 +42,41 @@ def enqueue_tracked(
         log.exception("could not queue %s; the clock will", name)
 
 
-def job_alive(job_id: str, states: set[JobStatus] = ALIVE) -> bool:
+# A running job's heartbeat is renewed every 30 s (RQ's job monitoring interval).
+HEARTBEAT_SILENCE = timedelta(seconds=90)
+
+
+def job_alive(job_id: str) -> bool:
+    """Whether a job waits or runs: a running job whose heartbeat stopped died with its worker."""
     try:
-        return Job.fetch(job_id, connection=redis_client()).get_status() in states
+        job = Job.fetch(job_id, connection=redis_client())
     except NoSuchJobError:
         return False
+    if job.get_status() == JobStatus.STARTED:
+        beat = job.last_heartbeat
+        return beat is not None and datetime.now(UTC) - beat.replace(tzinfo=UTC) < HEARTBEAT_SILENCE
+    return _waiting(job)
 
 
 def tracked_job_waiting(name: str) -> bool:
-    """Whether the work's latest job still waits to run (queued, or for its retry delay).
+    """Whether the work's latest job still waits to run: in its queue, or for its delay.
 
-    Work that claims a lease when it starts needs no more: a job that RQ says is running
-    but that never took its lease died with its worker (RQ notices only minutes later).
+    Work that claims a lease when it starts needs no more: a job that RQ says is running but
+    that never took its lease died with its worker (RQ notices only minutes later), and one
+    a worker took from the queue and died with before starting it is in the queue no more.
     """
     value = redis_client().get(_key(name))
-    return isinstance(value, bytes) and job_alive(value.decode(), WAITING)
+    if not isinstance(value, bytes):
+        return False
+    try:
+        job = Job.fetch(value.decode(), connection=redis_client())
+    except NoSuchJobError:
+        return False
+    return _waiting(job)
+
+
+def _waiting(job: Job) -> bool:
+    status = job.get_status()
+    if status == JobStatus.QUEUED:
+        return get_queue(job.origin).get_job_position(job.id) is not None
+    return status in {JobStatus.SCHEDULED, JobStatus.DEFERRED}

@@ -9,9 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 
-from webapp import storage
 from webapp.auth.models import User
 from webapp.catalog.models import Digitization, Page, Witness
 from webapp.columns import utcnow
@@ -19,7 +18,7 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.http import Unreachable, fetch
 from webapp.images import load_image
-from webapp.lifecycle import Status, transition
+from webapp.lifecycle import Status, claim, transition
 from webapp.tracked_jobs import enqueue_tracked, tracked_job_waiting
 
 log = logging.getLogger(__name__)
@@ -184,23 +183,6 @@ def dispatch_imports() -> int:
     return count
 
 
-def _claim(digitization_id: int) -> bool:
-    """A lease on the import, so that two jobs never copy it at once; a dead worker's runs out."""
-    now = utcnow()
-    stale = now - timedelta(seconds=current_app.config["LAUNCH_LEASE_SECONDS"])
-    result = db.session.execute(
-        update(Digitization)
-        .where(
-            Digitization.id == digitization_id,
-            Digitization.status.in_([Status.PENDING, Status.RETRYING, Status.IN_PROGRESS]),
-            or_(Digitization.claimed_at.is_(None), Digitization.claimed_at < stale),
-        )
-        .values(claimed_at=now)
-    )
-    db.session.commit()
-    return bool(getattr(result, "rowcount", 0))
-
-
 def _cancelled(digitization_id: int) -> bool:
     status = db.session.scalar(
         select(Digitization.status).where(Digitization.id == digitization_id)
@@ -212,18 +194,7 @@ def _copy_page(digitization: Digitization, order: int, label: str, url: str) -> 
     max_bytes = current_app.config["MAX_IMAGE_MB"] * 1_000_000
     body, _ = fetch(url, max_bytes=max_bytes, timeout=current_app.config["IMPORT_TIMEOUT"])
     image = load_image(body, f"Page {order} ({url})")
-    path, width, height = storage.save_page_image(digitization.id, order, image)
-    db.session.add(
-        Page(
-            digitization_id=digitization.id,
-            order=order,
-            width=width,
-            height=height,
-            file=path,
-            label=label[:200],
-            source_url=url,
-        )
-    )
+    db.session.add(Page.stored(digitization.id, order, image, label, source_url=url))
 
 
 def copy_manifest_images(digitization_id: int) -> None:
@@ -233,7 +204,10 @@ def copy_manifest_images(digitization_id: int) -> None:
     tried again later (a new job, through RQ's scheduler) a few times before its page fails.
     A cancel is seen between two pages; a job cut short is resumed where it stopped.
     """
-    if not _claim(digitization_id):
+    unfinished = [Status.PENDING, Status.RETRYING, Status.IN_PROGRESS]
+    if not claim(
+        Digitization, digitization_id, unfinished, current_app.config["LAUNCH_LEASE_SECONDS"]
+    ):
         return
     digitization = db.session.get(Digitization, digitization_id)
     assert digitization is not None

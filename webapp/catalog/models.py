@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp import storage
 from webapp.auth.models import User
 from webapp.columns import CreatedAt, UTCDateTime, utcnow
 from webapp.extensions import Base, db
@@ -188,6 +190,27 @@ class Page(Base):
     source_url: Mapped[str | None] = mapped_column(String(2000))
 
     digitization: Mapped[Digitization] = relationship(back_populates="pages")
+
+    @classmethod
+    def stored(
+        cls,
+        digitization_id: int,
+        order: int,
+        image: Image.Image,
+        label: str,
+        source_url: str | None = None,
+    ) -> Page:
+        """A page whose image is saved into our storage now."""
+        path, width, height = storage.save_page_image(digitization_id, order, image)
+        return cls(
+            digitization_id=digitization_id,
+            order=order,
+            width=width,
+            height=height,
+            file=path,
+            label=label[:200],
+            source_url=source_url,
+        )
 
     @property
     def ref(self) -> str:

@@ -38,17 +38,7 @@ def create_from_uploads(
     db.session.flush()
     try:
         for order, (name, image) in enumerate(images, start=1):
-            path, width, height = storage.save_page_image(digitization.id, order, image)
-            db.session.add(
-                Page(
-                    digitization_id=digitization.id,
-                    order=order,
-                    width=width,
-                    height=height,
-                    file=path,
-                    label=name[:200],
-                )
-            )
+            db.session.add(Page.stored(digitization.id, order, image, name))
         db.session.commit()
     except Exception:
         db.session.rollback()

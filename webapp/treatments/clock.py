@@ -30,7 +30,7 @@ from webapp.task_modules.registry import task_module
 from webapp.tracked_jobs import job_alive
 from webapp.treatments.apply import forget_pending_job, pending_job_id, schedule_events
 from webapp.treatments.completion import dispatch_emails
-from webapp.treatments.launch import enqueue_launch, launch_queued, release_stale_claim
+from webapp.treatments.launch import enqueue_launch, launch_queued
 from webapp.treatments.models import Treatment, TreatmentEvent
 from webapp.treatments.purge import purge
 
@@ -58,11 +58,9 @@ def dispatch() -> int:
     ).all()
     for treatment_id, claimed_at in waiting:
         # A lease run out means the worker died mid-launch, whatever RQ still says of its job.
-        if claimed_at is not None:
-            relaunch = claimed_at < lease and release_stale_claim(treatment_id, claimed_at)
-        else:
-            relaunch = not launch_queued(treatment_id)
-        if relaunch:
+        if (claimed_at is not None and claimed_at < lease) or (
+            claimed_at is None and not launch_queued(treatment_id)
+        ):
             enqueue_launch(treatment_id)
             count += 1
     lagging = db.session.scalars(

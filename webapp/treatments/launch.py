@@ -9,16 +9,14 @@ The processing API answers a repeated start with the same `experiment_id` with t
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, update
+from sqlalchemy import update
 
 from webapp import processing_api as api
-from webapp.columns import utcnow
 from webapp.extensions import db
-from webapp.lifecycle import Status, transition
+from webapp.lifecycle import Status, claim, transition
 from webapp.logs import about_treatment
 from webapp.readable import readable_error
 from webapp.task_modules.registry import task_module
@@ -39,34 +37,6 @@ def launch_queued(treatment_id: str) -> bool:
     return tracked_job_waiting(f"launch:{treatment_id}")
 
 
-def release_stale_claim(treatment_id: str, claimed_at: datetime) -> bool:
-    """Give up the claim of a worker that died mid-launch, so that another job may take it."""
-    result = db.session.execute(
-        update(Treatment)
-        .where(Treatment.id == treatment_id, Treatment.claimed_at == claimed_at)
-        .values(claimed_at=None)
-    )
-    db.session.commit()
-    return bool(getattr(result, "rowcount", 0))
-
-
-def claim(treatment_id: str) -> bool:
-    """Take the launch with one conditional update, so that two jobs never both start it."""
-    now = utcnow()
-    stale = now - timedelta(seconds=current_app.config["LAUNCH_LEASE_SECONDS"])
-    result = db.session.execute(
-        update(Treatment)
-        .where(
-            Treatment.id == treatment_id,
-            Treatment.status.in_([Status.PENDING, Status.RETRYING]),
-            or_(Treatment.claimed_at.is_(None), Treatment.claimed_at < stale),
-        )
-        .values(claimed_at=now)
-    )
-    db.session.commit()
-    return bool(getattr(result, "rowcount", 0))
-
-
 def build_payload(treatment: Treatment) -> dict[str, Any]:
     module = task_module(treatment.task_type)
     notify_url = external_url(
@@ -82,7 +52,8 @@ def build_payload(treatment: Treatment) -> dict[str, Any]:
 
 @about_treatment
 def launch_treatment(treatment_id: str) -> None:
-    if not claim(treatment_id):
+    lease = current_app.config["LAUNCH_LEASE_SECONDS"]
+    if not claim(Treatment, treatment_id, [Status.PENDING, Status.RETRYING], lease):
         log.info("treatment %s is not waiting for a launch", treatment_id)
         return
     treatment = db.session.get(Treatment, treatment_id)
