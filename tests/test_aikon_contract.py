@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from tests.conftest import Mailbox, run_jobs
+from tests.conftest import AuthActions, Mailbox, run_jobs
 from tests.processing_api import ProcessingAPI, notify
 from tests.treatment_helpers import launch, make_set, regions_file
 from webapp.auth.models import User
@@ -44,6 +44,24 @@ def test_a_fatal_traceback_shows_one_line_on_the_page_and_in_the_email(
         assert "Traceback" not in text
     (event,) = [e for e in treatment.events if e.kind == "notification"]
     assert event.payload["error"] == raw  # the full text is kept in the history
+
+
+def test_administrators_see_the_apis_full_text_in_the_history(
+    client: FlaskClient,
+    logged_in: User,
+    admin: User,
+    auth: AuthActions,
+    processing_api: ProcessingAPI,
+) -> None:
+    treatment = launch(client, make_set(logged_in))
+    notify(client, treatment, "ERROR", error=TRACEBACK.format(uid="x"), completed=True)
+    run_jobs()
+    assert "site-packages" not in client.get(f"/treatments/{treatment.id}").get_data(as_text=True)
+    auth.logout()
+    auth.login(admin)
+    page = client.get(f"/treatments/{treatment.id}").get_data(as_text=True)
+    assert "The API's full text" in page
+    assert "site-packages/torch" in page
 
 
 def test_a_document_error_that_is_a_bare_traceback_names_its_document(
