@@ -15,7 +15,7 @@ from tests.provision import free_port
 from tests.treatment_helpers import launch, make_set
 from webapp.auth.models import User
 from webapp.columns import utcnow
-from webapp.extensions import db, get_queue
+from webapp.extensions import db, get_queue, redis_client
 from webapp.lifecycle import Status, claim
 from webapp.task_modules.registry import task_module
 from webapp.treatments import service
@@ -93,6 +93,29 @@ def test_an_event_whose_job_was_lost_is_applied(
     db.session.expire_all()
     assert treatment.status == "ERROR"
     assert dispatch() == 0
+
+
+def test_events_being_applied_are_left_to_their_job_until_its_heartbeat_stops(
+    app: Flask, client: FlaskClient, logged_in: User, processing_api: ProcessingAPI
+) -> None:
+    from rq.job import JobStatus
+
+    from webapp.treatments.apply import apply_events, forget_pending_job
+
+    treatment = launch(client, make_set(logged_in))
+    notify(client, treatment, "STARTED")
+    db.session.execute(update(TreatmentEvent).values(received_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    get_queue().delete(delete_jobs=True)
+    forget_pending_job(treatment.id)
+    # A worker runs apply_events for it (a slow download), its heartbeat fresh.
+    running = get_queue().enqueue(apply_events, treatment.id)
+    running.set_status(JobStatus.STARTED)
+    running.heartbeat(utcnow(), 60)
+    redis_client().set(f"{app.config['REDIS_PREFIX']}:events-running:{treatment.id}", running.id)
+    assert dispatch() == 0
+    running.heartbeat(utcnow() - timedelta(minutes=5), 60)  # its worker died
+    assert dispatch() == 1
 
 
 @pytest.mark.parametrize(

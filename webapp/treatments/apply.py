@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from flask import current_app
 from redis.exceptions import RedisError
+from rq import get_current_job
 from sqlalchemy import select
 
 from webapp.columns import utcnow
@@ -274,9 +275,15 @@ def schedule_events(treatment_id: str) -> None:
         log.exception("could not queue the events of %s; the dispatcher will", treatment_id)
 
 
-def pending_job_id(treatment_id: str) -> str | None:
-    value = redis_client().get(_pending_key(treatment_id))
-    return value.decode() if isinstance(value, bytes) else None
+def _running_key(treatment_id: str) -> str:
+    return f"{current_app.config['REDIS_PREFIX']}:events-running:{treatment_id}"
+
+
+def events_jobs(treatment_id: str) -> list[str]:
+    """The ids of the job waiting to apply the treatment's events and of the one applying them."""
+    keys = [_pending_key(treatment_id), _running_key(treatment_id)]
+    values = cast(list[Any], redis_client().mget(keys))
+    return [value.decode() for value in values if isinstance(value, bytes)]
 
 
 def forget_pending_job(treatment_id: str) -> None:
@@ -286,7 +293,18 @@ def forget_pending_job(treatment_id: str) -> None:
 @about_treatment
 def apply_events(treatment_id: str) -> None:
     """RQ job: apply a treatment's recorded events, in the order they arrived."""
+    job = get_current_job()
+    if job is not None:  # the clock sees that these events are being applied
+        redis_client().set(_running_key(treatment_id), job.id, ex=3600)
     forget_pending_job(treatment_id)
+    try:
+        _apply_pending(treatment_id)
+    finally:
+        if job is not None:
+            redis_client().delete(_running_key(treatment_id))
+
+
+def _apply_pending(treatment_id: str) -> None:
     pending = list(
         db.session.scalars(
             select(TreatmentEvent.id)

@@ -28,7 +28,7 @@ from webapp.health import API_HEALTH_KEY, processing_api_health
 from webapp.lifecycle import Status, transition
 from webapp.task_modules.registry import task_module
 from webapp.tracked_jobs import job_alive
-from webapp.treatments.apply import forget_pending_job, pending_job_id, schedule_events
+from webapp.treatments.apply import events_jobs, forget_pending_job, schedule_events
 from webapp.treatments.completion import dispatch_emails
 from webapp.treatments.launch import enqueue_launch, launch_queued
 from webapp.treatments.models import Treatment, TreatmentEvent
@@ -69,8 +69,7 @@ def dispatch() -> int:
         .distinct()
     )
     for treatment_id in lagging:
-        job_id = pending_job_id(treatment_id)
-        if job_id is None or not job_alive(job_id):
+        if not any(job_alive(job_id) for job_id in events_jobs(treatment_id)):
             forget_pending_job(treatment_id)
             schedule_events(treatment_id)
             count += 1
