@@ -535,7 +535,12 @@ def fault_stack(quick: bool) -> Iterator[FaultStack]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # so that the stack, its Redis and its database go too
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 treatment, short outages")
     parser.add_argument("--treatments", type=int, default=None)
