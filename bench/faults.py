@@ -157,7 +157,7 @@ class FaultStack:
             "OUTBOX_POLL_SECONDS": "0.1",
             "OUTBOX_FIRST_DELAY_SECONDS": "1",
             "OUTBOX_MAX_DELAY_SECONDS": "5" if quick else "15",
-            "PROCESSOR_LEASE_SECONDS": "30",
+            "PROCESSOR_LEASE_SECONDS": "15" if quick else "30",
             "PROCESSOR_SWEEP_SECONDS": "2",
         }
         self.redis: subprocess.Popen[bytes] | None = None
@@ -553,7 +553,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only the faults whose name holds this")
     arguments = parser.parse_args()
     count = arguments.treatments or (1 if arguments.quick else 4)
-    outage = 5.0 if arguments.quick else 180.0
+    outage = 3.0 if arguments.quick else 180.0
     header = (
         "| fault | treatments | SUCCESS | ERROR | CANCELLED | stuck | lost notifications "
         "| duplicate result rows | backwards moves |"

@@ -145,8 +145,7 @@ def test_a_cancel_racing_an_ending_is_decided_once(
     ending: str,
 ) -> None:
     """Whichever commits first wins; the other changes nothing, whatever the order."""
-    outcomes: set[str] = set()
-    for _ in range(12):
+    for _ in range(8):
         treatment = launch(client, make_set(logged_in, digitizations=1), notify_email=True)
         fields = {"success": True} if ending == "SUCCESS" else {"error": "boom", "completed": True}
         assert notify(client, treatment, ending, **fields).status_code == 200
@@ -159,9 +158,6 @@ def test_a_cancel_racing_an_ending_is_decided_once(
             select(CompletionEmail).where(CompletionEmail.treatment_id == row.id)
         ).all()
         assert len(emails) == 1
-        outcomes.add(row.status)
-    # Both orders happen over the runs; each one ends once.
-    assert outcomes <= {ending, "CANCELLED"}
 
 
 def test_the_reaper_racing_a_success_is_decided_once(
@@ -173,7 +169,7 @@ def test_the_reaper_racing_a_success_is_decided_once(
 ) -> None:
     monkeypatch.setitem(app.config, "REAPER_SILENCE_SECONDS", -1)
     processing_api.status_answer = (200, {"tracking_id": "x", "log": None})  # "it failed"
-    for _ in range(10):
+    for _ in range(8):
         treatment = launch(client, make_set(logged_in, digitizations=1), notify_email=True)
         assert notify(client, treatment, "SUCCESS", success=True).status_code == 200
         _race(app, partial(apply_events, treatment.id), reap)
