@@ -114,9 +114,10 @@ def store_results(
             continue
         if own in treatment.done_documents:
             continue
+        # Downloaded before the lock was taken: no I/O happens while the row is held.
         content = files.get(uid)
         if content is None:
-            content = fetch_result(item.get("result_url"))
+            continue
         if isinstance(content, str):
             _add_error(treatment, f"{own}: {content}")
             continue
