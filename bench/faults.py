@@ -44,7 +44,7 @@ from tests import provision
 from tests.live_stack import demo_set_id, form_fields, launch, log_in
 from tests.processing_api import WEBHOOK_SECRET
 from webapp.demo.seed import DEMO_EMAIL, DEMO_PASSWORD
-from webapp.launcher import procfile_command
+from webapp.launcher import demo_private_hosts, procfile_command
 from webapp.lifecycle import Status
 from webapp.redis_server import start_redis
 
@@ -149,6 +149,10 @@ class FaultStack:
             "APP_URL": self.url,
             "API_URL": f"http://127.0.0.1:{self.processor_port}",
             "PROCESSOR_PORT": str(self.processor_port),
+            "API_TOKEN": "fault-suite-api-token",
+            "ALLOWED_PRIVATE_HOSTS": demo_private_hosts(
+                self.url, f"http://127.0.0.1:{self.processor_port}"
+            ),
             "WEB_CONCURRENCY": "1",
             "PROCESSOR_CONCURRENCY": "1",
             "CLOCK_INTERVAL_SECONDS": "1",

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from processor.api import bp
+from processor.auth import authenticate, check_listen_host
 from processor.clock import clock_command
 from processor.config import load_config
 from processor.models import db
@@ -25,7 +26,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # The web process, the worker and the clock share the file: wait rather than fail.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    check_listen_host(app)
     db.init_app(app)
+    app.before_request(authenticate)
     app.register_blueprint(bp)
     app.cli.add_command(clock_command)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

@@ -18,6 +18,16 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         # Where clients reach this API; result URLs are made with it (DESIGN 1: named once).
         "API_URL": os.environ.get("API_URL", "http://127.0.0.1:5001").rstrip("/"),
         "WEBHOOK_SECRET": os.environ.get("WEBHOOK_SECRET", ""),
+        # Callers must send it as a bearer token; without one, only loopback is served.
+        "API_TOKEN": os.environ.get("API_TOKEN", ""),
+        # Where the processor's web process listens (the Procfile binds it there).
+        "LISTEN_HOST": os.environ.get("PROCESSOR_HOST", "127.0.0.1"),
+        # Private host[:port] entries sources and notifications may reach (the outbound policy).
+        "ALLOWED_PRIVATE_HOSTS": [
+            entry.strip()
+            for entry in os.environ.get("ALLOWED_PRIVATE_HOSTS", "").split(",")
+            if entry.strip()
+        ],
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "PROCESSOR_QUEUE": os.environ.get("PROCESSOR_QUEUE", "processor"),
         "SQLALCHEMY_DATABASE_URI": os.environ.get(

@@ -8,21 +8,24 @@ import json
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
 from flask import current_app
 from sqlalchemy import and_, func, select
 from standardwebhooks import Webhook
 
+from outbound import OutboundError, Policy, post
 from processor.models import Job, OutboxMessage, db, new_id
+from processor.sources import USER_AGENT, policy
 
 log = logging.getLogger(__name__)
 
 # A receiver that answers these may accept later; any other 4xx never will.
 RETRY_STATUSES = {408, 429}
+# What a receiver answers is read only to be logged.
+ANSWER_MAX_BYTES = 64 * 1024
 
 
 def notify(job: Job, event: str, **fields: Any) -> None:
@@ -47,7 +50,7 @@ class Outcome:
 
 
 def _headers(message: OutboxMessage) -> dict[str, str]:
-    headers = {"Content-Type": "application/json", "User-Agent": "Scriptorium-processor/0.1"}
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     secret = current_app.config["WEBHOOK_SECRET"]
     if secret:
         now = datetime.now(UTC)
@@ -59,17 +62,17 @@ def _headers(message: OutboxMessage) -> dict[str, str]:
     return headers
 
 
-def _post(url: str, body: str, headers: dict[str, str], timeout: float) -> Outcome:
+def _post(url: str, body: str, headers: dict[str, str], rules: Policy) -> Outcome:
     try:
-        response = requests.post(url, data=body.encode(), headers=headers, timeout=(5, timeout))
-    except requests.RequestException as exc:
-        return Outcome(False, True, f"{type(exc).__name__}: {exc}"[:500])
-    if response.ok:
-        return Outcome(True, False, f"HTTP {response.status_code}")
-    detail = f"HTTP {response.status_code}: {response.text[:300]}"
-    retry_after = response.headers.get("Retry-After", "")
+        answer = post(url, rules, data=body.encode(), headers=headers)
+    except OutboundError as exc:
+        return Outcome(False, exc.transient, str(exc)[:500])
+    if 200 <= answer.status < 300:
+        return Outcome(True, False, f"HTTP {answer.status}")
+    detail = f"HTTP {answer.status}: {answer.body[:300].decode(errors='replace')}"
+    retry_after = answer.headers.get("Retry-After", "")
     wait = float(retry_after) if retry_after.isdigit() else 0.0
-    retry = response.status_code >= 500 or response.status_code in RETRY_STATUSES
+    retry = answer.status >= 500 or answer.status in RETRY_STATUSES
     return Outcome(False, retry, detail, wait)
 
 
@@ -149,9 +152,9 @@ class Sender:
     def step(self) -> int:
         """Record ended deliveries and start the due ones; returns how many are under way."""
         self.collect()
-        timeout = current_app.config["OUTBOX_TIMEOUT"]
+        rules = replace(policy(ANSWER_MAX_BYTES), seconds=current_app.config["OUTBOX_TIMEOUT"])
         for message in due_messages(set(self.in_flight)):
-            future = self.pool.submit(_post, message.url, message.body, _headers(message), timeout)
+            future = self.pool.submit(_post, message.url, message.body, _headers(message), rules)
             self.in_flight[message.tracking_id] = (message.id, future)
         db.session.commit()
         return len(self.in_flight)

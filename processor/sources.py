@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
 
+from outbound import OutboundError, Policy, get, parse_hosts
+
 DOCUMENT_TYPES = ("iiif", "url_list")
 MAX_PIXELS = 120_000_000
+USER_AGENT = "Scriptorium-processor/0.1"
 
 log = logging.getLogger(__name__)
 
@@ -72,31 +74,22 @@ def download(url: str, max_bytes: int) -> tuple[bytes, str]:
             delay = min(delay * 2, 30.0)
 
 
+def policy(max_bytes: int) -> Policy:
+    """The outbound policy for what this processor fetches or posts to (the one place)."""
+    return Policy(
+        allowed_private=parse_hosts(current_app.config["ALLOWED_PRIVATE_HOSTS"]),
+        max_bytes=max_bytes,
+        seconds=current_app.config["FETCH_TIMEOUT"],
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
 def _download_once(url: str, max_bytes: int) -> tuple[bytes, str]:
-    timeout = current_app.config["FETCH_TIMEOUT"]
-    host = urlsplit(url).netloc
     try:
-        with requests.get(url, timeout=(5, timeout), stream=True) as response:
-            if response.status_code >= 500 or response.status_code == 429:
-                raise SourceUnavailable(f"{url} answered HTTP {response.status_code}.")
-            if response.status_code != 200:
-                raise SourceError(f"{url} answered HTTP {response.status_code}.")
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise SourceError(f"{url} is over the {max_bytes / 2**20:.3g} MB limit.")
-            body = bytearray()
-            for chunk in response.iter_content(256 * 1024):
-                body += chunk
-                if len(body) > max_bytes:
-                    raise SourceError(f"{url} is over the {max_bytes / 2**20:.3g} MB limit.")
-            kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            return bytes(body), kind
-    except requests.Timeout as exc:
-        raise SourceUnavailable(f"{url} did not answer within {timeout:g} seconds.") from exc
-    except requests.ConnectionError as exc:
-        raise SourceUnavailable(f"{host} cannot be reached.") from exc
-    except requests.RequestException as exc:
-        raise SourceError(f"{url} could not be fetched ({type(exc).__name__}).") from exc
+        fetched = get(url, policy(max_bytes))
+    except OutboundError as exc:
+        raise (SourceUnavailable if exc.transient else SourceError)(str(exc)) from exc
+    return fetched.body, fetched.content_type
 
 
 def _json(url: str) -> Any:

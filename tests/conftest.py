@@ -31,6 +31,7 @@ from processor.app import create_app as create_processor_app  # noqa: E402
 from processor.models import db as processor_db  # noqa: E402
 from processor.work import queue as processor_queue  # noqa: E402
 from tests import provision  # noqa: E402
+from tests.listener import Listener  # noqa: E402
 from tests.processing_api import WEBHOOK_SECRET, ProcessingAPI  # noqa: E402
 from tests.processor_harness import Processor  # noqa: E402
 from webapp import ROOT, create_app  # noqa: E402
@@ -123,6 +124,8 @@ def make_test_app(database_url: str, redis_url: str, storage: Path, **extra: obj
         "STORAGE_DIR": str(storage),
         "WTF_CSRF_ENABLED": False,
         "APP_URL": "http://localhost",
+        # The tests' own servers listen on localhost; no other private host is reached.
+        "ALLOWED_PRIVATE_HOSTS": ["localhost"],
         "IMPORT_TIMEOUT": 5.0,
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
         "LAUNCH_RETRY_DELAYS": [0.0, 0.0],
@@ -245,6 +248,14 @@ def processing_api(
     return api
 
 
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    """A loopback server no request of the system may reach."""
+    server = Listener()
+    yield server
+    server.close()
+
+
 @pytest.fixture(scope="session")
 def processor_app(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
     data = tmp_path_factory.mktemp("processor")
@@ -256,6 +267,7 @@ def processor_app(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> F
             "REDIS_URL": redis_url,
             "API_URL": "http://processor.test",
             "WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "ALLOWED_PRIVATE_HOSTS": ["localhost"],
             "FETCH_TIMEOUT": 5.0,
             "FETCH_RETRY_SECONDS": 3.5,
             "OUTBOX_FIRST_DELAY": 0.05,

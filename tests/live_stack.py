@@ -19,7 +19,7 @@ import requests
 from tests.processing_api import WEBHOOK_SECRET
 from tests.provision import free_port
 from webapp import ROOT
-from webapp.launcher import procfile_command
+from webapp.launcher import demo_private_hosts, procfile_command
 
 BIN = Path(sys.executable).parent
 
@@ -80,11 +80,15 @@ class Stack:
             "PROCESSOR_DATA_DIR": str(folder / "processor"),
             "SECRET_KEY": "live-test-secret",
             "WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "API_TOKEN": "live-test-api-token",
             "REDIS_URL": redis_url,
             "RATELIMIT_STORAGE_URI": redis_url,
             "APP_URL": self.url,
             "API_URL": f"http://127.0.0.1:{self.processor_port}",
             "PROCESSOR_PORT": str(self.processor_port),
+            "ALLOWED_PRIVATE_HOSTS": demo_private_hosts(
+                self.url, f"http://127.0.0.1:{self.processor_port}"
+            ),
             "WEB_CONCURRENCY": "1",
             "PROCESSOR_CONCURRENCY": "1",
             "OUTBOX_POLL_SECONDS": "0.1",

@@ -24,7 +24,7 @@ def test_configuration_comes_from_the_environment(
     config = load_config(tmp_path)
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'scriptorium.db'}"
     assert config["API_URL"] == "http://api.example.org:8000"
-    assert config["RESULT_HOSTS"] == ["api.example.org"]
+    assert config["RESULT_HOSTS"] == ["api.example.org:8000"]
     assert config["SESSION_COOKIE_SECURE"] is False
     # A development secret key is generated once and kept.
     assert (tmp_path / "secret_key").read_text() == config["SECRET_KEY"]

@@ -111,7 +111,7 @@ def test_bad_sources_are_errors_of_their_document_and_the_rest_goes_on(
 ) -> None:
     monkeypatch.setitem(processor.app.config, "MAX_IMAGE_BYTES", 200_000)
     good = processor.serve_pages("good", 1)
-    dead = f"http://127.0.0.1:{provision.free_port()}/manifest.json"
+    dead = f"http://localhost:{provision.free_port()}/manifest.json"
     html = processor.serve("/html/manifest.json", b"<html>hello</html>", "text/html")
     broken = {
         "@type": "sc:Manifest",
@@ -184,7 +184,7 @@ def test_bad_sources_are_errors_of_their_document_and_the_rest_goes_on(
 
 
 def test_a_job_whose_every_document_fails_ends_in_error(processor: Processor) -> None:
-    dead = f"http://127.0.0.1:{provision.free_port()}/manifest.json"
+    dead = f"http://localhost:{provision.free_port()}/manifest.json"
     tracking_id = processor.started("regions", [{"type": "iiif", "src": dead, "uid": "dead"}])
     processor.run_jobs()
     processor.deliver()

@@ -44,6 +44,7 @@ class Processes:
             "PROCESSOR_DATA_DIR": config["DATA_DIR"],
             "REDIS_URL": config["REDIS_URL"],
             "WEBHOOK_SECRET": config["WEBHOOK_SECRET"],
+            "ALLOWED_PRIVATE_HOSTS": ",".join(config["ALLOWED_PRIVATE_HOSTS"]),
             "API_URL": config["API_URL"],
             "PROCESSOR_LEASE_SECONDS": "2",
             "PROCESSOR_SWEEP_SECONDS": "0.5",

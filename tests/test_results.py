@@ -17,6 +17,7 @@ from tests.treatment_helpers import launch, make_set, regions_file, set_of
 from webapp.auth.models import User
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.task_modules.regions.keys import crop_list_key
 from webapp.task_modules.regions.models import Region, RegionSet
 from webapp.task_modules.regions.parsing import parse_regions
 from webapp.task_modules.registry import task_module
@@ -58,7 +59,8 @@ def test_region_sets_are_listed_as_url_lists(client: FlaskClient, regions_done: 
     region_set = db.session.scalars(select(RegionSet)).first()
     assert region_set is not None
     client.post("/logout")
-    crops = json_body(client.get(f"/regions/{region_set.ref}/list"))
+    key = crop_list_key(region_set.ref)
+    crops = json_body(client.get(f"/regions/{region_set.ref}/list?key={key}"))
     assert len(crops) == 2
     crop_id, url = sorted(crops.items())[0]
     assert crop_id == f"{region_set.digitization.ref}_0001_10,20,40,30"
@@ -69,8 +71,12 @@ def test_region_sets_are_listed_as_url_lists(client: FlaskClient, regions_done: 
     with client.get(url.removeprefix("http://localhost")) as image:
         assert image.status_code == 200
     wrong = region_set.ref.replace("_anno", "_anno9")
-    assert client.get(f"/regions/{wrong}/list").status_code == 404
+    assert client.get(f"/regions/{wrong}/list?key={key}").status_code == 404
     assert client.get(f"/regions/{region_set.digitization.ref}/list").status_code == 404
+    # Without its key, or with another set's, a crop list is not there.
+    assert client.get(f"/regions/{region_set.ref}/list").status_code == 404
+    other = crop_list_key(wrong)
+    assert client.get(f"/regions/{region_set.ref}/list?key={other}").status_code == 404
 
 
 def test_similarity_success_path(

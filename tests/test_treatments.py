@@ -253,7 +253,7 @@ def test_a_result_url_on_another_host_is_refused(
     db.session.expire_all()
     assert treatment.status == "ERROR"
     assert "169.254.169.254" in treatment.document_errors[0]
-    assert "not an allowed host" in treatment.document_errors[0]
+    assert "is not fetched" in treatment.document_errors[0]
 
 
 def test_api_down_at_launch_retries_then_errors_and_emails(

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import AuthActions, json_body
+from tests.conftest import AuthActions, json_body, make_user
 from tests.treatment_helpers import make_set
 from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
@@ -135,9 +135,13 @@ def test_regions_are_iiif_web_annotations_linked_from_a_manifest(
     treatment = _regions(logged_in, document_set)
     region_set = db.session.query(RegionSet).filter_by(treatment_id=treatment.id).first()
     assert region_set is not None
-    client.post("/logout")  # read by IIIF viewers, like the manifests themselves
     manifest = json_body(client.get(f"/regions/{region_set.ref}/manifest.json"))
     canvases = manifest["sequences"][0]["canvases"]
+    # Read by IIIF viewers without a session once the set is public, like the manifests.
+    client.post("/logout")
+    assert client.get(f"/regions/{region_set.ref}/manifest.json").status_code == 404
+    document_set.visibility = "public"
+    db.session.commit()
     plain = json_body(client.get(f"/iiif/{region_set.digitization.ref}/manifest.json"))
     assert [c["@id"] for c in canvases] == [c["@id"] for c in plain["sequences"][0]["canvases"]]
     link = canvases[0]["otherContent"][0]
@@ -154,6 +158,33 @@ def test_regions_are_iiif_web_annotations_linked_from_a_manifest(
     empty = client.get(canvases[1]["otherContent"][0]["@id"].removeprefix("http://localhost"))
     assert json_body(empty)["items"] == []
     assert client.get(f"/regions/{region_set.ref}/annotations/99.json").status_code == 404
+
+
+def test_private_annotations_open_to_a_share_link_only(
+    client: FlaskClient, logged_in: User, document_set: DocumentSet, auth: AuthActions
+) -> None:
+    treatment = _regions(logged_in, document_set)
+    region_set = db.session.query(RegionSet).filter_by(treatment_id=treatment.id).first()
+    assert region_set is not None
+    viewer = client.get(f"/treatments/{treatment.id}/results").get_data(as_text=True)
+    share = re.search(r'href="http://localhost(/regions/[^"]+share=[^"]+)"', viewer)
+    assert share is not None
+    share_url = share.group(1).replace("&amp;", "&")
+    client.post("/logout")
+    for path in (
+        f"/regions/{region_set.ref}/manifest.json",
+        f"/regions/{region_set.ref}/annotations/1.json",
+        f"/regions/{region_set.ref}/manifest.json?share=forged",
+    ):
+        assert client.get(path).status_code == 404, path
+    manifest = json_body(client.get(share_url))
+    page_url = manifest["sequences"][0]["canvases"][0]["otherContent"][0]["@id"]
+    assert "share=" in page_url
+    assert len(json_body(client.get(page_url.removeprefix("http://localhost")))["items"]) == 2
+    # Another user who may not see the set gets nothing without the link.
+    make_user("eve@example.org")
+    auth.login("eve@example.org")
+    assert client.get(f"/regions/{region_set.ref}/manifest.json").status_code == 404
 
 
 def _pairs(owner: User, document_set: DocumentSet) -> Treatment:

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from outbound import parse_hosts
+
 
 def _flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -33,8 +35,18 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
-def _host_of(url: str) -> str:
-    return urlsplit(url).hostname or ""
+def _netloc_of(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def _hosts(name: str, default: str = "") -> list[str]:
+    """A list of `host[:port]` entries, checked now so that a typo stops the start."""
+    entries = _list(os.environ.get(name) or default)
+    try:
+        parse_hosts(entries)
+    except ValueError as exc:
+        raise RuntimeError(f"{name}: {exc}") from exc
+    return entries
 
 
 def load_config(instance_path: Path) -> dict[str, Any]:
@@ -42,7 +54,6 @@ def load_config(instance_path: Path) -> dict[str, Any]:
     instance_path.mkdir(parents=True, exist_ok=True)
     app_url = os.environ.get("APP_URL", "http://127.0.0.1:5000").rstrip("/")
     api_url = os.environ.get("API_URL", "http://127.0.0.1:5001").rstrip("/")
-    result_hosts = os.environ.get("RESULT_HOSTS") or _host_of(api_url)
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     redis_prefix = os.environ.get("REDIS_PREFIX", "scriptorium")
     secure_cookies = app_url.startswith("https://")
@@ -56,7 +67,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "APP_URL": app_url,
         "API_URL": api_url,
         "WEBHOOK_SECRET": os.environ.get("WEBHOOK_SECRET", ""),
-        "RESULT_HOSTS": _list(result_hosts),
+        "API_TOKEN": os.environ.get("API_TOKEN", ""),
+        "RESULT_HOSTS": _hosts("RESULT_HOSTS", _netloc_of(api_url)),
+        "ALLOWED_PRIVATE_HOSTS": _hosts("ALLOWED_PRIVATE_HOSTS"),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(instance_path / "storage")),
         "IIIF_PUBLIC": _flag("IIIF_PUBLIC", True),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024,
@@ -98,6 +111,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "CLOCK_INTERVAL_SECONDS": float(os.environ.get("CLOCK_INTERVAL_SECONDS", "15")),
         "LAUNCH_LEASE_SECONDS": float(os.environ.get("LAUNCH_LEASE_SECONDS", "40")),
         "REAPER_LOST_CHECKS": int(os.environ.get("REAPER_LOST_CHECKS", "3")),
+        "SHARE_LINK_DAYS": float(os.environ.get("SHARE_LINK_DAYS", "30")),
         "MAX_RUN_HOURS": float(os.environ.get("MAX_RUN_HOURS", "48")),
         "EMAIL_LEASE_SECONDS": float(os.environ.get("EMAIL_LEASE_SECONDS", "120")),
         "EMAIL_RETRY_MAX_SECONDS": float(os.environ.get("EMAIL_RETRY_MAX_SECONDS", "3600")),

@@ -1,13 +1,16 @@
-"""The one outgoing HTTP setup: timeouts, retries on transient failures, size caps."""
+"""Outgoing HTTP: the session for the processing API named in the settings, and `fetch` for
+URLs from outside, which goes through the outbound policy."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Callable
 
 import requests
+from flask import current_app
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from outbound import OutboundError, Policy, get, parse_hosts
 from webapp.errors import UserError
 
 USER_AGENT = "Scriptorium/0.1"
@@ -18,6 +21,8 @@ class Unreachable(UserError):
 
 
 def http_session(retries: int = 2) -> requests.Session:
+    """A session for the processing API named in the settings, with its token when one is set
+    (an API that does not ask for one, such as AIKON's, ignores it)."""
     session = requests.Session()
     # After the last retry, hand back the last response rather than raise: callers read it.
     retry = Retry(
@@ -31,42 +36,38 @@ def http_session(retries: int = 2) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = USER_AGENT
+    session.headers.update(api_credentials())
     return session
 
 
-def check_http_url(url: str) -> str:
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise UserError(f"{url!r} is not an http(s) URL.")
-    return url
+def api_credentials() -> dict[str, str]:
+    token = current_app.config["API_TOKEN"]
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def outbound_policy(max_bytes: int, seconds: float) -> Policy:
+    """The outbound policy with this app's allowed private hosts (the one place it is made)."""
+    return Policy(
+        allowed_private=parse_hosts(current_app.config["ALLOWED_PRIVATE_HOSTS"]),
+        max_bytes=max_bytes,
+        seconds=seconds,
+        headers={"User-Agent": USER_AGENT},
+    )
 
 
 def fetch(
-    url: str, *, max_bytes: int, timeout: float, session: requests.Session | None = None
+    url: str,
+    *,
+    max_bytes: int,
+    timeout: float,
+    accept: Callable[[str], bool] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[bytes, str]:
-    """GET a URL into memory; returns its body and content type, or a readable UserError."""
-    url = check_http_url(url)
-    client = session or http_session()
+    """GET a URL from outside into memory, under the outbound policy, within `timeout`
+    seconds in all: its body and content type, or a readable UserError (Unreachable when
+    worth trying later)."""
     try:
-        with client.get(url, timeout=timeout, stream=True) as response:
-            if response.status_code >= 500 or response.status_code == 429:
-                raise Unreachable(f"{url} answered HTTP {response.status_code}.")
-            if response.status_code != 200:
-                raise UserError(f"{url} answered HTTP {response.status_code}.")
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise UserError(f"{url} is larger than the {max_bytes // 1_000_000} MB limit.")
-            body = bytearray()
-            for chunk in response.iter_content(64 * 1024):
-                body.extend(chunk)
-                if len(body) > max_bytes:
-                    raise UserError(f"{url} is larger than the {max_bytes // 1_000_000} MB limit.")
-            content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            return bytes(body), content_type
-    except requests.Timeout as exc:
-        raise Unreachable(f"{url} did not answer within {timeout:g} seconds.") from exc
-    except requests.ConnectionError as exc:
-        raise Unreachable(f"Could not connect to {urlsplit(url).netloc}.") from exc
-    except requests.RequestException as exc:
-        raise UserError(f"Could not fetch {url}: {type(exc).__name__}.") from exc
+        fetched = get(url, outbound_policy(max_bytes, timeout), accept=accept, headers=headers)
+    except OutboundError as exc:
+        raise (Unreachable if exc.transient else UserError)(str(exc)) from exc
+    return fetched.body, fetched.content_type

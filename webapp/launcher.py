@@ -8,6 +8,7 @@ import secrets
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
@@ -22,16 +23,27 @@ from webapp.demo.seed import DEMO_PASSWORD, seed_demo
 from webapp.redis_server import redis_answers, start_redis
 
 
-def _webhook_secret(instance_path: Path) -> str:
-    """WEBHOOK_SECRET, or one made once for this installation, so that the processor started
-    beside the web app signs what the web app verifies."""
-    if secret := current_app.config["WEBHOOK_SECRET"]:
+def _shared_secret(name: str, make: Callable[[], str]) -> str:
+    """A setting both sides must share (WEBHOOK_SECRET, API_TOKEN), or one made once for this
+    installation and kept under instance/, so that the processor started beside the web app
+    signs what the web app verifies and accepts the token it sends."""
+    if secret := current_app.config[name]:
         return str(secret)
-    path = instance_path / "webhook_secret"
+    path = Path(current_app.instance_path) / name.lower()
     if not path.exists():
-        path.write_text("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def demo_private_hosts(app_url: str, api_url: str) -> str:
+    """Exactly what the demo's processes reach of each other: the processor fetches pages
+    and posts notifications to the web app; the web app downloads results from the processor."""
+    return ",".join(dict.fromkeys([urlsplit(app_url).netloc, urlsplit(api_url).netloc]))
 
 
 def procfile_command(port: int, *processes: str) -> list[str]:
@@ -76,18 +88,25 @@ def up_command(port: int, host: str, no_demo: bool) -> None:
             report = seed_demo()
             click.echo(f"Demo corpus: {report.witnesses} witnesses, {report.pages} pages.")
             click.echo(f"Log in as {report.user.email} with the password {DEMO_PASSWORD}")
-        app_url = f"http://{host}:{port}"
+        app_url = os.environ.get("APP_URL", f"http://{host}:{port}")
+        api_url = current_app.config["API_URL"]
         # The Procfile's commands live beside this interpreter, activated or not.
         path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
         env = {
             **os.environ,
             "PATH": path,
             "REDIS_URL": redis_url,
+            # --host opens the web process only; the processor stays where API_URL says.
             "HOST": host,
-            "APP_URL": os.environ.get("APP_URL", app_url),
-            "API_URL": current_app.config["API_URL"],
-            "PROCESSOR_PORT": str(urlsplit(current_app.config["API_URL"]).port or 5001),
-            "WEBHOOK_SECRET": _webhook_secret(Path(current_app.instance_path)),
+            "APP_URL": app_url,
+            "API_URL": api_url,
+            "PROCESSOR_HOST": urlsplit(api_url).hostname or "127.0.0.1",
+            "PROCESSOR_PORT": str(urlsplit(api_url).port or 5001),
+            "WEBHOOK_SECRET": _shared_secret("WEBHOOK_SECRET", _webhook_secret),
+            "API_TOKEN": _shared_secret("API_TOKEN", lambda: secrets.token_urlsafe(32)),
+            "ALLOWED_PRIVATE_HOSTS": os.environ.get(
+                "ALLOWED_PRIVATE_HOSTS", demo_private_hosts(app_url, api_url)
+            ),
         }
         click.echo(f"Scriptorium is starting at {app_url}/login  (Ctrl-C stops it)")
         honcho = subprocess.Popen(procfile_command(port), env=env)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
@@ -13,7 +15,14 @@ from webapp.extensions import db, login_manager
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The user of a session or remember cookie, while its session token is the current one."""
+    number, _, token = user_id.partition(":")
+    if not number.isdigit() or len(number) > 18:
+        return None
+    user = db.session.get(User, int(number))
+    if user is None or not hmac.compare_digest(token.encode(), user.session_token.encode()):
+        return None
+    return user
 
 
 def find_user(email: str) -> User | None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+
 from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,6 +20,10 @@ class User(UserMixin, CreatedAt, Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of the id every session and remember cookie carries: a new one ends them all.
+    session_token: Mapped[str] = mapped_column(
+        String(32), default=lambda: secrets.token_urlsafe(16), server_default=""
+    )
 
     @property
     def is_active(self) -> bool:
@@ -27,8 +33,16 @@ class User(UserMixin, CreatedAt, Base):
     def display_name(self) -> str:
         return self.name or self.email
 
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Every session and remember cookie of this user stops working."""
+        self.session_token = secrets.token_urlsafe(16)
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

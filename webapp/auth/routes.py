@@ -45,6 +45,10 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    """Log out here and everywhere else: every session and remember cookie ends."""
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
@@ -60,6 +64,8 @@ def change_password() -> ResponseReturnValue:
         else:
             current_user.set_password(form.new.data or "")
             db.session.commit()
-            flash("Your password has been changed.", "success")
+            # Every other session has ended with the old password; this one goes on.
+            login_user(current_user._get_current_object())
+            flash("Your password has been changed; your other sessions have ended.", "success")
             return redirect(url_for("catalog.index"))
     return render_template("auth/password.html", form=form)

@@ -106,7 +106,7 @@ def parse_manifest(manifest: Any) -> tuple[str, list[ManifestPage]]:
         raise UserError("The document is not a IIIF manifest (not a JSON object).")
     kind = manifest.get("@type") or manifest.get("type")
     if kind not in {"sc:Manifest", "Manifest"}:
-        raise UserError(f"The document is not a IIIF manifest (its type is {kind!r}).")
+        raise UserError("The document is not a IIIF manifest (its type is not Manifest).")
     pages = _v3_pages(manifest) if kind == "Manifest" else _v2_pages(manifest)
     if not pages:
         raise UserError("The manifest has no pages.")

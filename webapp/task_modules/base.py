@@ -90,6 +90,10 @@ class TaskModule(ABC):
         """Store one result file's content idempotently: how many results it holds, and the
         errors of its parts (a page the API could not read) while the rest is kept."""
 
+    def api_documents(self, documents: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The documents as sent to the processing API at a launch."""
+        return documents
+
     def api_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
         """The parameters as the processing API reads them."""
         return dict(parameters)

@@ -12,6 +12,7 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
 from webapp.task_modules.base import ParametersForm, TaskModule
+from webapp.task_modules.regions.keys import crop_list_key
 from webapp.task_modules.regions.models import RegionSet
 from webapp.treatments.models import Treatment
 from webapp.urls import external_url
@@ -47,6 +48,11 @@ class RegionsSourceModule(TaskModule):
         self, document_set: DocumentSet, parameters: dict[str, Any]
     ) -> list[dict[str, str]]:
         return region_documents(document_set, parameters)
+
+    def api_documents(self, documents: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The crop lists with a key the API may read them by, issued at each launch (and so
+        at each relaunch) for as long as a run may last."""
+        return [{**d, "src": f"{d['src']}?key={crop_list_key(d['uid'])}"} for d in documents]
 
 
 def region_documents(document_set: DocumentSet, parameters: dict[str, Any]) -> list[dict[str, str]]:

@@ -16,10 +16,11 @@ from redis.exceptions import RedisError
 from rq import get_current_job
 from sqlalchemy import select
 
+from outbound import normal_host, parse_hosts
 from webapp.columns import utcnow
 from webapp.errors import UserError
 from webapp.extensions import db, get_queue, redis_client
-from webapp.http import fetch
+from webapp.http import api_credentials, fetch
 from webapp.lifecycle import Status, lock, transition
 from webapp.live.publish import publish_treatment
 from webapp.logs import about_treatment
@@ -33,19 +34,35 @@ log = logging.getLogger(__name__)
 NO_MESSAGE = "The processing API reported an error without saying which."
 
 
+def from_result_host(url: str) -> bool:
+    """Whether a URL (or a redirect's) is on one of RESULT_HOSTS, and on its port if it has one."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False
+    rules = parse_hosts(current_app.config["RESULT_HOSTS"])
+    return any(rule.matches(normal_host(parts.hostname or ""), port) for rule in rules)
+
+
 def fetch_result(url: Any) -> bytes:
-    """A result file, only from the allowed hosts, with a timeout and a size cap."""
+    """A result file, only from the allowed hosts (each redirect too), under the outbound
+    policy, with a time budget and a size cap."""
     if not isinstance(url, str):
         raise UserError("The notification gives no result URL.")
-    host = urlsplit(url).hostname or ""
-    if host not in current_app.config["RESULT_HOSTS"]:
-        raise UserError(f"Result files are not fetched from {host or url!r}: not an allowed host.")
     content, _ = fetch(
         url,
         max_bytes=current_app.config["RESULT_MAX_MB"] * 1_000_000,
         timeout=current_app.config["API_TIMEOUT"],
+        accept=from_result_host,
+        headers=api_credentials() if _on_api(url) else None,
     )
     return content
+
+
+def _on_api(url: str) -> bool:
+    api_url: str = current_app.config["API_URL"]
+    return urlsplit(url)[:2] == urlsplit(api_url)[:2]
 
 
 Move = tuple[Status, str | None]

@@ -46,7 +46,7 @@ def build_payload(treatment: Treatment) -> dict[str, Any]:
         **module.api_parameters(treatment.parameters),
         "experiment_id": treatment.id,
         "notify_url": notify_url,
-        "documents": treatment.documents,
+        "documents": module.api_documents(treatment.documents),
     }
 
 

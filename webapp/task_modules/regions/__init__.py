@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flask import Blueprint, Response, abort, jsonify
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectField
 
+from webapp.capabilities import holds
 from webapp.catalog.lookup import ref_matches
 from webapp.catalog.models import Digitization
 from webapp.catalog.refs import parse_ref
@@ -19,6 +21,7 @@ from webapp.extensions import db
 from webapp.processing_api import model_choices
 from webapp.security import public
 from webapp.task_modules.base import ParametersForm, Stored, TaskModule
+from webapp.task_modules.regions.keys import ANNOTATIONS, CROP_LIST
 from webapp.task_modules.regions.models import Region, RegionSet
 from webapp.task_modules.regions.parsing import parse_regions
 from webapp.task_modules.regions.results import regions_csv, viewer_context
@@ -37,6 +40,26 @@ class RegionsForm(ParametersForm):
         self.model.choices = model_choices(module, FALLBACK_MODELS)
 
 
+def readable_annotations(ref: str) -> RegionSet:
+    """The region set, if its annotations may be read here: its set is public, the session's
+    user may see the set, or the request carries a share key; 404 otherwise, like a ref that
+    does not exist."""
+    region_set = region_set_or_404(ref)
+    treatment = db.get_or_404(Treatment, region_set.treatment_id)
+    document_set = treatment.document_set
+    user = current_user if current_user.is_authenticated else None
+    if document_set is not None:
+        readable = document_set.visibility == "public" or (
+            user is not None and document_set.visible_to(user)
+        )
+    else:
+        readable = user is not None and treatment.visible_to(user)
+    max_age = current_app.config["SHARE_LINK_DAYS"] * 86400
+    if not (readable or holds(ANNOTATIONS, ref, request.args.get("share"), max_age)):
+        abort(404)
+    return region_set
+
+
 def region_set_or_404(ref: str) -> RegionSet:
     parsed = parse_ref(ref)
     if parsed is None or parsed.anno_id is None:
@@ -51,8 +74,12 @@ def region_set_or_404(ref: str) -> RegionSet:
 @bp.get("/<ref>/list")
 @public("IIIF_PUBLIC")
 def crop_list(ref: str) -> ResponseReturnValue:
-    """`{"<crop id>": "<image url>"}` for every region of a set: a `url_list` source."""
+    """`{"<crop id>": "<image url>"}` for every region of a set: a `url_list` source, read
+    by the processing API with the key it was given; 404 without it."""
     region_set = region_set_or_404(ref)
+    max_age = current_app.config["MAX_RUN_HOURS"] * 3600
+    if not holds(CROP_LIST, ref, request.args.get("key"), max_age):
+        abort(404)
     return jsonify(
         {
             region.crop_id: external_url(

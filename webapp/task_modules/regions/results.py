@@ -15,6 +15,7 @@ from webapp.catalog.models import Page
 from webapp.exports import csv_download
 from webapp.extensions import db
 from webapp.lifecycle import Status
+from webapp.task_modules.regions.keys import share_key
 from webapp.task_modules.regions.models import Region, RegionSet
 from webapp.treatments.models import Treatment
 
@@ -57,6 +58,7 @@ def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str,
         "by_page": by_page,
         "show": "all" if show_all else "this",
         "region_sets": list(region_sets),
+        "share_key": share_key,
     }
 
 

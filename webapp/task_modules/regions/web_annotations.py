@@ -1,25 +1,28 @@
 """Regions as IIIF Web Annotations: an AnnotationPage per canvas, linked from a manifest of the
-digitization, so that any IIIF viewer shows them over the pages (public like the crop lists)."""
+digitization, so that any IIIF viewer shows them over the pages. They are as visible as the
+document set they were found on, or through a share link."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, url_for
+from flask import abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.catalog.models import Page
 from webapp.iiif.manifests import build_manifest, canvas_id
 from webapp.iiif.routes import allow_any_origin
 from webapp.security import public
-from webapp.task_modules.regions import bp, region_set_or_404
+from webapp.task_modules.regions import bp, readable_annotations
 from webapp.task_modules.regions.models import Region
 
 WEB_ANNOTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 
 
 def annotation_page_url(ref: str, page: Page) -> str:
-    return url_for("regions.annotation_page", ref=ref, order=page.order, _external=True)
+    # A viewer opened by a share link follows the pages with the same key.
+    share = {"share": request.args["share"]} if request.args.get("share") else {}
+    return url_for("regions.annotation_page", ref=ref, order=page.order, _external=True, **share)
 
 
 def annotation(page_url: str, page: Page, region: Region) -> dict[str, Any]:
@@ -40,7 +43,7 @@ def annotation(page_url: str, page: Page, region: Region) -> dict[str, Any]:
 @bp.get("/<ref>/manifest.json")
 @public("IIIF_PUBLIC")
 def manifest(ref: str) -> ResponseReturnValue:
-    region_set = region_set_or_404(ref)
+    region_set = readable_annotations(ref)
     manifest_id = url_for("regions.manifest", ref=ref, _external=True)
 
     def links(page: Page) -> list[dict[str, Any]]:
@@ -52,7 +55,7 @@ def manifest(ref: str) -> ResponseReturnValue:
 @bp.get("/<ref>/annotations/<int:order>.json")
 @public("IIIF_PUBLIC")
 def annotation_page(ref: str, order: int) -> ResponseReturnValue:
-    region_set = region_set_or_404(ref)
+    region_set = readable_annotations(ref)
     page = next((p for p in region_set.digitization.pages if p.order == order), None)
     if page is None:
         abort(404)
