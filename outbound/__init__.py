@@ -18,6 +18,7 @@ behind the address.
 from __future__ import annotations
 
 from outbound.policy import HostRule, Policy, normal_host, parse_hosts
+from outbound.redact import redacted
 from outbound.transfer import (
     Fetched,
     OutboundError,
@@ -42,4 +43,5 @@ __all__ = [
     "normal_host",
     "parse_hosts",
     "post",
+    "redacted",
 ]

@@ -17,6 +17,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.connection import create_connection
 
 from outbound.policy import Policy
+from outbound.redact import redacted
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -32,8 +33,8 @@ class Refused(OutboundError):
 
     def __init__(self, url: str) -> None:
         super().__init__(
-            f"{url} is not fetched: only public http(s) addresses are, and this one is not "
-            "(or it could not be resolved)."
+            f"{redacted(url)} is not fetched: only public http(s) addresses are, and this one "
+            "is not (or it could not be resolved)."
         )
 
 
@@ -131,19 +132,19 @@ def _checked_url(given: Any) -> str:
 def _remaining(deadline: float, url: str) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise Unavailable(f"{url} did not answer in time.")
+        raise Unavailable(f"{redacted(url)} did not answer in time.")
     return left
 
 
 def _read(response: requests.Response, policy: Policy, deadline: float, url: str) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > policy.max_bytes:
-        raise TooLarge(f"{url} is over the {policy.max_bytes / 2**20:.3g} MB limit.")
+        raise TooLarge(f"{redacted(url)} is over the {policy.max_bytes / 2**20:.3g} MB limit.")
     body = bytearray()
     for chunk in response.iter_content(64 * 1024):
         body += chunk
         if len(body) > policy.max_bytes:
-            raise TooLarge(f"{url} is over the {policy.max_bytes / 2**20:.3g} MB limit.")
+            raise TooLarge(f"{redacted(url)} is over the {policy.max_bytes / 2**20:.3g} MB limit.")
         _remaining(deadline, url)
     return bytes(body)
 
@@ -188,16 +189,16 @@ def _send(
                         continue
                     status = response.status_code
                     if judge and (status >= 500 or status == 429):
-                        raise Unavailable(f"{current} answered HTTP {status}.")
+                        raise Unavailable(f"{redacted(current)} answered HTTP {status}.")
                     if judge and status >= 300:
-                        raise Unwanted(f"{current} answered HTTP {status}.")
+                        raise Unwanted(f"{redacted(current)} answered HTTP {status}.")
                     body = _read(response, policy, deadline, current)
                     kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
                     return Fetched(body, kind, current, status, dict(response.headers))
             except _PolicyRefusal:
                 raise Refused(current) from None
             except requests.Timeout as exc:
-                raise Unavailable(f"{current} did not answer in time.") from exc
+                raise Unavailable(f"{redacted(current)} did not answer in time.") from exc
             except requests.ConnectionError as exc:
                 cause = exc.__context__
                 while cause is not None:
@@ -206,8 +207,10 @@ def _send(
                     cause = cause.__context__
                 raise Unavailable(f"{urlsplit(current).netloc} cannot be reached.") from exc
             except requests.RequestException as exc:
-                raise Unwanted(f"{current} could not be fetched ({type(exc).__name__}).") from exc
-    raise Unwanted(f"{url} redirects more than {policy.max_redirects} times.")
+                raise Unwanted(
+                    f"{redacted(current)} could not be fetched ({type(exc).__name__})."
+                ) from exc
+    raise Unwanted(f"{redacted(url)} redirects more than {policy.max_redirects} times.")
 
 
 def get(

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import and_, func, select
 from standardwebhooks import Webhook
 
-from outbound import OutboundError, Policy, post
+from outbound import OutboundError, Policy, post, redacted
 from processor.models import Job, OutboxMessage, db, new_id
 from processor.sources import USER_AGENT, policy
 
@@ -105,14 +105,17 @@ def record(message: OutboxMessage, outcome: Outcome) -> None:
     elif not outcome.retry:
         message.given_up_at = now
         log.error(
-            "notification %s to %s refused: %s", message.webhook_id, message.url, outcome.detail
+            "notification %s to %s refused: %s",
+            message.webhook_id,
+            redacted(message.url),
+            outcome.detail,
         )
     elif now - message.created_at > config["OUTBOX_RETRY_SECONDS"]:
         message.given_up_at = now
         log.error(
             "notification %s to %s given up after %d attempts: %s",
             message.webhook_id,
-            message.url,
+            redacted(message.url),
             message.attempts,
             outcome.detail,
         )
@@ -124,7 +127,7 @@ def record(message: OutboxMessage, outcome: Outcome) -> None:
         log.warning(
             "notification %s to %s failed (attempt %d), next in %.0f s: %s",
             message.webhook_id,
-            message.url,
+            redacted(message.url),
             message.attempts,
             message.next_attempt_at - now,
             outcome.detail,

@@ -3,11 +3,17 @@ any request of the web app or the processor reaches what it must not."""
 
 from __future__ import annotations
 
+import csv
+import datetime
+import io
 import json
+import time
+from typing import ClassVar
 
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
+from PIL import Image as PILImage
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
@@ -21,7 +27,7 @@ from tests.treatment_helpers import launch, make_set
 from webapp.auth.models import User
 from webapp.catalog.models import Digitization, Page
 from webapp.extensions import db
-from webapp.task_modules.regions.models import RegionSet
+from webapp.task_modules.regions.models import Region, RegionSet
 
 INTERNAL_FORMS = [
     "http://127.0.0.1:{port}/m.json",
@@ -281,3 +287,146 @@ def test_old_session_and_remember_cookies_stop_working(
         assert reset.status_code == 302
     assert not _logged_in(thief)
     assert not _logged_in(remembered)
+
+
+def test_failed_logins_lock_the_account_not_the_address(
+    app: Flask, client: FlaskClient, user: User, other_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_RATE_LIMIT", "3 per minute")
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "100 per minute")
+    for address in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
+        wrong = {"email": user.email.upper(), "password": "guess"}
+        assert (
+            client.post("/login", data=wrong, environ_base={"REMOTE_ADDR": address}).status_code
+            == 200
+        )
+    right = {"email": user.email, "password": PASSWORD}
+    locked = client.post("/login", data=right, environ_base={"REMOTE_ADDR": "198.51.100.4"})
+    assert locked.status_code == 429
+    # Another account from the same addresses is not held up.
+    g.pop("_login_user", None)
+    other = {"email": other_user.email, "password": PASSWORD}
+    assert (
+        client.post("/login", data=other, environ_base={"REMOTE_ADDR": "198.51.100.1"}).status_code
+        == 302
+    )
+
+
+def test_unknown_and_known_accounts_cost_the_same_password_check(
+    app: Flask, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Timing is not asserted (no timed assertions): the same work is, a password check for
+    an unknown account, an inactive one and a known one alike."""
+    from werkzeug.security import check_password_hash as real
+
+    import webapp.auth.accounts as accounts
+
+    checks: list[str] = []
+
+    def counted(hashed: str, password: str) -> bool:
+        checks.append(hashed.split("$")[0])
+        return real(hashed, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counted)
+    monkeypatch.setattr("webapp.auth.models.check_password_hash", counted)
+    accounts.authenticate("nobody@example.org", "guess")
+    accounts.authenticate(user.email, "guess")
+    user.active = False
+    accounts.authenticate(user.email, PASSWORD)
+    assert len(checks) == 3
+    assert len(set(checks)) == 1  # one method, so one cost
+
+
+def test_exports_neutralise_spreadsheet_formulas(client: FlaskClient, logged_in: User) -> None:
+    from tests.test_viewers import _regions
+
+    treatment = _regions(logged_in, make_set(logged_in))
+    labels = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3"]
+    for region, label in zip(db.session.scalars(select(Region)), labels, strict=False):
+        region.label = label
+    db.session.commit()
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(f"/treatments/{treatment.id}/export/csv").text))
+    )
+    assert {row["label"] for row in rows} <= {f"'{label}" for label in labels}
+    assert all(not row["label"].startswith(("=", "+", "@", "-")) for row in rows)
+    assert all(float(row["confidence"]) > 0 for row in rows)  # numbers stay numbers
+
+
+def test_an_expired_notification_token_opens_nothing(
+    client: FlaskClient, logged_in: User, processing_api: ProcessingAPI
+) -> None:
+    from webapp.treatments.signing import notify_token
+
+    treatment = launch(client, make_set(logged_in))
+    expired = notify_token(treatment.id, int(time.time()) - 1)
+    forged = f"{int(time.time()) + 10**6}.{expired.partition('.')[2]}"
+    for token in (expired, forged, "", "9" * 40, "\uff11\uff12.x"):
+        response = client.post(
+            f"/regions/notify?token={token}",
+            json={"event": "SUCCESS", "experiment_id": treatment.id, "tracking_id": "trk-1"},
+        )
+        assert response.status_code in (401, 403), token
+    assert notify(client, treatment, "STARTED").status_code == 200
+
+
+def test_hsts_under_https_only(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    monkeypatch.setitem(app.config, "APP_URL", "https://scriptorium.example")
+    assert client.get("/login").headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_the_access_log_holds_no_token() -> None:
+    from gunicorn.config import Config
+
+    from webapp.access_log import RedactedAccessLog
+
+    logger = RedactedAccessLog(Config())
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": "/regions/notify?token=123.abcdef&x=1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "PATH_INFO": "/regions/notify",
+        "QUERY_STRING": "token=123.abcdef&x=1",
+        "HTTP_REFERER": "http://a.example/regions/r/list?key=secretkey",
+    }
+
+    class Answer:
+        status = "200 OK"
+        sent = 2
+        headers: ClassVar[list[tuple[str, str]]] = []
+
+    headers = [("Authorization", "Bearer api-token")]
+    atoms = logger.atoms(Answer(), headers, environ, datetime.timedelta(seconds=1))
+    line = json.dumps(atoms)
+    for secret in ("abcdef", "secretkey", "api-token"):
+        assert secret not in line
+    assert atoms["q"] == "token=[redacted]&x=1"
+
+
+def test_a_pixel_bomb_upload_is_refused_from_its_header(
+    client: FlaskClient, logged_in: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four 9000 by 9000 PNGs of a few KB each: refused before a pixel is decoded."""
+    buffer = io.BytesIO()
+    PILImage.new("1", (9000, 9000)).save(buffer, "PNG")
+    bomb = buffer.getvalue()
+    assert len(bomb) < 100_000
+    decoded: list[object] = []
+    real_load = PILImage.Image.load
+    monkeypatch.setattr(
+        PILImage.Image, "load", lambda image: decoded.append(image) or real_load(image)
+    )
+    witness = make_witness(logged_in)
+    files = [(io.BytesIO(bomb), f"bomb{n}.png") for n in range(4)]
+    response = client.post(
+        f"/catalog/witnesses/{witness.id}/upload",
+        data={"images": files, "label": "bombs"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "too large an image (9000 by 9000 pixels" in response.get_data(as_text=True)
+    assert decoded == []
+    assert db.session.scalar(select(Digitization)) is None

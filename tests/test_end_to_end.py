@@ -4,6 +4,7 @@ vectorization and similarity on the regions found."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,3 +82,8 @@ def test_regions_then_vectorization_and_similarity_on_the_demo_set(stack: Stack)
 
     page = session.get(f"{stack.url}/treatments/{similarity}", timeout=10).text
     assert "SUCCESS" in page.upper()
+    # The processor was reached with its token only, and no secret reached the access log.
+    log = stack.log()
+    assert "/regions/notify?token=[redacted]" in log
+    assert not re.search(r"token=(?!\[redacted\])\w", log)
+    assert not re.search(r"[?&]key=(?!\[redacted\])\w", log)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -285,6 +286,11 @@ def test_upload_page_images(client: FlaskClient, witness: Witness) -> None:
     digitization = db.session.scalar(select(Digitization))
     assert digitization is not None
     assert digitization.source == "img"
+    assert digitization.pages == []  # decoded by a job, one at a time
+    run_jobs()
+    db.session.expire_all()
+    assert digitization.status == "SUCCESS"
+    assert not list((Path(client.application.config["STORAGE_DIR"]) / "incoming").glob("*/*"))
     assert [(p.width, p.height, p.label) for p in digitization.pages] == [
         (200, 100, "f1.png"),
         (100, 200, "f2.jpg"),

@@ -74,11 +74,13 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "IIIF_PUBLIC": _flag("IIIF_PUBLIC", True),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024,
         "MAX_IMAGE_MB": int(os.environ.get("MAX_IMAGE_MB", "25")),
+        "MAX_IMAGE_PIXELS": int(float(os.environ.get("MAX_IMAGE_MPX", "80")) * 1_000_000),
         "IMPORT_TIMEOUT": float(os.environ.get("IMPORT_TIMEOUT", "20")),
         "IMPORT_RETRY_DELAYS": [
             float(d) for d in _list(os.environ.get("IMPORT_RETRY_DELAYS", "10,60,300"))
         ],
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", redis_url),
         "RATELIMIT_KEY_PREFIX": f"{redis_prefix}:limits",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

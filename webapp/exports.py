@@ -19,11 +19,22 @@ def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
     )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def cell(value: Any) -> Any:
+    """A value a spreadsheet will show, never run: text that a spreadsheet would read as a
+    formula (`=HYPERLINK(…)`, `+cmd`, `@SUM`) gets a leading apostrophe. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
+
+
 def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([cell(name) for name in header])
+    writer.writerows([cell(value) for value in row] for row in rows)
     return _download(buffer.getvalue(), "text/csv", filename)
 
 

@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+from flask import current_app
 from PIL import Image, UnidentifiedImageError
 
 from webapp.errors import UserError
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "TIFF", "WEBP", "JPEG2000", "GIF"}
-MAX_PIXELS = 150_000_000
 
 
-def load_image(data: bytes, name: str) -> Image.Image:
-    """Decode an image fully, refusing what is not one, an unknown format or a pixel bomb."""
+@contextmanager
+def _readable(name: str) -> Iterator[None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in ACCEPTED_FORMATS:
-                raise UserError(f"{name}: {image.format} images are not accepted.")
-            if image.width * image.height > MAX_PIXELS:
-                raise UserError(f"{name}: the image is too large ({image.width}x{image.height}).")
-            image.load()
+            yield
     except (
         UnidentifiedImageError,
         Image.DecompressionBombError,
@@ -32,4 +30,35 @@ def load_image(data: bytes, name: str) -> Image.Image:
         raise UserError(f"{name} is not an image we can read.") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise UserError(f"{name} is a damaged or truncated image.") from exc
+
+
+def _checked(image: Image.Image, name: str) -> Image.Image:
+    """An opened image, its header read and nothing decoded yet, if its format and size pass."""
+    if image.format not in ACCEPTED_FORMATS:
+        raise UserError(f"{name}: {image.format} images are not accepted.")
+    limit = current_app.config["MAX_IMAGE_PIXELS"]
+    if image.width * image.height > limit:
+        raise UserError(
+            f"{name} is too large an image ({image.width} by {image.height} pixels; the limit is "
+            f"{limit / 1e6:g} million)."
+        )
+    return image
+
+
+def probe_image(path: Path, name: str) -> tuple[int, int]:
+    """The size an image file says in its header, refusing what is not one, too large or cut
+    short, without decoding it."""
+    with _readable(name), Image.open(path) as image:
+        size = _checked(image, name).size
+        # Reads the file through (a truncated PNG fails here) without decoding its pixels.
+        image.verify()
+        return size
+
+
+def load_image(data: bytes | Path, name: str) -> Image.Image:
+    """Decode an image fully, refusing what is not one, an unknown format or a pixel bomb:
+    the size is checked in its header before a pixel is decoded."""
+    with _readable(name):
+        image = _checked(Image.open(data if isinstance(data, Path) else io.BytesIO(data)), name)
+        image.load()
     return image.convert("RGB")

@@ -60,6 +60,8 @@ def set_security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config["APP_URL"].startswith("https://"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 

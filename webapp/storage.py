@@ -40,6 +40,24 @@ def save_page_image(digitization_id: int, order: int, image: Image.Image) -> tup
     return relative, image.width, image.height
 
 
+# A page to copy that was uploaded, not named by a URL: `incoming:<path under STORAGE_DIR>`.
+INCOMING_SCHEME = "incoming:"
+
+
+def incoming_folder(name: str) -> str:
+    return f"incoming/{name}"
+
+
+def incoming_path(source: str) -> Path | None:
+    """The file of an uploaded page waiting to be decoded, or None for a URL."""
+    if not source.startswith(INCOMING_SCHEME):
+        return None
+    relative = source.removeprefix(INCOMING_SCHEME)
+    if not relative.startswith("incoming/") or ".." in relative.split("/"):
+        return None
+    return absolute(relative)
+
+
 def delete_digitization_files(digitization_id: int) -> None:
     for folder in (f"pages/{digitization_id}", f"cache/iiif/{digitization_id}"):
         shutil.rmtree(absolute(folder), ignore_errors=True)

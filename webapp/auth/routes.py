@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from webapp.auth import bp
 from webapp.auth.accounts import authenticate
 from webapp.auth.forms import LoginForm, PasswordForm
-from webapp.auth.throttle import login_attempt_allowed
+from webapp.auth.throttle import account_locked, count_failure, login_attempt_allowed
 from webapp.extensions import db
 from webapp.security import public
 
@@ -35,10 +35,14 @@ def login() -> ResponseReturnValue:
     if request.method == "POST" and not login_attempt_allowed():
         abort(429, "Too many login attempts; wait a minute and try again.")
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
+        email = form.email.data or ""
+        if account_locked(email):
+            abort(429, "Too many failed logins for this account; wait a minute and try again.")
+        user = authenticate(email, form.password.data or "")
         if user is not None:
             login_user(user, remember=bool(form.remember.data))
             return redirect(_safe_next(request.args.get("next")))
+        count_failure(email)
         flash("Wrong email or password.", "error")
     return render_template("auth/login.html", form=form)
 

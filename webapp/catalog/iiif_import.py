@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import or_, select
 
+from webapp import storage
 from webapp.auth.models import User
 from webapp.catalog.models import Digitization, Page, Witness
 from webapp.columns import utcnow
@@ -191,10 +193,25 @@ def _cancelled(digitization_id: int) -> bool:
 
 
 def _copy_page(digitization: Digitization, order: int, label: str, url: str) -> None:
+    uploaded = storage.incoming_path(url)
+    if uploaded is not None:
+        image = load_image(uploaded, label)
+        db.session.add(Page.stored(digitization.id, order, image, label))
+        return
     max_bytes = current_app.config["MAX_IMAGE_MB"] * 1_000_000
     body, _ = fetch(url, max_bytes=max_bytes, timeout=current_app.config["IMPORT_TIMEOUT"])
     image = load_image(body, f"Page {order} ({url})")
     db.session.add(Page.stored(digitization.id, order, image, label, source_url=url))
+
+
+def _forget_uploads(digitization: Digitization) -> None:
+    """An ended copy keeps no uploaded file: its pages are stored, or it failed."""
+    for _, source in digitization.source_pages:
+        uploaded = storage.incoming_path(source)
+        if uploaded is not None:
+            uploaded.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                uploaded.parent.rmdir()
 
 
 def copy_manifest_images(digitization_id: int) -> None:
@@ -218,6 +235,7 @@ def copy_manifest_images(digitization_id: int) -> None:
             if order in done or str(order) in digitization.page_errors:
                 continue
             if _cancelled(digitization_id):
+                _forget_uploads(digitization)
                 return
             try:
                 _copy_page(digitization, order, label, url)
@@ -240,6 +258,7 @@ def copy_manifest_images(digitization_id: int) -> None:
             Status.ERROR,
             error="The import failed unexpectedly; the error has been logged.",
         )
+        _forget_uploads(digitization)
         raise
     _conclude(digitization)
 
@@ -260,6 +279,7 @@ def _retry_later(digitization: Digitization, reason: str) -> bool:
 
 
 def _conclude(digitization: Digitization) -> None:
+    _forget_uploads(digitization)
     errors = digitization.page_errors
     if digitization.pages_done == 0 and errors:
         first = next(iter(errors.values()))
@@ -279,3 +299,4 @@ def cancel_import(digitization: Digitization, by: User) -> None:
         raise UserError(f"This import has already ended ({digitization.state.label}).")
     if not transition(digitization, Status.CANCELLED, f"Cancelled by {by.display_name}."):
         raise UserError("This import ended before it could be cancelled.")
+    _forget_uploads(digitization)

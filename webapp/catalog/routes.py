@@ -212,7 +212,10 @@ def upload_images(entry_id: int) -> ResponseReturnValue:
         except UserError as exc:
             form.images.errors = [str(exc)]
         else:
-            flash(f"{digitization.pages_total} pages were added.", "success")
+            flash(
+                f"{digitization.pages_total} images were received; they are being stored.",
+                "success",
+            )
             return redirect(url_for("catalog.digitization", digitization_id=digitization.id))
     return _witness_page(witness, upload_form=form, status=400)
 

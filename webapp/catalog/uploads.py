@@ -1,16 +1,37 @@
-"""New digitizations from uploaded page images: every file is checked before anything is kept."""
+"""New digitizations from uploaded page images. In the request, each file is streamed to disk
+and its header read, so a file that is not an image, or too large, refuses the upload before
+anything is kept; the images are then decoded one at a time by the same job that copies an
+import's pages."""
 
 from __future__ import annotations
+
+import shutil
+import uuid
 
 from werkzeug.datastructures import FileStorage
 
 from webapp import storage
 from webapp.auth.models import User
-from webapp.catalog.models import Digitization, Page, Witness
+from webapp.catalog.iiif_import import enqueue_import
+from webapp.catalog.models import Digitization, Witness
 from webapp.errors import UserError
 from webapp.extensions import db
-from webapp.images import load_image
-from webapp.lifecycle import Status, transition
+from webapp.images import probe_image
+from webapp.lifecycle import Status
+
+CHUNK = 1024 * 1024
+
+
+def _stream_to_disk(upload: FileStorage, path: str, max_bytes: int) -> None:
+    target = storage.absolute(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with target.open("wb") as out:
+        while chunk := upload.stream.read(CHUNK):
+            written += len(chunk)
+            if written > max_bytes:
+                raise UserError(f"{upload.filename} is larger than {max_bytes // 1_000_000} MB.")
+            out.write(chunk)
 
 
 def create_from_uploads(
@@ -19,30 +40,28 @@ def create_from_uploads(
     files = [f for f in files if f and f.filename]
     if not files:
         raise UserError("Choose at least one image file.")
-    images = []
-    for upload in files:
-        data = upload.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            raise UserError(f"{upload.filename} is larger than {max_bytes // 1_000_000} MB.")
-        images.append((upload.filename or "", load_image(data, upload.filename or "file")))
+    folder = storage.incoming_folder(uuid.uuid4().hex)
+    pages = []
+    try:
+        for order, upload in enumerate(files, start=1):
+            name = upload.filename or f"file {order}"
+            path = f"{folder}/{order:04d}"
+            _stream_to_disk(upload, path, max_bytes)
+            probe_image(storage.absolute(path), name)
+            pages.append([name, storage.INCOMING_SCHEME + path])
+    except UserError:
+        shutil.rmtree(storage.absolute(folder), ignore_errors=True)
+        raise
     digitization = Digitization(
         witness=witness,
         source="img",
         label=label.strip(),
         status=Status.PENDING,
-        pages_total=len(images),
-        pages_done=len(images),
+        pages_total=len(pages),
+        source_pages=pages,
         created_by_id=user.id,
     )
     db.session.add(digitization)
-    db.session.flush()
-    try:
-        for order, (name, image) in enumerate(images, start=1):
-            db.session.add(Page.stored(digitization.id, order, image, name))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        storage.delete_digitization_files(digitization.id)
-        raise
-    transition(digitization, Status.SUCCESS, f"{len(images)} images uploaded.")
+    db.session.commit()
+    enqueue_import(digitization.id)
     return digitization

@@ -6,6 +6,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
+import time
 
 from flask import current_app
 from standardwebhooks import Webhook
@@ -14,15 +15,31 @@ from standardwebhooks.webhooks import WebhookVerificationError
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
 
-def notify_token(treatment_id: str) -> str:
+def token_lifetime() -> float:
+    """A token outlives the run by the senders' retry horizon, then it opens nothing."""
+    config = current_app.config
+    return float(config["MAX_RUN_HOURS"] * 3600 + config["RESULTS_HORIZON_SECONDS"])
+
+
+def notify_token(treatment_id: str, expires: int | None = None) -> str:
+    """`<expiry>.<mac>`: the treatment's token, valid until its expiry (a Unix time)."""
+    if expires is None:
+        expires = int(time.time() + token_lifetime())
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"notify:{treatment_id}".encode(), hashlib.sha256).hexdigest()
+    mac = hmac.new(key, f"notify:{treatment_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+    return f"{expires}.{mac}"
 
 
 def token_is_valid(treatment_id: str, token: str) -> bool:
+    expires, _, _ = token.partition(".")
+    if not (expires.isascii() and expires.isdigit() and len(expires) < 12):
+        return False
+    if int(expires) < time.time():
+        return False
     # Bytes: compare_digest refuses str holding anything but ASCII, and a token is user input.
     return hmac.compare_digest(
-        notify_token(treatment_id).encode(), token.encode("utf-8", "surrogateescape")
+        notify_token(treatment_id, int(expires)).encode(),
+        token.encode("utf-8", "surrogateescape"),
     )
 
 
