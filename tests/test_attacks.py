@@ -8,7 +8,7 @@ import datetime
 import io
 import json
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from flask import Flask, g
@@ -416,9 +416,12 @@ def test_a_pixel_bomb_upload_is_refused_from_its_header(
     assert len(bomb) < 100_000
     decoded: list[object] = []
     real_load = PILImage.Image.load
-    monkeypatch.setattr(
-        PILImage.Image, "load", lambda image: decoded.append(image) or real_load(image)
-    )
+
+    def counted_load(image: PILImage.Image) -> Any:
+        decoded.append(image)
+        return real_load(image)
+
+    monkeypatch.setattr(PILImage.Image, "load", counted_load)
     witness = make_witness(logged_in)
     files = [(io.BytesIO(bomb), f"bomb{n}.png") for n in range(4)]
     response = client.post(
