@@ -260,6 +260,8 @@ def main() -> int:
         "RQ_KEY_PREFIX": f"rqssebench{run}",
         "SECRET_KEY": "bench",
         "LIVE_STREAM_SECONDS": "3600",
+        # One account watches with every client here: a fan-out, not one person's tabs.
+        "LIVE_STREAMS_PER_USER": "100000",
     }
     treatment_id, user_id = _prepare(folder, env)
     base = f"http://127.0.0.1:{port}"

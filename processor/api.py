@@ -93,7 +93,10 @@ def _documents(payload: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _payload() -> dict[str, Any]:
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:
+        payload = None  # nested too deeply to be a start request
     if not isinstance(payload, dict):
         raise BadRequest("The body must be a JSON object.")
     return payload

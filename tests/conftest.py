@@ -37,9 +37,9 @@ from tests.processor_harness import Processor  # noqa: E402
 from webapp import ROOT, create_app  # noqa: E402
 from webapp.auth.accounts import create_user  # noqa: E402
 from webapp.auth.models import User  # noqa: E402
-from webapp.auth.throttle import reset_throttle  # noqa: E402
 from webapp.extensions import db, get_queue, redis_client  # noqa: E402
 from webapp.jobs import AppContextJob  # noqa: E402
+from webapp.rate_limits import reset_rate_limits  # noqa: E402
 
 PASSWORD = "correct horse battery"
 
@@ -167,7 +167,7 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     app: Flask = request.getfixturevalue("app")
-    reset_throttle()
+    reset_rate_limits()
     yield
     db.session.rollback()
     db.session.remove()

@@ -8,6 +8,7 @@ import datetime
 import io
 import json
 import time
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -433,3 +434,113 @@ def test_a_pixel_bomb_upload_is_refused_from_its_header(
     assert "too large an image (9000 by 9000 pixels" in response.get_data(as_text=True)
     assert decoded == []
     assert db.session.scalar(select(Digitization)) is None
+
+
+def test_image_renditions_are_bounded_cached_within_a_bound_and_rate_limited(
+    app: Flask, client: FlaskClient, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.factories import make_digitization
+
+    monkeypatch.setitem(app.config, "IIIF_MAX_SIDE", 300)
+    monkeypatch.setitem(app.config, "IIIF_MAX_AREA", 60_000)
+    monkeypatch.setitem(app.config, "IIIF_RENDER_RATE_LIMIT", "5 per minute")
+    monkeypatch.setitem(app.config, "IIIF_CACHE_MB", 0.02)
+    monkeypatch.setitem(app.config, "IIIF_CACHE_CHECK_SECONDS", 0)
+    scan = make_digitization(make_witness(user), pages=1, size=(400, 300))
+    base = f"/iiif/image/{scan.ref}_0001"
+    profile = client.get(f"{base}/info.json").get_json()["profile"][1]
+    assert (profile["maxWidth"], profile["maxHeight"], profile["maxArea"]) == (300, 300, 60_000)
+    assert client.get(f"{base}/full/400,/0/default.jpg").status_code == 400
+    assert client.get(f"{base}/full/full/0/default.jpg").status_code == 400
+    with client.get(f"{base}/full/max/0/default.jpg") as response:
+        biggest = PILImage.open(io.BytesIO(response.data))
+    assert biggest.width * biggest.height <= 60_000
+    outside = {"REMOTE_ADDR": "203.0.113.9"}
+
+    def anonymous(region: str) -> int:
+        with client.get(f"{base}/{region}/max/0/default.jpg", environ_base=outside) as answer:
+            return answer.status_code
+
+    codes = [anonymous(f"0,0,{100 + n},100") for n in range(8)]
+    assert codes[:5] == [200] * 5
+    assert set(codes[5:]) == {429}
+    # A rendition already made costs nothing, and is served past the limit.
+    assert anonymous("0,0,100,100") == 200
+    cache = list((Path(app.config["STORAGE_DIR"]) / "cache/iiif").rglob("*.jpg"))
+    largest = max(path.stat().st_size for path in cache)
+    assert sum(path.stat().st_size for path in cache) <= 20_000 + largest
+
+
+def test_one_account_holds_a_bounded_number_of_live_streams(
+    app: Flask,
+    client: FlaskClient,
+    logged_in: User,
+    processing_api: ProcessingAPI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "LIVE_STREAMS_PER_USER", 3)
+    treatment = launch(client, make_set(logged_in))
+    url = f"/treatments/{treatment.id}/stream"
+    open_streams = [client.get(url, buffered=False) for _ in range(3)]
+    assert [r.status_code for r in open_streams] == [200] * 3
+    refused = client.get(url)
+    assert refused.status_code == 429
+    assert client.get("/login").status_code in (200, 302)
+    open_streams.pop().close()
+    again = client.get(url, buffered=False)
+    assert again.status_code == 200
+    for response in [*open_streams, again]:
+        response.close()
+
+
+def test_the_fuzzers_findings_answer_4xx(app: Flask, client: FlaskClient, admin: User) -> None:
+    """The requests a fuzzer found answered 5xx, each now a clear 4xx."""
+    from tests.factories import make_digitization
+
+    scan = make_digitization(make_witness(admin), pages=1)
+    document_set = make_set(admin)
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    deep = '{"a":[' * 50_000 + "1" + "]}" * 50_000
+    requests = [
+        ("GET", "/sets/2147483648", None),
+        ("GET", f"/sets/{'9' * 30}", None),
+        ("GET", "/treatments/?page=99999999999999999999", None),
+        # A filter that is no usable day is no filter, as for any other bad filter.
+        ("GET", "/admin/treatments?until=9999-12-31", None),
+        ("GET", "/catalog/witnesses?q=a%00b", None),
+        ("POST", "/sets/new", {"title": "a\x00b"}),
+        ("POST", f"/sets/{document_set.id}/members", {"kind": "witness", "id": "²"}),
+        ("POST", f"/sets/{document_set.id}/members", {"kind": "witness", "id": "9" * 40}),
+        ("GET", f"/iiif/image/{scan.ref}_0001/full/pct:{'9' * 309}/0/default.jpg", None),
+        ("POST", "/regions/notify", deep),
+        ("POST", "/sets/new", '["not", "a", "form"]'),
+    ]
+    for method, path, body in requests:
+        g.pop("_login_user", None)
+        kwargs: dict[str, Any] = {}
+        if isinstance(body, str):
+            kwargs = {"data": body, "content_type": "application/json"}
+        elif body is not None:
+            kwargs = {"data": body}
+        with client.open(path, method=method, **kwargs) as response:
+            expected = (200,) if "until=" in path else range(400, 500)
+            assert response.status_code in expected, (path, response.status_code)
+
+
+def test_flask_up_opens_the_web_process_only_and_shares_a_token(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from webapp.launcher import stack_environment
+
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    monkeypatch.setitem(app.config, "API_TOKEN", "")
+    monkeypatch.setitem(app.config, "API_URL", "http://127.0.0.1:5001")
+    for name in ("APP_URL", "ALLOWED_PRIVATE_HOSTS"):
+        monkeypatch.delenv(name, raising=False)
+    env = stack_environment("0.0.0.0", 5000)  # noqa: S104 - the web process opened wide
+    assert (env["HOST"], env["PROCESSOR_HOST"]) == ("0.0.0.0", "127.0.0.1")  # noqa: S104
+    assert env["ALLOWED_PRIVATE_HOSTS"] == "0.0.0.0:5000,127.0.0.1:5001"
+    token = (tmp_path / "api_token").read_text()
+    assert len(token) >= 32
+    assert env["API_TOKEN"] == token
+    assert stack_environment("127.0.0.1", 5000)["API_TOKEN"] == token  # made once

@@ -13,7 +13,7 @@ from tests.factories import QUADRANTS, make_digitization, make_witness, pixel
 from webapp.auth.models import User
 from webapp.catalog.models import Digitization
 from webapp.errors import UserError
-from webapp.iiif.image_api import Box, parse_region, parse_size
+from webapp.iiif.image_api import Box, Limits, parse_region, parse_size
 
 
 @pytest.fixture
@@ -189,7 +189,15 @@ def test_iiif_can_require_a_session(
 
 
 def test_region_and_size_parsing() -> None:
+    limits = Limits(300, 300, 10_000)
     assert parse_region("full", 10, 20) == Box(0, 0, 10, 20)
-    assert parse_size("5,", Box(0, 0, 10, 20)) == (5, 10)
+    assert parse_size("5,", Box(0, 0, 10, 20), limits) == (5, 10)
+    # `max` is the largest within the limits; anything larger is refused.
+    assert parse_size("max", Box(0, 0, 400, 200), limits) == (141, 70)
+    for size in ("full", "150,", "pct:100", f"pct:{'9' * 400}", f"{'9' * 400},"):
+        with pytest.raises(UserError):
+            parse_size(size, Box(0, 0, 400, 200), limits)
+    with pytest.raises(UserError):
+        parse_region(f"{'9' * 400},0,5,5", 10, 20)
     with pytest.raises(UserError):
         parse_region("10,0,5,5", 10, 20)

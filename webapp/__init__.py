@@ -16,7 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webapp.errors import register_error_handlers
     from webapp.extensions import init_extensions
     from webapp.logs import init_logging
-    from webapp.security import init_security
+    from webapp.security import DatabaseInteger, init_security
     from webapp.task_modules.registry import init_registry
     from webapp.templating import init_templating
 
@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=count, x_proto=count, x_host=count
         )
 
+    app.url_map.converters["int"] = DatabaseInteger
     init_extensions(app)
     init_registry(app)
     init_security(app)

@@ -72,6 +72,11 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "ALLOWED_PRIVATE_HOSTS": _hosts("ALLOWED_PRIVATE_HOSTS"),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(instance_path / "storage")),
         "IIIF_PUBLIC": _flag("IIIF_PUBLIC", True),
+        "IIIF_MAX_SIDE": int(os.environ.get("IIIF_MAX_SIDE", "10000")),
+        "IIIF_MAX_AREA": int(float(os.environ.get("IIIF_MAX_AREA_MPX", "40")) * 1_000_000),
+        "IIIF_CACHE_MB": float(os.environ.get("IIIF_CACHE_MB", "2000")),
+        "IIIF_CACHE_CHECK_SECONDS": float(os.environ.get("IIIF_CACHE_CHECK_SECONDS", "30")),
+        "IIIF_RENDER_RATE_LIMIT": os.environ.get("IIIF_RENDER_RATE_LIMIT", "120 per minute"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024,
         "MAX_IMAGE_MB": int(os.environ.get("MAX_IMAGE_MB", "25")),
         "MAX_IMAGE_PIXELS": int(float(os.environ.get("MAX_IMAGE_MPX", "80")) * 1_000_000),
@@ -124,4 +129,5 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "PURGE_INTERVAL_SECONDS": float(os.environ.get("PURGE_INTERVAL_SECONDS", "86400")),
         "LIVE_HEARTBEAT_SECONDS": float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "15")),
         "LIVE_STREAM_SECONDS": float(os.environ.get("LIVE_STREAM_SECONDS", "600")),
+        "LIVE_STREAMS_PER_USER": int(os.environ.get("LIVE_STREAMS_PER_USER", "20")),
     }

@@ -64,12 +64,12 @@ def get_queue(name: str = "default") -> Queue:
 
 
 def init_extensions(app: Flask) -> None:
-    from webapp.auth.throttle import init_throttle
+    from webapp.rate_limits import init_rate_limits
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config["MIGRATIONS_DIR"]))
     csrf.init_app(app)
     login_manager.init_app(app)
-    init_throttle(app)
+    init_rate_limits(app)
     mail.init_app(app)
     init_redis(app)

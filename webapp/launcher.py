@@ -54,6 +54,30 @@ def procfile_command(port: int, *processes: str) -> list[str]:
     ]  # fmt: skip
 
 
+def stack_environment(host: str, port: int) -> dict[str, str]:
+    """The environment of the Procfile's processes as `flask up` starts them."""
+    app_url = os.environ.get("APP_URL", f"http://{host}:{port}")
+    api_url = current_app.config["API_URL"]
+    # The Procfile's commands live beside this interpreter, activated or not.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {
+        **os.environ,
+        "PATH": path,
+        "REDIS_URL": current_app.config["REDIS_URL"],
+        # --host opens the web process only; the processor stays where API_URL says.
+        "HOST": host,
+        "APP_URL": app_url,
+        "API_URL": api_url,
+        "PROCESSOR_HOST": urlsplit(api_url).hostname or "127.0.0.1",
+        "PROCESSOR_PORT": str(urlsplit(api_url).port or 5001),
+        "WEBHOOK_SECRET": _shared_secret("WEBHOOK_SECRET", _webhook_secret),
+        "API_TOKEN": _shared_secret("API_TOKEN", lambda: secrets.token_urlsafe(32)),
+        "ALLOWED_PRIVATE_HOSTS": os.environ.get(
+            "ALLOWED_PRIVATE_HOSTS", demo_private_hosts(app_url, api_url)
+        ),
+    }
+
+
 def _stop(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
@@ -88,26 +112,8 @@ def up_command(port: int, host: str, no_demo: bool) -> None:
             report = seed_demo()
             click.echo(f"Demo corpus: {report.witnesses} witnesses, {report.pages} pages.")
             click.echo(f"Log in as {report.user.email} with the password {DEMO_PASSWORD}")
-        app_url = os.environ.get("APP_URL", f"http://{host}:{port}")
-        api_url = current_app.config["API_URL"]
-        # The Procfile's commands live beside this interpreter, activated or not.
-        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-        env = {
-            **os.environ,
-            "PATH": path,
-            "REDIS_URL": redis_url,
-            # --host opens the web process only; the processor stays where API_URL says.
-            "HOST": host,
-            "APP_URL": app_url,
-            "API_URL": api_url,
-            "PROCESSOR_HOST": urlsplit(api_url).hostname or "127.0.0.1",
-            "PROCESSOR_PORT": str(urlsplit(api_url).port or 5001),
-            "WEBHOOK_SECRET": _shared_secret("WEBHOOK_SECRET", _webhook_secret),
-            "API_TOKEN": _shared_secret("API_TOKEN", lambda: secrets.token_urlsafe(32)),
-            "ALLOWED_PRIVATE_HOSTS": os.environ.get(
-                "ALLOWED_PRIVATE_HOSTS", demo_private_hosts(app_url, api_url)
-            ),
-        }
+        env = stack_environment(host, port)
+        app_url = env["APP_URL"]
         click.echo(f"Scriptorium is starting at {app_url}/login  (Ctrl-C stops it)")
         honcho = subprocess.Popen(procfile_command(port), env=env)
         honcho.wait()

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, current_app, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter, Map
 
 from webapp.extensions import login_manager
 
@@ -47,6 +48,26 @@ def _is_public(endpoint: str | None) -> bool:
     return isinstance(flag, str) and bool(current_app.config.get(flag))
 
 
+class DatabaseInteger(IntegerConverter):
+    """`<int:…>` in every route: an id past the database's integer range matches no route
+    (404), instead of overflowing in the query."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def refuse_nul() -> Any:
+    """A NUL character in a query or a form field is no text anyone typed, and the database
+    refuses to store or compare it: 400 before any view sees it."""
+    values = [*request.args.values(), *request.args.keys()]
+    if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        values += [*request.form.values(), *request.form.keys()]
+    if any("\x00" in value for value in values) or "\x00" in request.path:
+        abort(400, "A NUL character is not allowed in a request.")
+    return None
+
+
 def require_login() -> Any:
     if _is_public(request.endpoint) or current_user.is_authenticated:
         return None
@@ -69,5 +90,6 @@ def init_security(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
+    app.before_request(refuse_nul)
     app.before_request(require_login)
     app.after_request(set_security_headers)

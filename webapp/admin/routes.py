@@ -18,6 +18,7 @@ from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
+from webapp.pagination import paginate
 from webapp.task_modules.registry import task_modules
 from webapp.treatments.models import Treatment
 
@@ -32,9 +33,7 @@ def index() -> ResponseReturnValue:
 @bp.get("/treatments")
 def treatments() -> ResponseReturnValue:
     filters = Filters.from_args(request.args)
-    pagination = db.paginate(
-        filters.query(), per_page=current_app.config["PAGE_SIZE"], error_out=False
-    )
+    pagination = paginate(filters.query(), current_app.config["PAGE_SIZE"])
     return render_template(
         "admin/treatments.html",
         pagination=pagination,
@@ -118,9 +117,7 @@ def user_action(user_id: int, action: str) -> ResponseReturnValue:
 
 @bp.get("/sets")
 def sets() -> ResponseReturnValue:
-    pagination = db.paginate(
-        select(DocumentSet).order_by(DocumentSet.title),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
+    pagination = paginate(
+        select(DocumentSet).order_by(DocumentSet.title), current_app.config["PAGE_SIZE"]
     )
     return render_template("admin/sets.html", pagination=pagination)

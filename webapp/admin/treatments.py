@@ -26,10 +26,13 @@ SORTS: dict[str, ColumnElement[Any]] = {
 
 
 def _day(text: str | None) -> date | None:
+    """A day to filter by; one that is not a date, or the last one a calendar has (whose
+    next day would not exist), is no filter."""
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text) if text else None
     except ValueError:
         return None
+    return day if day is None or day < date.max else None
 
 
 @dataclass

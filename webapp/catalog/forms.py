@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, MultipleFileField
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Length, Optional
 
 from webapp.catalog.models import WITNESS_KINDS
+from webapp.forms import Form
 
 IMAGE_EXTENSIONS = ["jpg", "jpeg", "png", "tif", "tiff", "webp", "jp2", "gif"]
 
@@ -18,19 +18,19 @@ def _title(label: str, maximum: int = 300) -> StringField:
     )
 
 
-class WorkForm(FlaskForm):
+class WorkForm(Form):
     title = _title("Title")
     author = StringField("Author", validators=[Length(max=200)])
     date = StringField("Date", validators=[Length(max=100)])
     description = TextAreaField("Description", validators=[Length(max=10_000)])
 
 
-class SeriesForm(FlaskForm):
+class SeriesForm(Form):
     title = _title("Title")
     description = TextAreaField("Description", validators=[Length(max=10_000)])
 
 
-class WitnessForm(FlaskForm):
+class WitnessForm(Form):
     siglum = _title("Shelfmark or siglum", 200)
     kind = SelectField("Kind", choices=WITNESS_KINDS)
     place = StringField("Place", validators=[Length(max=200)])
@@ -40,7 +40,7 @@ class WitnessForm(FlaskForm):
     description = TextAreaField("Description", validators=[Length(max=10_000)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     manifest_url = URLField(
         "IIIF manifest URL",
         validators=[
@@ -52,7 +52,7 @@ class ImportForm(FlaskForm):
     label = StringField("Label", validators=[Length(max=300)])
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     images = MultipleFileField(
         "Page images, in page order",
         validators=[

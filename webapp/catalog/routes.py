@@ -8,7 +8,6 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -20,7 +19,9 @@ from webapp.catalog.models import Digitization, Series, Witness, Work
 from webapp.catalog.uploads import create_from_uploads
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.forms import Form
 from webapp.lifecycle import Status
+from webapp.pagination import paginate
 
 KIND_PATTERN = "<any(works, series, witnesses):kind>"
 
@@ -28,7 +29,7 @@ KIND_PATTERN = "<any(works, series, witnesses):kind>"
 @dataclass(frozen=True)
 class Kind:
     model: Any
-    form: type[FlaskForm]
+    form: type[Form]
     singular: str
     plural: str
     order: Any
@@ -70,7 +71,7 @@ def _prepare_witness_form(form: WitnessForm) -> None:
     form.work_ids.choices = {str(w.id): w.label for w in works}
 
 
-def _fill(kind: str, entry: Any, form: FlaskForm) -> None:
+def _fill(kind: str, entry: Any, form: Form) -> None:
     if isinstance(form, WitnessForm):
         entry.siglum = form.siglum.data
         entry.kind = form.kind.data
@@ -102,7 +103,7 @@ def listing(kind: str) -> ResponseReturnValue:
             selectinload(Witness.works),
             selectinload(Witness.digitizations),
         )
-    pagination = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    pagination = paginate(stmt, current_app.config["PAGE_SIZE"])
     template = "catalog/_results.html" if request.headers.get("HX-Request") else "catalog/list.html"
     return render_template(
         template, kind=kind, spec=spec, kinds=KINDS, query=query, pagination=pagination

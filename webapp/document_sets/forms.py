@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from webapp.document_sets.models import VISIBILITIES
+from webapp.forms import Form
 
 TITLE_MAX = 200
 
 
-class TitleForm(FlaskForm):
+class TitleForm(Form):
     title = StringField(
         "Title",
         validators=[
@@ -20,7 +20,7 @@ class TitleForm(FlaskForm):
     )
 
 
-class SharingForm(FlaskForm):
+class SharingForm(Form):
     visibility = SelectField("Who may see it", choices=VISIBILITIES)
     shared_with = TextAreaField(
         "Shared with (emails, one per line)", validators=[Length(max=10_000)]

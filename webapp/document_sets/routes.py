@@ -165,7 +165,8 @@ def search(set_id: int) -> ResponseReturnValue:
 
 def _member_id() -> int:
     value = request.form.get("id", "")
-    if not value.isdigit():
+    # ASCII digits only ("²" is a digit to str.isdigit), within the database's integers.
+    if not (value.isascii() and value.isdigit() and len(value) <= 9):
         raise UserError("Say which document to add or remove.")
     return int(value)
 

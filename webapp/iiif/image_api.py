@@ -1,23 +1,48 @@
-"""IIIF Image API 2 (level 1 and `w,h` sizes): parse a request and render the image."""
+"""IIIF Image API 2 (level 1 and `w,h` sizes): parse a request and render the image.
+
+Renditions are made by libvips (`pyvips`): a JPEG page is decoded already shrunk by the
+largest power of two the request allows, and streamed, so a small rendition of a large page
+costs little time and memory; no rendition exceeds `maxWidth`, `maxHeight` or `maxArea`.
+"""
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-from PIL import Image
+import pyvips
 
 from webapp.errors import UserError
 
 PROFILE = "http://iiif.io/api/image/2/level1.json"
 CONTEXT = "http://iiif.io/api/image/2/context.json"
 SUPPORTS = ["sizeByWh", "sizeByW", "sizeByH", "sizeByPct", "regionByPx", "cors", "baseUriRedirect"]
-MAX_SIDE = 10_000
+# Digits are bounded: a number past any image's size is refused, never overflows.
+_REGION = re.compile(r"(\d{1,9}),(\d{1,9}),(\d{1,9}),(\d{1,9})")
+_SIZE = re.compile(r"(\d{0,9}),(\d{0,9})")
+_PCT = re.compile(r"pct:(\d{1,3}(?:\.\d{1,6})?)")
 
-_REGION = re.compile(r"(\d+),(\d+),(\d+),(\d+)")
-_SIZE = re.compile(r"(\d*),(\d*)")
-_PCT = re.compile(r"pct:(\d+(?:\.\d+)?)")
+
+@dataclass(frozen=True)
+class Limits:
+    """The largest rendition served: `maxWidth`, `maxHeight`, `maxArea` of info.json."""
+
+    width: int
+    height: int
+    area: int
+
+    def fit(self, w: int, h: int) -> tuple[int, int]:
+        """The largest size of this shape within the limits (what `max` means)."""
+        scale = min(1.0, self.width / w, self.height / h, (self.area / (w * h)) ** 0.5)
+        return max(1, int(w * scale)), max(1, int(h * scale))
+
+    def check(self, w: int, h: int, text: str) -> None:
+        if w > self.width or h > self.height or w * h > self.area:
+            raise InvalidImageRequest(
+                f"Size {text!r} is larger than this service serves ({self.width} wide, "
+                f"{self.height} high, {self.area} pixels at most)."
+            )
 
 
 class InvalidImageRequest(UserError):
@@ -47,9 +72,13 @@ def parse_region(text: str, width: int, height: int) -> Box:
     return Box(x, y, min(w, width - x), min(h, height - y))
 
 
-def parse_size(text: str, region: Box) -> tuple[int, int]:
-    """`max`/`full`, `w,`, `,h`, `w,h` or `pct:n`; never larger than the region."""
-    if text in {"max", "full"}:
+def parse_size(text: str, region: Box, limits: Limits) -> tuple[int, int]:
+    """`max`, `full`, `w,`, `,h`, `w,h` or `pct:n`; never larger than the region nor the
+    limits (`max` is the largest within them)."""
+    if text == "max":
+        return limits.fit(region.w, region.h)
+    if text == "full":
+        limits.check(region.w, region.h, text)
         return region.w, region.h
     if pct := _PCT.fullmatch(text):
         scale = float(pct[1]) / 100
@@ -74,6 +103,7 @@ def parse_size(text: str, region: Box) -> tuple[int, int]:
             f"Size {text!r} is larger than the {region.w}x{region.h} region; upscaling is not "
             "supported."
         )
+    limits.check(w, h, text)
     return w, h
 
 
@@ -86,16 +116,35 @@ def check_rotation_and_format(rotation: str, quality: str, fmt: str) -> None:
         raise InvalidImageRequest("Only the jpg format is supported.")
 
 
-def render(image: Image.Image, region: Box, size: tuple[int, int]) -> bytes:
-    cropped = image.crop((region.x, region.y, region.x + region.w, region.y + region.h))
-    if cropped.size != size:
-        cropped = cropped.resize(size, Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    cropped.convert("RGB").save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
+def _shrink(region: Box, size: tuple[int, int]) -> int:
+    """The largest JPEG shrink-on-load factor that still gives at least `size` pixels."""
+    return next(
+        factor
+        for factor in (8, 4, 2, 1)
+        if region.w // factor >= size[0] and region.h // factor >= size[1]
+    )
 
 
-def info(service_id: str, width: int, height: int) -> dict[str, object]:
+def render(source: Path, region: Box, size: tuple[int, int]) -> bytes:
+    """A JPEG of `region` of the page file at `size`."""
+    shrink = _shrink(region, size)
+    options = {"shrink": shrink} if shrink > 1 and source.suffix == ".jpg" else {}
+    shrink = shrink if options else 1
+    image = pyvips.Image.new_from_file(str(source), **options)
+    x, y = region.x // shrink, region.y // shrink
+    w = max(1, min(region.w // shrink, image.width - x))
+    h = max(1, min(region.h // shrink, image.height - y))
+    image = image.crop(x, y, w, h)
+    if (w, h) != size:
+        image = image.resize(size[0] / w, vscale=size[1] / h, kernel="lanczos3")
+        # Rounding may leave a pixel more or less: the size asked for is the size given.
+        image = image.gravity("centre", size[0], size[1], extend="copy")
+    if image.bands == 1:
+        image = image.colourspace("srgb")
+    return bytes(image.jpegsave_buffer(Q=85, strip=True))
+
+
+def info(service_id: str, width: int, height: int, limits: Limits) -> dict[str, object]:
     return {
         "@context": CONTEXT,
         "@id": service_id,
@@ -108,7 +157,9 @@ def info(service_id: str, width: int, height: int) -> dict[str, object]:
                 "formats": ["jpg"],
                 "qualities": ["default", "color"],
                 "supports": SUPPORTS,
-                "maxWidth": MAX_SIDE,
+                "maxWidth": limits.width,
+                "maxHeight": limits.height,
+                "maxArea": limits.area,
             },
         ],
     }

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, redirect, send_file, url_for
+import socket
+from functools import cache
+from urllib.parse import urlsplit
+
+from flask import Response, abort, current_app, jsonify, redirect, request, send_file, url_for
 from flask.typing import ResponseReturnValue
-from PIL import Image
+from flask_login import current_user
 
 from webapp import storage
 from webapp.catalog.lookup import digitization_or_404, page_or_404
 from webapp.iiif import bp
 from webapp.iiif.image_api import (
     InvalidImageRequest,
+    Limits,
     check_rotation_and_format,
     info,
     parse_region,
@@ -16,6 +21,8 @@ from webapp.iiif.image_api import (
     render,
 )
 from webapp.iiif.manifests import build_manifest
+from webapp.iiif.rendition_cache import keep_within_bound, rendition_path
+from webapp.rate_limits import hit
 from webapp.security import public
 
 CACHE_SECONDS = 86_400
@@ -54,7 +61,7 @@ def image_base(page_ref: str) -> ResponseReturnValue:
 def image_info(page_ref: str) -> ResponseReturnValue:
     page = page_or_404(page_ref)
     service_id = url_for("iiif.image_base", page_ref=page_ref, _external=True)
-    response = jsonify(info(service_id, page.width, page.height))
+    response = jsonify(info(service_id, page.width, page.height, limits()))
     response.headers["Content-Type"] = "application/ld+json"
     return response
 
@@ -67,18 +74,40 @@ def image(
     page = page_or_404(page_ref)
     check_rotation_and_format(rotation, quality, fmt)
     box = parse_region(region, page.width, page.height)
-    width, height = parse_size(size, box)
+    width, height = parse_size(size, box, limits())
     original = storage.absolute(page.file)
     if not original.is_file():
         abort(404)
     if (box.w, box.h) == (page.width, page.height) == (width, height):
         path = original
     else:
-        path = storage.absolute(
-            f"cache/iiif/{page.digitization_id}/{page.order}/"
-            f"{box.x},{box.y},{box.w},{box.h}_{width}x{height}.jpg"
-        )
+        path = rendition_path(page.digitization_id, page.order, box, (width, height))
         if not path.is_file():
-            with Image.open(original) as source:
-                storage.write_atomically(path, render(source, box, (width, height)))
+            if not current_user.is_authenticated and not _from_processing_api():
+                address = request.remote_addr or "unknown"
+                if not hit("IIIF_RENDER_RATE_LIMIT", "iiif-render", address):
+                    abort(429, "Too many new image renditions; try again in a minute.")
+            storage.write_atomically(path, render(original, box, (width, height)))
+            keep_within_bound()
     return send_file(path, mimetype="image/jpeg", max_age=CACHE_SECONDS)
+
+
+def limits() -> Limits:
+    config = current_app.config
+    side = config["IIIF_MAX_SIDE"]
+    return Limits(side, side, config["IIIF_MAX_AREA"])
+
+
+@cache
+def _addresses_of(host: str) -> frozenset[str]:
+    try:
+        return frozenset(str(info[4][0]) for info in socket.getaddrinfo(host, None))
+    except OSError:
+        return frozenset()
+
+
+def _from_processing_api() -> bool:
+    """The processing API reads a page, or a crop, for every document it is given: its
+    renders are never held back by the limit on anonymous ones."""
+    host = urlsplit(current_app.config["API_URL"]).hostname or ""
+    return request.remote_addr in _addresses_of(host)

@@ -4,10 +4,14 @@ heartbeats, until the stream's time is up (the browser then reconnects and start
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, abort, current_app
+from flask_login import current_user
+from redis import Redis
 
+from webapp.extensions import redis_client
 from webapp.live.hub import RESYNC, Hub, Message
 
 
@@ -22,6 +26,34 @@ def hub() -> Hub:
 
 def live_channel() -> str:
     return f"{current_app.config['REDIS_PREFIX']}:live"
+
+
+class _Seat:
+    """One of a user's LIVE_STREAMS_PER_USER open streams, counted in Redis across every web
+    process; a seat whose process died frees itself when the stream's lifetime is over."""
+
+    def __init__(self, redis: Redis, key: str) -> None:
+        self.redis, self.key, self.id = redis, key, uuid.uuid4().hex
+
+    @classmethod
+    def take(cls) -> _Seat:
+        config = current_app.config
+        key = f"{config['REDIS_PREFIX']}:streams:{current_user.id}"
+        seat = cls(redis_client(), key)
+        now = time.time()
+        pipe = seat.redis.pipeline()
+        pipe.zremrangebyscore(key, 0, now)
+        pipe.zadd(key, {seat.id: now + config["LIVE_STREAM_SECONDS"] + 60})
+        pipe.expire(key, int(config["LIVE_STREAM_SECONDS"]) + 120)
+        pipe.zcard(key)
+        count = pipe.execute()[-1]
+        if count > config["LIVE_STREAMS_PER_USER"]:
+            seat.leave()
+            abort(429, "Too many live pages open at once; close some and reload.")
+        return seat
+
+    def leave(self) -> None:
+        self.redis.zrem(self.key, self.id)
 
 
 def sse(event: str, data: str) -> str:
@@ -42,11 +74,13 @@ def event_stream(
     in the view and the published messages carry their HTML.
     """
     config = current_app.config
+    seat = _Seat.take()
     subscriber = hub().subscribe(wants)
     try:
         first = list(current())
     except BaseException:
         hub().unsubscribe(subscriber)
+        seat.leave()
         raise
     live_hub = hub()
     heartbeat, lifetime = config["LIVE_HEARTBEAT_SECONDS"], config["LIVE_STREAM_SECONDS"]
@@ -66,9 +100,18 @@ def event_stream(
                     yield "".join(render(message))
         finally:
             live_hub.unsubscribe(subscriber)
+            seat.leave()
 
-    return Response(
+    response = Response(
         generate(),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+    def closed() -> None:
+        # Also when the client went away before the stream's first line.
+        live_hub.unsubscribe(subscriber)
+        seat.leave()
+
+    response.call_on_close(closed)
+    return response

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import Blueprint, Response, abort, current_app
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from webapp.extensions import db
+from webapp.forms import Form
 from webapp.urls import external_url
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from webapp.treatments.models import Treatment
 
 
-class ParametersForm(FlaskForm):
+class ParametersForm(Form):
     """A module's subform; its CSRF is the treatment form's."""
 
     class Meta:

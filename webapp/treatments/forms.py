@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from wtforms import BooleanField, SelectField, SubmitField
 
 from webapp.document_sets.models import DocumentSet, set_shares
 from webapp.extensions import db
+from webapp.forms import Form
 from webapp.task_modules.base import ParametersForm, TaskModule
 from webapp.task_modules.registry import task_modules
 
@@ -27,7 +27,7 @@ def usable_sets(user: Any) -> list[DocumentSet]:
     return list(db.session.scalars(stmt))
 
 
-class TreatmentForm(FlaskForm):
+class TreatmentForm(Form):
     document_set = SelectField("Document set", choices={})
     task_type = SelectField("Task", choices={})
     notify_email = BooleanField("Email me when it ends", default=True)

@@ -13,6 +13,7 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
 from webapp.live.publish import page_context
+from webapp.pagination import paginate
 from webapp.task_modules.registry import task_module, task_module_or_404, task_modules
 from webapp.treatments import bp, service
 from webapp.treatments.forms import TreatmentForm, parameters_form
@@ -90,7 +91,7 @@ def listing() -> tuple[Pagination, str, str]:
         stmt = stmt.where(Treatment.status == status)
     if task in task_modules():
         stmt = stmt.where(Treatment.task_type == task)
-    pagination = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    pagination = paginate(stmt, current_app.config["PAGE_SIZE"])
     return pagination, status, task
 
 

@@ -15,6 +15,7 @@ from webapp.catalog.models import Page
 from webapp.exports import csv_download
 from webapp.extensions import db
 from webapp.lifecycle import Status
+from webapp.pagination import paginate
 from webapp.task_modules.regions.keys import share_key
 from webapp.task_modules.regions.models import Region, RegionSet
 from webapp.treatments.models import Treatment
@@ -27,11 +28,9 @@ def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str,
     or (`show=all`) those of every successful regions treatment the user may see."""
     show_all = args.get("show") == "all"
     found_on = select(Region.page_id).join(RegionSet).where(RegionSet.treatment_id == treatment.id)
-    pages = db.paginate(
+    pages = paginate(
         select(Page).where(Page.id.in_(found_on)).order_by(Page.digitization_id, Page.order),
-        page=args.get("page", 1, type=int),
-        per_page=PAGES_PER_VIEW,
-        error_out=False,
+        PAGES_PER_VIEW,
     )
     stmt = (
         select(Region)

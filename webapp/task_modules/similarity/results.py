@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.exports import csv_download
 from webapp.extensions import db
+from webapp.pagination import paginate
 from webapp.task_modules.similarity.models import SimilarityPair
 from webapp.treatments.models import Treatment
 
@@ -40,11 +41,9 @@ def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str,
             )
         )
     order = SimilarityPair.score.desc() if sort == "score_desc" else SimilarityPair.score.asc()
-    pairs = db.paginate(
+    pairs = paginate(
         stmt.order_by(order, SimilarityPair.id),
-        page=args.get("page", 1, type=int),
-        per_page=PAIRS_PER_VIEW,
-        error_out=False,
+        PAIRS_PER_VIEW,
     )
     return {
         "pairs": pairs,

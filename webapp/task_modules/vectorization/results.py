@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.exports import zip_download
 from webapp.extensions import db
+from webapp.pagination import paginate
 from webapp.task_modules.vectorization.models import Vectorization
 from webapp.treatments.models import Treatment
 
@@ -20,13 +21,11 @@ bp = Blueprint("vectorization", __name__, url_prefix="/vectorizations")
 
 
 def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
-    items = db.paginate(
+    items = paginate(
         select(Vectorization)
         .where(Vectorization.treatment_id == treatment.id)
         .order_by(Vectorization.crop_id),
-        page=args.get("page", 1, type=int),
-        per_page=PER_VIEW,
-        error_out=False,
+        PER_VIEW,
     )
     sizes = {}
     for item in items.items:
