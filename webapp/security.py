@@ -7,7 +7,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, current_app, request
 from flask_login import current_user
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from webapp.extensions import login_manager
 
@@ -49,12 +50,15 @@ def _is_public(endpoint: str | None) -> bool:
 
 
 class DatabaseInteger(IntegerConverter):
-    """`<int:…>` in every route: an id past the database's integer range matches no route
-    (404), instead of overflowing in the query."""
+    """`<int:…>` in every route: a number past the database's integers is a 400 saying so,
+    instead of an overflow in the query."""
 
-    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, *args, **kwargs)
+    LARGEST = 2**31 - 1
+
+    def to_python(self, value: str) -> Any:
+        if len(value) > 10 or int(value) > self.LARGEST:
+            raise BadRequest(f"{value[:20]} is larger than any id ({self.LARGEST}).")
+        return super().to_python(value)
 
 
 def refuse_nul() -> Any:

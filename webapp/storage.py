@@ -44,8 +44,8 @@ def save_page_image(digitization_id: int, order: int, image: Image.Image) -> tup
 INCOMING_SCHEME = "incoming:"
 
 
-def incoming_folder(name: str) -> str:
-    return f"incoming/{name}"
+def incoming_folder(digitization_id: int) -> str:
+    return f"incoming/{digitization_id}"
 
 
 def incoming_path(source: str) -> Path | None:
@@ -59,5 +59,9 @@ def incoming_path(source: str) -> Path | None:
 
 
 def delete_digitization_files(digitization_id: int) -> None:
-    for folder in (f"pages/{digitization_id}", f"cache/iiif/{digitization_id}"):
+    for folder in (
+        f"pages/{digitization_id}",
+        f"cache/iiif/{digitization_id}",
+        incoming_folder(digitization_id),
+    ):
         shutil.rmtree(absolute(folder), ignore_errors=True)

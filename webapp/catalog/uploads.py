@@ -6,7 +6,6 @@ import's pages."""
 from __future__ import annotations
 
 import shutil
-import uuid
 
 from werkzeug.datastructures import FileStorage
 
@@ -40,7 +39,18 @@ def create_from_uploads(
     files = [f for f in files if f and f.filename]
     if not files:
         raise UserError("Choose at least one image file.")
-    folder = storage.incoming_folder(uuid.uuid4().hex)
+    digitization = Digitization(
+        witness=witness,
+        source="img",
+        label=label.strip(),
+        status=Status.PENDING,
+        pages_total=len(files),
+        created_by_id=user.id,
+    )
+    db.session.add(digitization)
+    db.session.flush()
+    # Named by the digitization, so that deleting it removes what it has not stored yet.
+    folder = storage.incoming_folder(digitization.id)
     pages = []
     try:
         for order, upload in enumerate(files, start=1):
@@ -49,19 +59,11 @@ def create_from_uploads(
             _stream_to_disk(upload, path, max_bytes)
             probe_image(storage.absolute(path), name)
             pages.append([name, storage.INCOMING_SCHEME + path])
-    except UserError:
+    except BaseException:
+        db.session.rollback()
         shutil.rmtree(storage.absolute(folder), ignore_errors=True)
         raise
-    digitization = Digitization(
-        witness=witness,
-        source="img",
-        label=label.strip(),
-        status=Status.PENDING,
-        pages_total=len(pages),
-        source_pages=pages,
-        created_by_id=user.id,
-    )
-    db.session.add(digitization)
+    digitization.source_pages = pages
     db.session.commit()
     enqueue_import(digitization.id)
     return digitization
