@@ -17,6 +17,7 @@ from webapp import ROOT
         (["bench.notify", "--quick", "--senders", "8"], "notify / one-insert baseline:"),
         (["bench.quality", "--quick"], "largest gap between the seeds"),
         (["bench.sse_fanout", "--quick"], "bare subscriber p99"),
+        (["bench.jobs", "--quick"], "per-job cost, Procfile worker / RQ baseline:"),
         # Correctness, not speed: nothing stuck, lost, doubled or moved back under any fault.
         (["bench.faults", "--quick"], "faults with a non-zero must-be-zero figure: 0"),
     ],

@@ -10,7 +10,9 @@ from rq.job import Job
 _worker_app: Flask | None = None
 
 
-def _app() -> Flask:
+def worker_app() -> Flask:
+    """The app of this worker process: built on first use, and, under `AppWorker`, before
+    the work horses are forked, which inherit it."""
     global _worker_app
     if _worker_app is None:
         from webapp import create_app
@@ -20,7 +22,7 @@ def _app() -> Flask:
 
 
 class AppContextJob(Job):
-    """Runs each job inside the app context, creating the app once per worker process.
+    """Runs each job inside the app context of the worker's app.
 
     A job run where an app context is already pushed (tests' burst workers) uses that app.
     """
@@ -28,5 +30,5 @@ class AppContextJob(Job):
     def perform(self) -> Any:
         if has_app_context():
             return super().perform()
-        with _app().app_context():
+        with worker_app().app_context():
             return super().perform()

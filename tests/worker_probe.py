@@ -1,0 +1,15 @@
+"""Jobs that the worker test runs in real work horses."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import func, select
+
+from webapp.auth.models import User
+from webapp.extensions import db
+
+
+def count_users() -> tuple[int, int]:
+    """The users the horse's own database connection sees, and the horse's pid."""
+    return db.session.scalar(select(func.count(User.id))) or 0, os.getpid()
