@@ -18,6 +18,7 @@ from webapp import ROOT
         (["bench.quality", "--quick"], "largest gap between the seeds"),
         (["bench.sse_fanout", "--quick"], "bare subscriber p99"),
         (["bench.jobs", "--quick"], "per-job cost, Procfile worker / RQ baseline:"),
+        (["bench.iiif", "--quick"], "slowest cold rendition / Pillow full decode:"),
         # Correctness, not speed: nothing stuck, lost, doubled or moved back under any fault.
         (["bench.faults", "--quick"], "faults with a non-zero must-be-zero figure: 0"),
     ],
