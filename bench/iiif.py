@@ -1,6 +1,7 @@
 """The IIIF image service on a large page: a 1,000-px rendition and a region crop, cold (the
-first request, rendered) and cached (served from the rendition cache), through the app's own
-route, next to Pillow decoding the whole page in the same run.
+first request, rendered from the page's pyramid) and cached (served from the rendition
+cache), through the app's own route, next to Pillow decoding the whole page in the same run;
+and the time the pyramid takes to make, once per page.
 
     python -m bench.iiif [--width 10000 --height 8000] [--quick]
 """
@@ -24,6 +25,7 @@ from webapp import ROOT, create_app
 from webapp.auth.accounts import create_user
 from webapp.catalog.models import Digitization, Page, Witness
 from webapp.extensions import db
+from webapp.pyramids import make_pyramid
 
 REPEATS = 3
 
@@ -105,6 +107,9 @@ def main() -> None:
 
     baseline = statistics.median(_timed(pillow) for _ in range(REPEATS))
     print(f"Pillow decoding the {width}x{height} page: {baseline * 1000:.0f} ms", flush=True)
+    # Made once per page when it is stored (here, the page was written without one).
+    made = _timed(lambda: make_pyramid(source))
+    print(f"the page's pyramid, made once: {made * 1000:.0f} ms", flush=True)
     colds = []
     for name, url in cases.items():
         cold = _median_seconds(client, [url(n) for n in range(REPEATS)])

@@ -10,6 +10,8 @@ from pathlib import Path
 from flask import current_app
 from PIL import Image
 
+from webapp.pyramids import make_pyramid
+
 
 def storage_root() -> Path:
     return Path(current_app.config["STORAGE_DIR"])
@@ -37,6 +39,7 @@ def save_page_image(digitization_id: int, order: int, image: Image.Image) -> tup
     os.close(fd)
     image.convert("RGB").save(tmp, "JPEG", quality=88)
     os.replace(tmp, path)
+    make_pyramid(path)
     return relative, image.width, image.height
 
 

@@ -1,8 +1,8 @@
 """IIIF Image API 2 (level 1 and `w,h` sizes): parse a request and render the image.
 
-Renditions are made by libvips (`pyvips`): a JPEG page is decoded already shrunk by the
-largest power of two the request allows, and streamed, so a small rendition of a large page
-costs little time and memory; no rendition exceeds `maxWidth`, `maxHeight` or `maxArea`.
+Renditions are made by libvips (`pyvips`) from the page's pyramid (`webapp/pyramids.py`): the
+smallest level the request allows, and only the tiles of its region, so a rendition of a
+large page costs little time and memory; none exceeds `maxWidth`, `maxHeight` or `maxArea`.
 """
 
 from __future__ import annotations
@@ -116,21 +116,24 @@ def check_rotation_and_format(rotation: str, quality: str, fmt: str) -> None:
         raise InvalidImageRequest("Only the jpg format is supported.")
 
 
-def _shrink(region: Box, size: tuple[int, int]) -> int:
-    """The largest JPEG shrink-on-load factor that still gives at least `size` pixels."""
-    return next(
-        factor
-        for factor in (8, 4, 2, 1)
-        if region.w // factor >= size[0] and region.h // factor >= size[1]
-    )
+def _level(region: Box, size: tuple[int, int], levels: int) -> int:
+    """The smallest pyramid level (level n is 2**n times smaller) still giving `size`."""
+    level = 0
+    while (
+        level + 1 < levels
+        and region.w >> (level + 1) >= size[0]
+        and region.h >> (level + 1) >= size[1]
+    ):
+        level += 1
+    return level
 
 
-def render(source: Path, region: Box, size: tuple[int, int]) -> bytes:
-    """A JPEG of `region` of the page file at `size`."""
-    shrink = _shrink(region, size)
-    options = {"shrink": shrink} if shrink > 1 and source.suffix == ".jpg" else {}
-    shrink = shrink if options else 1
-    image = pyvips.Image.new_from_file(str(source), **options)
+def render(pyramid: Path, region: Box, size: tuple[int, int]) -> bytes:
+    """A JPEG of `region` of a page, at `size`, from the page's pyramid."""
+    levels = int(pyvips.Image.new_from_file(str(pyramid)).get("n-pages"))
+    level = _level(region, size, levels)
+    image = pyvips.Image.new_from_file(str(pyramid), page=level)
+    shrink = 2**level
     x, y = region.x // shrink, region.y // shrink
     w = max(1, min(region.w // shrink, image.width - x))
     h = max(1, min(region.h // shrink, image.height - y))

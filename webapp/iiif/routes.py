@@ -22,6 +22,7 @@ from webapp.iiif.image_api import (
 )
 from webapp.iiif.manifests import build_manifest
 from webapp.iiif.rendition_cache import keep_within_bound, rendition_path
+from webapp.pyramids import pyramid
 from webapp.rate_limits import hit
 from webapp.security import public
 
@@ -87,7 +88,7 @@ def image(
                 address = request.remote_addr or "unknown"
                 if not hit("IIIF_RENDER_RATE_LIMIT", "iiif-render", address):
                     abort(429, "Too many new image renditions; try again in a minute.")
-            storage.write_atomically(path, render(original, box, (width, height)))
+            storage.write_atomically(path, render(pyramid(original), box, (width, height)))
             keep_within_bound()
     return send_file(path, mimetype="image/jpeg", max_age=CACHE_SECONDS)
 
