@@ -17,7 +17,7 @@ behind the address.
 
 from __future__ import annotations
 
-from outbound.policy import HostRule, Policy, normal_host, parse_hosts
+from outbound.policy import HostRule, Policy, normal_host, on_hosts, parse_hosts
 from outbound.redact import redacted
 from outbound.transfer import (
     Fetched,
@@ -41,6 +41,7 @@ __all__ = [
     "Unwanted",
     "get",
     "normal_host",
+    "on_hosts",
     "parse_hosts",
     "post",
     "redacted",

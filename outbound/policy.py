@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 # Prefixes that carry an IPv4 address inside an IPv6 one: NAT64 (well-known and local use).
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
@@ -48,6 +49,18 @@ def parse_hosts(entries: Iterable[str]) -> tuple[HostRule, ...]:
             raise ValueError(f"{raw!r} has no host.")
         rules.append(HostRule(normal_host(host), int(port) if port is not None else None))
     return tuple(rules)
+
+
+def on_hosts(url: str, rules: tuple[HostRule, ...]) -> bool:
+    """Whether a URL's host (and port, the scheme's default if it names none) is one of
+    `rules`: a caller's own rule for each hop, such as the hosts results come from."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False
+    host = normal_host(parts.hostname or "")
+    return any(rule.matches(host, port) for rule in rules)
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:

@@ -8,7 +8,7 @@ import json
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -155,7 +155,7 @@ class Sender:
     def step(self) -> int:
         """Record ended deliveries and start the due ones; returns how many are under way."""
         self.collect()
-        rules = replace(policy(ANSWER_MAX_BYTES), seconds=current_app.config["OUTBOX_TIMEOUT"])
+        rules = policy(ANSWER_MAX_BYTES, current_app.config["OUTBOX_TIMEOUT"])
         for message in due_messages(set(self.in_flight)):
             future = self.pool.submit(_post, message.url, message.body, _headers(message), rules)
             self.in_flight[message.tracking_id] = (message.id, future)

@@ -74,19 +74,19 @@ def download(url: str, max_bytes: int) -> tuple[bytes, str]:
             delay = min(delay * 2, 30.0)
 
 
-def policy(max_bytes: int) -> Policy:
+def policy(max_bytes: int, seconds: float) -> Policy:
     """The outbound policy for what this processor fetches or posts to (the one place)."""
     return Policy(
         allowed_private=parse_hosts(current_app.config["ALLOWED_PRIVATE_HOSTS"]),
         max_bytes=max_bytes,
-        seconds=current_app.config["FETCH_TIMEOUT"],
+        seconds=seconds,
         headers={"User-Agent": USER_AGENT},
     )
 
 
 def _download_once(url: str, max_bytes: int) -> tuple[bytes, str]:
     try:
-        fetched = get(url, policy(max_bytes))
+        fetched = get(url, policy(max_bytes, current_app.config["FETCH_TIMEOUT"]))
     except OutboundError as exc:
         raise (SourceUnavailable if exc.transient else SourceError)(str(exc)) from exc
     return fetched.body, fetched.content_type

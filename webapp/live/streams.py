@@ -75,14 +75,18 @@ def event_stream(
     """
     config = current_app.config
     seat = _Seat.take()
-    subscriber = hub().subscribe(wants)
+    live_hub = hub()
+    subscriber = live_hub.subscribe(wants)
+
+    def closed() -> None:
+        live_hub.unsubscribe(subscriber)
+        seat.leave()
+
     try:
         first = list(current())
     except BaseException:
-        hub().unsubscribe(subscriber)
-        seat.leave()
+        closed()
         raise
-    live_hub = hub()
     heartbeat, lifetime = config["LIVE_HEARTBEAT_SECONDS"], config["LIVE_STREAM_SECONDS"]
 
     def generate() -> Iterator[str]:
@@ -99,19 +103,15 @@ def event_stream(
                     # One write per update, whatever number of events it makes.
                     yield "".join(render(message))
         finally:
-            live_hub.unsubscribe(subscriber)
-            seat.leave()
+            closed()
 
     response = Response(
         generate(),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-
-    def closed() -> None:
-        # Also when the client went away before the stream's first line.
-        live_hub.unsubscribe(subscriber)
-        seat.leave()
-
+    # A stream that ends gives them back above; one the client left before its first line
+    # never ran its generator, and is given back when the server closes it. Both are no-ops
+    # the second time.
     response.call_on_close(closed)
     return response

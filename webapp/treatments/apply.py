@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -16,7 +17,7 @@ from redis.exceptions import RedisError
 from rq import get_current_job
 from sqlalchemy import select
 
-from outbound import normal_host, parse_hosts
+from outbound import on_hosts, parse_hosts
 from webapp.columns import utcnow
 from webapp.errors import UserError
 from webapp.extensions import db, get_queue, redis_client
@@ -34,17 +35,6 @@ log = logging.getLogger(__name__)
 NO_MESSAGE = "The processing API reported an error without saying which."
 
 
-def from_result_host(url: str) -> bool:
-    """Whether a URL (or a redirect's) is on one of RESULT_HOSTS, and on its port if it has one."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        return False
-    rules = parse_hosts(current_app.config["RESULT_HOSTS"])
-    return any(rule.matches(normal_host(parts.hostname or ""), port) for rule in rules)
-
-
 def fetch_result(url: Any) -> bytes:
     """A result file, only from the allowed hosts (each redirect too), under the outbound
     policy, with a time budget and a size cap."""
@@ -54,7 +44,7 @@ def fetch_result(url: Any) -> bytes:
         url,
         max_bytes=current_app.config["RESULT_MAX_MB"] * 1_000_000,
         timeout=current_app.config["API_TIMEOUT"],
-        accept=from_result_host,
+        accept=partial(on_hosts, rules=parse_hosts(current_app.config["RESULT_HOSTS"])),
         headers=api_credentials() if _on_api(url) else None,
     )
     return content
