@@ -46,6 +46,8 @@ def served(
             sys.executable,
             "-m",
             "gunicorn",
+            "--config",
+            "python:webapp.serving",
             "--worker-class",
             "gevent",
             "--workers",

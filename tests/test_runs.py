@@ -79,6 +79,37 @@ def test_an_event_of_another_run_is_refused_kept_and_has_no_effect(
     assert "it comes from another run" in page  # kept in the history, after a reload
 
 
+def test_an_event_of_another_run_sent_again_is_refused_again_and_kept_once(
+    client: FlaskClient, treatment: Treatment
+) -> None:
+    body = json.dumps({"event": "PROGRESS", "tracking_id": "other", "experiment_id": treatment.id})
+    headers = signed_headers(body, "msg_again")
+    answers = [
+        client.post("/regions/notify", data=body, headers=headers, content_type="application/json")
+        for _ in range(2)
+    ]
+    assert [answer.status_code for answer in answers] == [409, 409]
+    kept = db.session.scalars(select(TreatmentEvent).where(TreatmentEvent.event == "PROGRESS"))
+    assert [(event.outcome[:8], event.processed_at is not None) for event in kept] == [
+        ("Refused:", True)
+    ]
+
+
+@pytest.mark.parametrize(("task", "known"), [("similarity", True), ("regions", False)])
+def test_a_notification_for_no_such_treatment_of_that_task_is_a_404_and_keeps_nothing(
+    client: FlaskClient, treatment: Treatment, task: str, known: bool
+) -> None:
+    """Its own treatment at another task's address, or a treatment that does not exist."""
+    experiment_id = treatment.id if known else "f" * 36
+    events = db.session.scalar(select(func.count(TreatmentEvent.id)))
+    body = json.dumps({"event": "STARTED", "experiment_id": experiment_id})
+    response = client.post(
+        f"/{task}/notify", data=body, headers=signed_headers(body), content_type="application/json"
+    )
+    assert (response.status_code, json_body(response)["message"]) == (404, "No such treatment.")
+    assert db.session.scalar(select(func.count(TreatmentEvent.id))) == events
+
+
 def test_results_for_documents_not_in_the_treatment_are_refused_and_listed(
     client: FlaskClient, treatment: Treatment, processing_api: ProcessingAPI
 ) -> None:

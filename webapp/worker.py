@@ -7,23 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
 from rq import Queue
 from rq.job import Job
 from rq.worker import Worker
-from sqlalchemy.orm import configure_mappers
 
 from webapp.extensions import db
 from webapp.jobs import worker_app
-
-
-def warm(app: Flask) -> None:
-    """Do once in the worker what each horse would otherwise do anew and throw away:
-    configure the ORM's mappers and compile every template (a job renders the live
-    fragments of its treatment)."""
-    configure_mappers()
-    for name in app.jinja_env.list_templates(filter_func=lambda n: n.endswith((".html", ".txt"))):
-        app.jinja_env.get_template(name)
+from webapp.warmup import warm
 
 
 class AppWorker(Worker):
