@@ -15,7 +15,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -28,13 +27,11 @@ from pathlib import Path
 import psycopg
 from standardwebhooks import Webhook
 
+from bench.database import libpq, postgres_database
 from bench.server import forget_keys, free_port, served
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "whsec_" + "YmVuY2htYXJrIHdlYmhvb2sgc2VjcmV0IGtleSEh"
-POSTGRES = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLIENT_PROCESSES = 4
 MAX_RATE = 3000  # requests/s: enough signed requests are prepared for this rate
@@ -57,27 +54,9 @@ class Result:
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
 
 
-def _libpq(url: str, database: str | None = None) -> str:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url).set(drivername="postgresql")
-    if database:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
-def _prepare_database(name: str, env: dict[str, str], treatments: int) -> list[str]:
-    with psycopg.connect(_libpq(POSTGRES), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    ids = [str(uuid.uuid4()) for _ in range(treatments)]
-    with psycopg.connect(_libpq(POSTGRES, name), autocommit=True) as conn:
+def _add_treatments(url: str, count: int) -> list[str]:
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
         conn.execute(
             "CREATE TABLE bench_rows (id serial PRIMARY KEY, body text, "
             "received_at timestamptz DEFAULT now())"
@@ -211,13 +190,9 @@ def main() -> int:
     per_sender = int(seconds * MAX_RATE / args.senders) + 20
 
     run = uuid.uuid4().hex[:8]
-    database = f"scriptorium_bench_{run}"
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": _libpq(POSTGRES, database).replace(
-            "postgresql://", "postgresql+psycopg://", 1
-        ),
         "REDIS_URL": REDIS,
         "REDIS_PREFIX": f"bench{run}",
         "RQ_KEY_PREFIX": f"rqbench{run}",
@@ -225,42 +200,20 @@ def main() -> int:
         "SECRET_KEY": "bench",
         "PYTHONPATH": str(ROOT),
     }
-    treatment_ids = _prepare_database(database, env, args.senders)
     try:
-        with served("bench.notify_app:app", port, env, args.workers):
-            measure("warm-up", port, "/bench/insert", treatment_ids, args.senders, 0.5, 20)
-            results = [
-                measure(
-                    "parse + verify (baseline)",
-                    port,
-                    "/bench/verify",
-                    treatment_ids,
-                    args.senders,
-                    seconds,
-                    per_sender,
-                ),
-                measure(
-                    "parse + verify + 1 insert (baseline)",
-                    port,
-                    "/bench/insert",
-                    treatment_ids,
-                    args.senders,
-                    seconds,
-                    per_sender,
-                ),
-                measure(
-                    "POST /regions/notify",
-                    port,
-                    "/regions/notify",
-                    treatment_ids,
-                    args.senders,
-                    seconds,
-                    per_sender,
-                ),
-            ]
+        with postgres_database(env) as url:
+            treatment_ids = _add_treatments(url, args.senders)
+            with served("bench.notify_app:app", port, {**env, "DATABASE_URL": url}, args.workers):
+                measure("warm-up", port, "/bench/insert", treatment_ids, args.senders, 0.5, 20)
+                results = [
+                    measure(name, port, path, treatment_ids, args.senders, seconds, per_sender)
+                    for name, path in (
+                        ("parse + verify (baseline)", "/bench/verify"),
+                        ("parse + verify + 1 insert (baseline)", "/bench/insert"),
+                        ("POST /regions/notify", "/regions/notify"),
+                    )
+                ]
     finally:
-        with psycopg.connect(_libpq(POSTGRES), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         forget_keys(REDIS, f"bench{run}*", f"rqbench{run}*")
 
     print(

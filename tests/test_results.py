@@ -288,3 +288,48 @@ def test_regions_naming_a_page_the_document_lacks_are_refused(
     assert treatment.status == "ERROR"
     assert "page 9" in treatment.error
     assert db.session.scalar(select(func.count(Region.id))) == 0
+
+
+def _similarity_result(score: float) -> bytes:
+    images = [{"id": image_id} for image_id in ("crop-a", "crop-b")]
+    return json.dumps({"index": {"images": images}, "pairs": [[1, 0, score]]}).encode()
+
+
+def test_a_pair_stored_again_keeps_its_higher_score_in_one_row(
+    client: FlaskClient, regions_done: Treatment, processing_api: ProcessingAPI
+) -> None:
+    treatment = launch(
+        client,
+        set_of(regions_done),
+        "similarity",
+        regions_treatment=regions_done.id,
+        algorithm="cosine",
+        feat_net="default",
+        topk="5",
+        threshold="0.2",
+        prefilter_n="10",
+    )
+    module = task_module("similarity")
+    for score in (0.6, 0.9, 0.7):
+        assert module.process_results(treatment, "pair", _similarity_result(score)).count == 1
+    db.session.commit()
+    pairs = db.session.scalars(select(SimilarityPair)).all()
+    assert [(p.a, p.b, p.score) for p in pairs] == [("crop-a", "crop-b", 0.9)]
+
+
+def test_a_crop_vectorized_again_keeps_the_latest_drawing_in_one_row(
+    client: FlaskClient, regions_done: Treatment, processing_api: ProcessingAPI
+) -> None:
+    treatment = launch(
+        client,
+        set_of(regions_done),
+        "vectorization",
+        regions_treatment=regions_done.id,
+        model="strokes",
+    )
+    module = task_module("vectorization")
+    for drawing in (SVG, SVG.replace("M", "L")):
+        assert module.process_results(treatment, "doc", _zip({"crop-a.svg": drawing})).count == 1
+    db.session.commit()
+    drawings = db.session.scalars(select(Vectorization)).all()
+    assert [(v.crop_id, v.svg) for v in drawings] == [("crop-a", SVG.replace("M", "L"))]

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectField
 
+from webapp.bulk import put_rows
 from webapp.capabilities import holds
 from webapp.catalog.lookup import ref_matches
 from webapp.catalog.models import Digitization
@@ -128,8 +129,8 @@ class RegionsModule(TaskModule):
         region_set, _ = get_or_create(
             RegionSet, treatment_id=treatment.id, digitization_id=digitization.id
         )
-        existing = {(r.page_id, r.x, r.y, r.w, r.h) for r in region_set.regions}
         model = str(treatment.parameters.get("model", ""))[:100]
+        rows = []
         for item in found:
             page = pages.get(item.order)
             if page is None:
@@ -137,24 +138,20 @@ class RegionsModule(TaskModule):
                     f"The regions result names page {item.order}, which {doc_uid} does not have."
                 )
             x, y = min(max(item.x, 0), page.width - 1), min(max(item.y, 0), page.height - 1)
-            w, h = min(item.w, page.width - x), min(item.h, page.height - y)
-            key = (page.id, x, y, w, h)
-            if key not in existing:
-                existing.add(key)
-                db.session.add(
-                    Region(
-                        region_set_id=region_set.id,
-                        page_id=page.id,
-                        x=x,
-                        y=y,
-                        w=w,
-                        h=h,
-                        confidence=item.confidence,
-                        label=item.label,
-                        model=model,
-                    )
-                )
-        db.session.flush()
+            rows.append(
+                {
+                    "region_set_id": region_set.id,
+                    "page_id": page.id,
+                    "x": x,
+                    "y": y,
+                    "w": min(item.w, page.width - x),
+                    "h": min(item.h, page.height - y),
+                    "confidence": item.confidence,
+                    "label": item.label,
+                    "model": model,
+                }
+            )
+        put_rows(Region, rows, key=("region_set_id", "page_id", "x", "y", "w", "h"))
         return Stored(len(found), unread)
 
     def summary(self, treatment: Treatment) -> dict[str, int]:

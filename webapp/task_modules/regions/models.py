@@ -41,9 +41,8 @@ class Region(Base):
     __table_args__ = (UniqueConstraint("region_set_id", "page_id", "x", "y", "w", "h"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    region_set_id: Mapped[int] = mapped_column(
-        ForeignKey("region_sets.id", ondelete="CASCADE"), index=True
-    )
+    # The unique index serves lookups by set: no second index for ingest to update.
+    region_set_id: Mapped[int] = mapped_column(ForeignKey("region_sets.id", ondelete="CASCADE"))
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
     x: Mapped[int]
     y: Mapped[int]

@@ -8,13 +8,12 @@ import math
 from typing import Any, ClassVar
 
 from flask import Response
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, FloatField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
+from webapp.bulk import higher, put_rows
 from webapp.errors import UserError
-from webapp.extensions import db
 from webapp.processing_api import model_choices
 from webapp.task_modules.base import Stored, TaskModule
 from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
@@ -104,7 +103,9 @@ class SimilarityModule(RegionsSourceModule):
         ids, pairs = _pairs(data, doc_uid)
         algorithm = str(treatment.parameters.get("algorithm", ""))[:100]
         threshold = float(treatment.parameters.get("threshold") or 0.0)
-        digest = hashlib.sha256(json.dumps(treatment.parameters, sort_keys=True).encode())
+        digest = hashlib.sha256(
+            json.dumps(treatment.parameters, sort_keys=True).encode()
+        ).hexdigest()
         best: dict[tuple[str, str], float] = {}
         for pair in pairs:
             if not (isinstance(pair, list) and len(pair) >= 3):
@@ -124,27 +125,22 @@ class SimilarityModule(RegionsSourceModule):
             if a == b or not math.isfinite(score) or score <= 0 or score < threshold:
                 continue
             best[(a, b)] = max(float(score), best.get((a, b), 0.0))
-        existing = {
-            (p.a, p.b): p
-            for p in db.session.scalars(
-                select(SimilarityPair).where(SimilarityPair.treatment_id == treatment.id)
-            )
-        }
-        for (a, b), score in best.items():
-            if (a, b) in existing:
-                existing[(a, b)].score = max(existing[(a, b)].score, score)
-            else:
-                db.session.add(
-                    SimilarityPair(
-                        treatment_id=treatment.id,
-                        a=a[:300],
-                        b=b[:300],
-                        score=score,
-                        algorithm=algorithm,
-                        parameter_hash=digest.hexdigest(),
-                    )
-                )
-        db.session.flush()
+        put_rows(
+            SimilarityPair,
+            [
+                {
+                    "treatment_id": treatment.id,
+                    "a": a[:300],
+                    "b": b[:300],
+                    "score": score,
+                    "algorithm": algorithm,
+                    "parameter_hash": digest,
+                }
+                for (a, b), score in best.items()
+            ],
+            key=("treatment_id", "a", "b"),
+            merge={"score": higher},
+        )
         return Stored(len(best))
 
 

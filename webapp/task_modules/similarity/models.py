@@ -13,9 +13,8 @@ class SimilarityPair(Base):
     __table_args__ = (UniqueConstraint("treatment_id", "a", "b"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    treatment_id: Mapped[str] = mapped_column(
-        ForeignKey("treatments.id", ondelete="CASCADE"), index=True
-    )
+    # The unique index serves lookups by treatment: no second index for ingest to update.
+    treatment_id: Mapped[str] = mapped_column(ForeignKey("treatments.id", ondelete="CASCADE"))
     a: Mapped[str] = mapped_column(String(300))
     b: Mapped[str] = mapped_column(String(300))
     score: Mapped[float]

@@ -8,12 +8,11 @@ from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 from flask import Response
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectField
 
+from webapp.bulk import newer, put_rows
 from webapp.errors import UserError
-from webapp.extensions import db
 from webapp.processing_api import model_choices
 from webapp.task_modules.base import Stored, TaskModule
 from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
@@ -84,18 +83,15 @@ class VectorizationModule(RegionsSourceModule):
 
     def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> Stored:
         svgs = read_svgs(content, doc_uid)
-        existing = {
-            v.crop_id: v
-            for v in db.session.scalars(
-                select(Vectorization).where(Vectorization.treatment_id == treatment.id)
-            )
-        }
-        for crop_id, svg in svgs.items():
-            if crop_id in existing:
-                existing[crop_id].svg = svg
-            else:
-                db.session.add(Vectorization(treatment_id=treatment.id, crop_id=crop_id, svg=svg))
-        db.session.flush()
+        put_rows(
+            Vectorization,
+            [
+                {"treatment_id": treatment.id, "crop_id": crop_id, "svg": svg}
+                for crop_id, svg in svgs.items()
+            ],
+            key=("treatment_id", "crop_id"),
+            merge={"svg": newer},
+        )
         return Stored(len(svgs))
 
 

@@ -13,8 +13,7 @@ class Vectorization(Base):
     __table_args__ = (UniqueConstraint("treatment_id", "crop_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    treatment_id: Mapped[str] = mapped_column(
-        ForeignKey("treatments.id", ondelete="CASCADE"), index=True
-    )
+    # The unique index serves lookups by treatment: no second index for ingest to update.
+    treatment_id: Mapped[str] = mapped_column(ForeignKey("treatments.id", ondelete="CASCADE"))
     crop_id: Mapped[str] = mapped_column(String(300))
     svg: Mapped[str] = mapped_column(Text)
