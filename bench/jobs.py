@@ -2,8 +2,8 @@
 
 Drains no-op jobs with real `rq worker --burst` processes, as the Procfile runs them:
 - RQ's own worker and job classes (the baseline);
-- the Procfile's worker (`AppWorker`, which builds the app before it forks, and
-  `AppContextJob`);
+- the Procfile's worker (`AppWorker`, which builds the app before it forks its work horse,
+  and hands that horse job after job, and `AppContextJob`);
 - the job class alone, as the worker ran before (the app built in every forked work horse).
 
 Each worker drains N jobs, then 1: the difference over N - 1 is the cost of one job, its
