@@ -44,3 +44,21 @@ def postgres_database(env: dict[str, str]) -> Iterator[str]:
     finally:
         with psycopg.connect(libpq(POSTGRES), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def add_treatments(
+    url: str, owner_id: int, count: int, tracking_id: str | None = None
+) -> list[str]:
+    """`count` regions treatments of that user, IN_PROGRESS: their ids."""
+    ids = [str(uuid.uuid4()) for _ in range(count)]
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
+        for treatment_id in ids:
+            conn.execute(
+                "INSERT INTO treatments (id, task_type, owner_id, document_set_title, parameters,"
+                " documents, done_documents, document_errors, notify_email, status, attempts,"
+                " message, error, requested_at, updated_at, tracking_id) VALUES (%s, 'regions',"
+                " %s, 'bench', '{}', '[]', '[]', '[]', false, 'IN_PROGRESS', 0, '', '', now(),"
+                " now(), %s)",
+                (treatment_id, owner_id, tracking_id),
+            )
+    return ids

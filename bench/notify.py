@@ -27,7 +27,7 @@ from pathlib import Path
 import psycopg
 from standardwebhooks import Webhook
 
-from bench.database import libpq, postgres_database
+from bench.database import add_treatments, libpq, postgres_database
 from bench.server import forget_keys, free_port, served
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,8 +54,7 @@ class Result:
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
 
 
-def _add_treatments(url: str, count: int) -> list[str]:
-    ids = [str(uuid.uuid4()) for _ in range(count)]
+def _prepare(url: str, count: int) -> list[str]:
     with psycopg.connect(libpq(url), autocommit=True) as conn:
         conn.execute(
             "CREATE TABLE bench_rows (id serial PRIMARY KEY, body text, "
@@ -66,15 +65,7 @@ def _add_treatments(url: str, count: int) -> list[str]:
             "VALUES ('bench@example.org', 'Bench', 'x', false, true) RETURNING id"
         ).fetchone()
         assert user is not None
-        for treatment_id in ids:
-            conn.execute(
-                "INSERT INTO treatments (id, task_type, owner_id, document_set_title, parameters,"
-                " documents, done_documents, document_errors, notify_email, status, attempts,"
-                " message, error, requested_at, updated_at) VALUES (%s, 'regions', %s, 'bench',"
-                " '{}', '[]', '[]', '[]', false, 'IN_PROGRESS', 0, '', '', now(), now())",
-                (treatment_id, user[0]),
-            )
-    return ids
+    return add_treatments(url, user[0], count)
 
 
 def _signed(treatment_id: str, n: int) -> tuple[bytes, dict[str, str]]:
@@ -202,7 +193,7 @@ def main() -> int:
     }
     try:
         with postgres_database(env) as url:
-            treatment_ids = _add_treatments(url, args.senders)
+            treatment_ids = _prepare(url, args.senders)
             with served("bench.notify_app:app", port, {**env, "DATABASE_URL": url}, args.workers):
                 measure("warm-up", port, "/bench/insert", treatment_ids, args.senders, 0.5, 20)
                 results = [

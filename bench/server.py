@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import requests
 from redis import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,3 +84,18 @@ def forget_keys(redis_url: str, *patterns: str) -> None:
         keys = list(redis.scan_iter(match=pattern, count=1000))
         if keys:
             redis.delete(*keys)
+
+
+def session_cookie(base: str, email: str, password: str) -> str:
+    """The Cookie header of a browser that logged in through the login form."""
+    session = requests.Session()
+    form = session.get(f"{base}/login", timeout=10).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+    assert token is not None
+    session.post(
+        f"{base}/login",
+        data={"csrf_token": token[1], "email": email, "password": password},
+        timeout=10,
+        allow_redirects=False,
+    )
+    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)

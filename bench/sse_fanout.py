@@ -32,7 +32,7 @@ import requests
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
-from bench.server import forget_keys, free_port, served
+from bench.server import forget_keys, free_port, served, session_cookie
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -93,20 +93,6 @@ def _prepare(folder: Path, env: dict[str, str]) -> tuple[str, int]:
             (treatment_id, user_id),
         )
     return treatment_id, int(user_id)
-
-
-def _session_cookie(base: str) -> str:
-    session = requests.Session()
-    form = session.get(f"{base}/login", timeout=10).text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
-    assert token is not None
-    session.post(
-        f"{base}/login",
-        data={"csrf_token": token[1], "email": "watcher@example.org", "password": PASSWORD},
-        timeout=10,
-        allow_redirects=False,
-    )
-    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
 
 
 def _worker_rss_kb(master: int) -> int:
@@ -269,7 +255,7 @@ def main() -> int:
     results = []
     try:
         with served("wsgi:app", port, env, 1, *options) as server:
-            cookie = _session_cookie(base)
+            cookie = session_cookie(base, "watcher@example.org", PASSWORD)
             channel = f"ssebench{run}:live"
             for watchers in levels:
                 level = Level(watchers, updates)

@@ -20,6 +20,7 @@ from webapp import ROOT
         (["bench.jobs", "--quick"], "per-job cost, Procfile worker / RQ baseline:"),
         (["bench.iiif", "--quick"], "slowest cold rendition / Pillow full decode:"),
         (["bench.ingest", "--quick"], "ingest / raw executemany:"),
+        (["bench.live_latency", "--quick"], "notify -> browser p99 / stream leg p99:"),
         # Correctness, not speed: nothing stuck, lost, doubled or moved back under any fault.
         (["bench.faults", "--quick"], "faults with a non-zero must-be-zero figure: 0"),
     ],

@@ -91,6 +91,12 @@ def sources(target: Status) -> frozenset[Status]:
     )
 
 
+def would_move(work: Any, target: Status) -> bool:
+    """Whether `transition` would move work whose row this transaction holds (`lock`): its
+    status is then the stored one, and nothing needs asking the database."""
+    return bool(work.state in sources(target))
+
+
 class WorkState:
     """Columns every kind of work shares, and what a kind does when its work moves."""
 
@@ -183,6 +189,9 @@ def transition(
     columns set only if the work moves (the tracking id of an accepted launch).
     """
     session = db.session
+    if session.info.get(_LOCKED) and not would_move(work, target):
+        session.commit()
+        return False
     if not session.info.get(_LOCKED) and not (session.new or session.dirty or session.deleted):
         # A fresh transaction: on SQLite an old read snapshot cannot take the write lock.
         session.commit()

@@ -62,18 +62,26 @@ def row_html(treatment: Treatment) -> str:
 def publish_treatment(treatment: Treatment) -> None:
     """Send the treatment's new state to every page that shows it. Best effort: a page that
     misses it gets the state when it reconnects, or by polling."""
+    send_update(treatment_update(treatment))
+
+
+def treatment_update(treatment: Treatment) -> dict[str, Any]:
+    """The message that tells the pages of the treatment's state, its fragments rendered."""
     if has_request_context():
         html = fragments(treatment)
     else:
         with current_app.test_request_context(base_url=current_app.config["APP_URL"]):
             html = fragments(treatment)
-    message = {
+    return {
         "treatment_id": treatment.id,
         "owner_id": treatment.owner_id,
         "terminal": treatment.state.is_terminal,
         "html": html,
     }
+
+
+def send_update(message: dict[str, Any]) -> None:
     try:
         redis_client().publish(live_channel(), json.dumps(message))
     except RedisError as exc:
-        log.warning("treatment %s: live update not published (%s)", treatment.id, exc)
+        log.warning("treatment %s: live update not published (%s)", message["treatment_id"], exc)

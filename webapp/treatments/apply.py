@@ -22,8 +22,8 @@ from webapp.columns import utcnow
 from webapp.errors import UserError
 from webapp.extensions import db, get_queue, redis_client
 from webapp.http import api_credentials, fetch
-from webapp.lifecycle import Status, lock, transition
-from webapp.live.publish import publish_treatment
+from webapp.lifecycle import Status, lock, transition, would_move
+from webapp.live.publish import publish_treatment, send_update, treatment_update
 from webapp.logs import about_treatment
 from webapp.readable import as_text, readable_error
 from webapp.task_modules.base import TaskModule
@@ -215,15 +215,22 @@ def _ends(event: TreatmentEvent) -> bool:
 
 def _apply_one(treatment_id: str, event_id: int) -> None:
     """Apply one event: downloads first, then the rest under a lock on its treatment."""
-    treatment = db.session.get(Treatment, treatment_id)
     event = db.session.get(TreatmentEvent, event_id)
-    if treatment is None or event is None or event.processed_at is not None:
+    if event is None or event.processed_at is not None:
         return
-    files = (
-        {} if refusal(treatment.tracking_id, event.payload) else download_results(treatment, event)
-    )
-    db.session.commit()
+    files: dict[str, bytes | str] = {}
+    if _results(event.payload):
+        # Downloads happen before the lock is taken: no I/O while the row is held.
+        treatment = db.session.get(Treatment, treatment_id)
+        if treatment is None:
+            return
+        if not refusal(treatment.tracking_id, event.payload):
+            files = download_results(treatment, event)
+        db.session.commit()
     treatment = lock(Treatment, treatment_id)
+    if treatment is None:
+        db.session.commit()
+        return
     db.session.refresh(event)
     if event.processed_at is not None:
         db.session.commit()
@@ -251,17 +258,20 @@ def _apply_one(treatment_id: str, event_id: int) -> None:
             _add_error(treatment, "A notification could not be applied; the error has been logged.")
     event.processed_at = utcnow()
     treatment.touch()
-    moved = False
-    if move is not None:
+    if move is not None and would_move(treatment, move[0]):
         target, text = move
         if target is Status.ERROR:
             moved = transition(treatment, target, error=text, cause=event)
         else:
             moved = transition(treatment, target, text, cause=event)
-    else:
-        db.session.commit()
-    if not moved:
-        publish_treatment(treatment)
+        if not moved:
+            publish_treatment(treatment)
+        return  # a move tells the pages itself, once committed
+    # Rendered in the transaction that stores it: the pages get what is committed, without
+    # loading it all again after the commit.
+    update = treatment_update(treatment)
+    db.session.commit()
+    send_update(update)
 
 
 def _pending_key(treatment_id: str) -> str:
