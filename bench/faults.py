@@ -123,8 +123,18 @@ class Outcome:
 class FaultStack:
     """One run's processes, database, Redis and folder."""
 
-    def __init__(self, folder: Path, postgres: str, quick: bool) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        postgres: str,
+        quick: bool,
+        concurrency: dict[str, int] | None = None,
+        proxied: bool = True,
+    ) -> None:
+        """`concurrency`: copies of Procfile processes; `proxied`: PostgreSQL reached through
+        the proxy that can cut it (a benchmark of speed goes straight to it)."""
         self.folder = folder
+        self.concurrency = concurrency
         self.redis_port = free_port()
         self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
         self.database_name = f"scriptorium_faults_{uuid.uuid4().hex[:8]}"
@@ -133,13 +143,13 @@ class FaultStack:
         self.engine: Engine = create_engine(url)
         server_port = self.engine.url.port or 5432
         self.proxy = Proxy(server_port)
-        proxied = self.engine.url.set(port=self.proxy.port)
+        database_url = self.engine.url.set(port=self.proxy.port) if proxied else self.engine.url
         self.port, self.processor_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "DATABASE_URL": proxied.render_as_string(hide_password=False),
+            "DATABASE_URL": database_url.render_as_string(hide_password=False),
             "STORAGE_DIR": str(folder / "storage"),
             "PROCESSOR_DATA_DIR": str(folder / "processor"),
             "SECRET_KEY": "fault-suite-secret",
@@ -179,7 +189,7 @@ class FaultStack:
 
     def _honcho(self, *processes: str) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            procfile_command(self.port, *processes),
+            procfile_command(self.port, *processes, concurrency=self.concurrency),
             env=self.env,
             cwd=ROOT,
             stdout=self.log,
@@ -531,10 +541,12 @@ FAULTS: list[type[Fault]] = [
 
 
 @contextmanager
-def fault_stack(quick: bool) -> Iterator[FaultStack]:
+def fault_stack(
+    quick: bool, concurrency: dict[str, int] | None = None, proxied: bool = True
+) -> Iterator[FaultStack]:
     postgres, started = provision.postgres_server()
     folder = Path(tempfile.mkdtemp(prefix="scriptorium-faults-"))
-    stack = FaultStack(folder, postgres, quick)
+    stack = FaultStack(folder, postgres, quick, concurrency, proxied)
     try:
         stack.start()
         yield stack

@@ -79,10 +79,8 @@ def test_region_sets_are_listed_as_url_lists(client: FlaskClient, regions_done: 
     assert client.get(f"/regions/{region_set.ref}/list?key={other}").status_code == 404
 
 
-def test_similarity_success_path(
-    client: FlaskClient, regions_done: Treatment, processing_api: ProcessingAPI
-) -> None:
-    treatment = launch(
+def _launch_similarity(client: FlaskClient, regions_done: Treatment) -> Treatment:
+    return launch(
         client,
         set_of(regions_done),
         "similarity",
@@ -93,6 +91,22 @@ def test_similarity_success_path(
         threshold="0.2",
         prefilter_n="10",
     )
+
+
+def _launch_vectorization(client: FlaskClient, regions_done: Treatment) -> Treatment:
+    return launch(
+        client,
+        set_of(regions_done),
+        "vectorization",
+        regions_treatment=regions_done.id,
+        model="strokes",
+    )
+
+
+def test_similarity_success_path(
+    client: FlaskClient, regions_done: Treatment, processing_api: ProcessingAPI
+) -> None:
+    treatment = _launch_similarity(client, regions_done)
     sent = processing_api.starts[-1]
     assert sent["topk"] == 5
     assert sent["threshold"] == 0.2
@@ -171,10 +185,7 @@ SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 30"><path d="M0 0
 def test_vectorization_success_path_ignores_other_files(
     client: FlaskClient, regions_done: Treatment, processing_api: ProcessingAPI
 ) -> None:
-    document_set = set_of(regions_done)
-    treatment = launch(
-        client, document_set, "vectorization", regions_treatment=regions_done.id, model="strokes"
-    )
+    treatment = _launch_vectorization(client, regions_done)
     uid = treatment.documents[0]["uid"]
     archive = _zip(
         {"crop_a.svg": SVG, "dir/crop_b.svg": SVG, "notes.txt": "x", "preview.png": "not svg"}
@@ -189,10 +200,7 @@ def test_vectorization_success_path_ignores_other_files(
 def test_a_broken_vectorization_zip_is_a_document_error(
     client: FlaskClient, regions_done: Treatment, processing_api: ProcessingAPI
 ) -> None:
-    document_set = set_of(regions_done)
-    treatment = launch(
-        client, document_set, "vectorization", regions_treatment=regions_done.id, model="strokes"
-    )
+    treatment = _launch_vectorization(client, regions_done)
     uid = treatment.documents[0]["uid"]
     _finish(client, treatment, processing_api, {uid: b"PK not really"}, "application/zip")
     assert treatment.status == "ERROR"
@@ -298,17 +306,7 @@ def _similarity_result(score: float) -> bytes:
 def test_a_pair_stored_again_keeps_its_higher_score_in_one_row(
     client: FlaskClient, regions_done: Treatment, processing_api: ProcessingAPI
 ) -> None:
-    treatment = launch(
-        client,
-        set_of(regions_done),
-        "similarity",
-        regions_treatment=regions_done.id,
-        algorithm="cosine",
-        feat_net="default",
-        topk="5",
-        threshold="0.2",
-        prefilter_n="10",
-    )
+    treatment = _launch_similarity(client, regions_done)
     module = task_module("similarity")
     for score in (0.6, 0.9, 0.7):
         assert module.process_results(treatment, "pair", _similarity_result(score)).count == 1
@@ -320,13 +318,7 @@ def test_a_pair_stored_again_keeps_its_higher_score_in_one_row(
 def test_a_crop_vectorized_again_keeps_the_latest_drawing_in_one_row(
     client: FlaskClient, regions_done: Treatment, processing_api: ProcessingAPI
 ) -> None:
-    treatment = launch(
-        client,
-        set_of(regions_done),
-        "vectorization",
-        regions_treatment=regions_done.id,
-        model="strokes",
-    )
+    treatment = _launch_vectorization(client, regions_done)
     module = task_module("vectorization")
     for drawing in (SVG, SVG.replace("M", "L")):
         assert module.process_results(treatment, "doc", _zip({"crop-a.svg": drawing})).count == 1

@@ -7,15 +7,30 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
+from rq import Queue
 from rq.job import Job, JobStatus
 
 from tests.conftest import make_user
 from webapp import ROOT
-from webapp.extensions import get_queue
+from webapp.extensions import redis_client
+
+
+@pytest.fixture
+def queue(app: Flask) -> Iterator[Queue]:
+    """A queue of the test's own: the jobs it fails stay out of the registries of others."""
+    own = Queue(f"worker-test-{uuid.uuid4().hex[:8]}", connection=redis_client())
+    yield own
+    for registry in (own.failed_job_registry, own.finished_job_registry):
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
+    own.delete(delete_jobs=True)
 
 
 def _drain(app: Flask, queue_name: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -47,11 +62,18 @@ def _outcome(job: Job) -> Any:
     return job.return_value() if job.is_finished else job.get_status()
 
 
+def _failure(job: Job) -> str:
+    """Why a failed job failed."""
+    assert _outcome(job) == JobStatus.FAILED
+    result = Job.fetch(job.id, connection=job.connection).latest_result()
+    assert result is not None
+    return str(result.exc_string)
+
+
 def test_one_horse_runs_many_jobs_on_the_app_built_before_the_fork(
-    app: Flask, backend: str
+    app: Flask, backend: str, queue: Queue
 ) -> None:
     make_user("worker@example.org")
-    queue = get_queue()
     jobs = [queue.enqueue("tests.worker_probe.count_users") for _ in range(5)]
     done = _drain(app, queue.name, WORKER_HORSE_JOBS="2")
     results = [_outcome(job) for job in jobs]
@@ -61,32 +83,28 @@ def test_one_horse_runs_many_jobs_on_the_app_built_before_the_fork(
     # Two jobs per horse, then a new one: a leak in one job cannot grow without end.
     assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]
     assert os.getpid() not in pids
+    # The worker took its last horse down with it when it stopped.
+    assert not [pid for pid in set(pids) if Path(f"/proc/{pid}").exists()]
 
 
 def test_a_job_that_kills_its_horse_fails_alone_and_the_next_gets_a_new_horse(
-    app: Flask, backend: str
+    app: Flask, backend: str, queue: Queue
 ) -> None:
-    queue = get_queue()
     before = queue.enqueue("tests.worker_probe.count_users")
     crash = queue.enqueue("tests.worker_probe.die")
     after = queue.enqueue("tests.worker_probe.count_users")
     _drain(app, queue.name)
-    assert _outcome(crash) == JobStatus.FAILED
-    failed = Job.fetch(crash.id, connection=queue.connection).latest_result()
-    assert failed is not None
-    assert "Work-horse terminated unexpectedly" in str(failed.exc_string)
+    assert "Work-horse terminated unexpectedly" in _failure(crash)
     (_, first), (_, second) = _outcome(before), _outcome(after)
     assert first != second
 
 
-def test_a_job_past_its_timeout_fails_and_the_horse_goes_on(app: Flask, backend: str) -> None:
-    queue = get_queue()
+def test_a_job_past_its_timeout_fails_and_the_horse_goes_on(
+    app: Flask, backend: str, queue: Queue
+) -> None:
     slow = queue.enqueue("tests.worker_probe.sleep", 30, job_timeout=1)
     after = queue.enqueue("tests.worker_probe.count_users")
     _drain(app, queue.name)
-    assert _outcome(slow) == JobStatus.FAILED
-    failed = Job.fetch(slow.id, connection=queue.connection).latest_result()
-    assert failed is not None
-    assert "JobTimeoutException" in str(failed.exc_string)
+    assert "JobTimeoutException" in _failure(slow)
     count, _ = _outcome(after)
     assert count == 0

@@ -46,11 +46,15 @@ def demo_private_hosts(app_url: str, api_url: str) -> str:
     return ",".join(dict.fromkeys([urlsplit(app_url).netloc, urlsplit(api_url).netloc]))
 
 
-def procfile_command(port: int, *processes: str) -> list[str]:
-    """Honcho running the Procfile's processes (all by default), the first on `port`."""
+def procfile_command(
+    port: int, *processes: str, concurrency: dict[str, int] | None = None
+) -> list[str]:
+    """Honcho running the Procfile's processes (all by default), the first on `port`, with
+    `concurrency` copies of the ones it names."""
+    copies = ",".join(f"{name}={count}" for name, count in (concurrency or {}).items())
     return [
         sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"),
-        "-d", str(ROOT), "-p", str(port), *processes,
+        "-d", str(ROOT), "-p", str(port), *(["-c", copies] if copies else []), *processes,
     ]  # fmt: skip
 
 

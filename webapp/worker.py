@@ -66,16 +66,17 @@ class AppWorker(Worker):
         if self._horse is None:
             return None, None, None
         pid, connection = self._horse
-        if not self._finished:
-            try:
-                # RQ's monitoring interval interrupts the wait, as it would a waitpid; the
-                # message itself is read only once it is there.
-                connection.poll(None)
-                self._retiring = not connection.recv()
-                self._finished = True
-                return pid, os.EX_OK, None
-            except (EOFError, OSError):
-                pass  # the horse died in the job
+        if self._finished:
+            return pid, os.EX_OK, None
+        try:
+            # RQ's monitoring interval interrupts the wait, as it would a waitpid; the
+            # message itself is read only once it is there.
+            connection.poll(None)
+            self._retiring = not connection.recv()
+            self._finished = True
+            return pid, os.EX_OK, None
+        except (EOFError, OSError):
+            pass  # the horse died in the job
         self._horse = None
         with contextlib.suppress(ChildProcessError):
             return os.wait4(pid, 0)
