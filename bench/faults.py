@@ -130,9 +130,11 @@ class FaultStack:
         quick: bool,
         concurrency: dict[str, int] | None = None,
         proxied: bool = True,
+        settings: dict[str, str] | None = None,
     ) -> None:
         """`concurrency`: copies of Procfile processes; `proxied`: PostgreSQL reached through
-        the proxy that can cut it (a benchmark of speed goes straight to it)."""
+        the proxy that can cut it (a benchmark of speed goes straight to it); `settings`:
+        environment that replaces the suite's own (its clocks poll fast, for short faults)."""
         self.folder = folder
         self.concurrency = concurrency
         self.redis_port = free_port()
@@ -173,6 +175,7 @@ class FaultStack:
             "OUTBOX_MAX_DELAY_SECONDS": "5" if quick else "15",
             "PROCESSOR_LEASE_SECONDS": "15" if quick else "30",
             "PROCESSOR_SWEEP_SECONDS": "2",
+            **(settings or {}),
         }
         self.redis: subprocess.Popen[bytes] | None = None
         self.web: subprocess.Popen[bytes] | None = None
@@ -542,11 +545,14 @@ FAULTS: list[type[Fault]] = [
 
 @contextmanager
 def fault_stack(
-    quick: bool, concurrency: dict[str, int] | None = None, proxied: bool = True
+    quick: bool,
+    concurrency: dict[str, int] | None = None,
+    proxied: bool = True,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[FaultStack]:
     postgres, started = provision.postgres_server()
     folder = Path(tempfile.mkdtemp(prefix="scriptorium-faults-"))
-    stack = FaultStack(folder, postgres, quick, concurrency, proxied)
+    stack = FaultStack(folder, postgres, quick, concurrency, proxied, settings)
     try:
         stack.start()
         yield stack

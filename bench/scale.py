@@ -21,6 +21,15 @@ from bench.faults import TERMINAL, fault_stack
 from tests.live_stack import demo_set_id, launch, log_in
 from webapp.demo.seed import DEMO_EMAIL, DEMO_PASSWORD
 
+# The clocks as deployed, not as the fault suite runs them (polling many times a second).
+DEPLOYED = {
+    "CLOCK_INTERVAL_SECONDS": "15",
+    "DISPATCH_GRACE_SECONDS": "60",
+    "OUTBOX_POLL_SECONDS": "0.25",
+    "OUTBOX_FIRST_DELAY_SECONDS": "2",
+    "PROCESSOR_SWEEP_SECONDS": "15",
+}
+
 
 @dataclass
 class Run:
@@ -36,7 +45,9 @@ class Run:
 
 def run(workers: int, treatments: int) -> Run:
     concurrency = {"worker": workers, "processor-worker": workers}
-    with fault_stack(quick=False, concurrency=concurrency, proxied=False) as stack:
+    with fault_stack(
+        quick=False, concurrency=concurrency, proxied=False, settings=DEPLOYED
+    ) as stack:
         session = log_in(stack.url, DEMO_EMAIL, DEMO_PASSWORD)
         set_id = demo_set_id(session, stack.url)
         started = time.monotonic()
