@@ -51,16 +51,12 @@ CLASSES = {
 }
 
 
-def noop() -> None:
-    """A job that does nothing: what is measured is what surrounds it."""
-
-
 def _drain(env: dict[str, str], queue_name: str, options: list[str], count: int) -> float:
     redis = Redis.from_url(REDIS)
     queue = Queue(queue_name, connection=redis)
     for _ in range(count):
         # Kept no longer than it runs: the run leaves no job behind in Redis.
-        queue.enqueue("bench.jobs.noop", result_ttl=0)
+        queue.enqueue("bench.noop.noop", result_ttl=0)
     seconds = _drain_queue(env, queue_name, options)
     queue.delete()
     return seconds
