@@ -246,7 +246,8 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="a short run that checks it works")
     args = parser.parse_args()
-    count = 3 if args.quick else args.notifications
+    count = 2 if args.quick else args.notifications
+    treatments = 10 if args.quick else args.treatments
     run = uuid.uuid4().hex[:8]
     folder = Path(tempfile.mkdtemp(prefix="live-latency-"))
     port, redis_port = free_port(), free_port()
@@ -274,7 +275,7 @@ def main() -> int:
             with psycopg.connect(libpq(url)) as conn:
                 owner = conn.execute("SELECT id FROM users").fetchone()
             assert owner is not None
-            ids = add_treatments(url, owner[0], args.treatments, tracking_id="bench")
+            ids = add_treatments(url, owner[0], treatments, tracking_id="bench")
             with (folder / "stack.log").open("ab") as log:
                 stack = subprocess.Popen(
                     procfile_command(port, "web", "worker"),
@@ -298,8 +299,8 @@ def main() -> int:
         shutil.rmtree(folder, ignore_errors=True)
     full, leg = watch.latencies(notified), watch.latencies(published)
     print(
-        f"{args.treatments} treatments watched live, {count} notifications each, one every "
-        f"{args.every:g} s or so ({args.treatments / args.every:.0f}/s in all), the Procfile's "
+        f"{treatments} treatments watched live, {count} notifications each, one every "
+        f"{args.every:g} s or so ({treatments / args.every:.0f}/s in all), the Procfile's "
         "web and one worker, PostgreSQL"
     )
     print(f"{'path':34} {'seen':>9} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}")

@@ -70,7 +70,7 @@ def main() -> int:
     parser.add_argument("--treatments", type=int, default=40)
     parser.add_argument("--quick", action="store_true", help="a short run that checks it works")
     args = parser.parse_args()
-    treatments = 3 if args.quick else args.treatments
+    treatments = 1 if args.quick else args.treatments
     runs = [run(workers, treatments) for workers in (1, 2)]
     print(
         f"{treatments} regions treatments of the demo corpus, launched at once; the Procfile's "

@@ -222,10 +222,15 @@ def test_pairs_side_by_side_with_threshold_sorting_and_document_filter(
     assert _scores(ascending) == ["0.400", "0.700", "0.950"]
     only = client.get(f"{url}?document=wit1_man2").get_data(as_text=True)
     assert _scores(only) == ["0.950", "0.400"]
+    # Any score, in any step: the one a browser submits is the one kept, after a reload too.
+    fine = client.get(f"{url}?min_score=0.9499").get_data(as_text=True)
+    assert _scores(fine) == ["0.950"]
+    assert 'step="any" value="0.9499"' in fine
     # Anything odd in the query string falls back to the defaults.
-    odd = client.get(f"{url}?min_score=abc&sort=drop&document=%25&page=-3")
-    assert odd.status_code == 200
-    assert _scores(odd.get_data(as_text=True)) == ["0.950", "0.700", "0.400"]
+    for odd_score in ("abc", "nan", "-inf"):
+        odd = client.get(f"{url}?min_score={odd_score}&sort=drop&document=%25&page=-3")
+        assert odd.status_code == 200
+        assert _scores(odd.get_data(as_text=True)) == ["0.950", "0.700", "0.400"]
 
 
 def test_pairs_export_as_csv(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Response
@@ -24,7 +25,9 @@ def _documents(treatment: Treatment) -> list[str]:
 
 
 def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
-    min_score = min(max(args.get("min_score", 0.0, type=float) or 0.0, 0.0), 1.0)
+    asked = args.get("min_score", 0.0, type=float) or 0.0
+    # Any value from 0 to 1 (the demo's scores lie between 0.97 and 0.998); NaN is none.
+    min_score = min(max(asked, 0.0), 1.0) if math.isfinite(asked) else 0.0
     sort = args.get("sort", "score_desc")
     sort = sort if sort in SORTS else "score_desc"
     documents = _documents(treatment)
