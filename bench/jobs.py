@@ -185,7 +185,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="a short run, to check it works")
     args = parser.parse_args()
-    count = 40 if args.quick else args.jobs
+    count = 20 if args.quick else args.jobs
     run = uuid.uuid4().hex[:8]
     folder = Path(tempfile.mkdtemp(prefix="jobs-bench-"))
     env = {
