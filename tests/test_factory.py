@@ -90,3 +90,15 @@ def test_behind_a_proxy_its_forwarded_scheme_and_host_are_trusted(
     with app.app_context():
         db.engine.dispose()
     assert answer == "https://scriptorium.example/where"
+
+
+def test_the_pool_is_sized_for_the_database_the_app_ends_up_with(app: Flask, backend: str) -> None:
+    """Whatever DATABASE_URL says, the URI the app was given decides (tests give theirs)."""
+    pool = db.engine.pool
+    if backend == "postgresql":
+        assert (pool.size(), pool._max_overflow) == (  # type: ignore[attr-defined]
+            app.config["DATABASE_POOL_SIZE"],
+            app.config["DATABASE_POOL_OVERFLOW"],
+        )
+    else:
+        assert "pool_size" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]

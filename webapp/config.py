@@ -49,17 +49,6 @@ def _hosts(name: str, default: str = "") -> list[str]:
     return entries
 
 
-def _engine_options() -> dict[str, Any]:
-    """A pool as large as one web process's busy moments: past its size, every connection
-    given back is closed and the next request opens a new one (a server process each, on
-    PostgreSQL), which under a burst of notifications cost more than the requests."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
-    if not os.environ.get("DATABASE_URL", "sqlite:").startswith("sqlite:"):
-        options["pool_size"] = int(os.environ.get("DATABASE_POOL_SIZE", "20"))
-        options["max_overflow"] = int(os.environ.get("DATABASE_POOL_OVERFLOW", "10"))
-    return options
-
-
 def load_config(instance_path: Path) -> dict[str, Any]:
     """Build the configuration from the environment, with development defaults."""
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -99,7 +88,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", redis_url),
         "RATELIMIT_KEY_PREFIX": f"{redis_prefix}:limits",
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "DATABASE_POOL_SIZE": int(os.environ.get("DATABASE_POOL_SIZE", "20")),
+        "DATABASE_POOL_OVERFLOW": int(os.environ.get("DATABASE_POOL_OVERFLOW", "10")),
         "SESSION_COOKIE_SECURE": secure_cookies,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": secure_cookies,

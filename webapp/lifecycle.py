@@ -162,7 +162,8 @@ def lock(model: type[Any], ident: Any) -> Any:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    db.session.info[_LOCKED] = True
+    if row is not None:
+        db.session.info.setdefault(_LOCKED, set()).add((model, ident))
     return row
 
 
@@ -189,16 +190,16 @@ def transition(
     columns set only if the work moves (the tracking id of an accepted launch).
     """
     session = db.session
-    if session.info.get(_LOCKED) and not would_move(work, target):
+    model = type(work)
+    ident = inspect(work).identity
+    assert ident is not None, "only stored work moves"
+    if (model, ident[0]) in session.info.get(_LOCKED, ()) and not would_move(work, target):
         session.commit()
         return False
     if not session.info.get(_LOCKED) and not (session.new or session.dirty or session.deleted):
         # A fresh transaction: on SQLite an old read snapshot cannot take the write lock.
         session.commit()
-    model = type(work)
     key = inspect(model).primary_key[0]
-    ident = inspect(work).identity
-    assert ident is not None, "only stored work moves"
     now = utcnow()
     changes: dict[str, Any] = {"status": target.value, "updated_at": now, **(values or {})}
     if target is Status.RETRYING:

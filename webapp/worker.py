@@ -120,17 +120,23 @@ class AppWorker(Worker):
         with worker_app().app_context():
             # The pool's connections are the worker's: forget them without closing them.
             db.engine.dispose(close=False)
+        code = 0
         try:
             for left in range(self.horse_jobs - 1, -1, -1):
-                order: Order = connection.recv()
+                try:
+                    order: Order = connection.recv()
+                except (EOFError, OSError):
+                    break  # the worker is gone
                 if order is None:
                     break
                 self._run(*order)
                 connection.send(left > 0)  # False: this horse leaves now
-        except (EOFError, OSError):
-            pass  # the worker is gone
+        except BaseException:
+            # Outside the job itself (which RQ records): the worker reads this as a horse
+            # that died in the job, and fails it.
+            code = 1
         finally:
-            os._exit(0)
+            os._exit(code)
 
     def _run(self, job_id: str, queue_name: str, execution_id: str) -> None:
         os.environ["RQ_JOB_ID"] = job_id
