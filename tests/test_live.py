@@ -4,6 +4,7 @@ every connect, only the work a user may see, and polling with the same fragments
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +17,7 @@ from werkzeug.test import TestResponse
 
 from tests.conftest import AuthActions, run_jobs
 from tests.processing_api import ProcessingAPI, notify
-from tests.treatment_helpers import launch, make_set
+from tests.treatment_helpers import launch, make_set, regions_file
 from webapp.auth.models import User
 from webapp.lifecycle import Status, transition
 from webapp.live.hub import Hub
@@ -199,6 +200,74 @@ def test_the_page_connects_while_the_work_runs_and_not_after(
     page = client.get(f"/treatments/{treatment.id}").get_data(as_text=True)
     assert "sse-connect" not in page
     assert "This treatment was cancelled" in page
+
+
+def _comparable(html: str) -> str:
+    """A fragment with its tokens blanked and its spacing folded, so that a page and a
+    fragment can be compared whoever they were rendered for."""
+    return " ".join(re.sub(r'name="csrf_token" value="[^"]*"', "", html).split())
+
+
+def _inside(html: str, start: str, end: str) -> str:
+    """What lies inside the element whose opening tag starts with `start`, up to `end`."""
+    opened = html.index(start)
+    return _comparable(html[html.index(">", opened) + 1 : html.index(end, opened)])
+
+
+def _three_views(client: FlaskClient, treatment: Treatment) -> list[tuple[str, str]]:
+    """The state and the events as the page, polling and the stream show them."""
+    views = []
+    for url in (f"/treatments/{treatment.id}", f"/treatments/{treatment.id}/live"):
+        html = client.get(url).get_data(as_text=True)
+        views.append(
+            (
+                _inside(html, '<section class="card" id="state"', "</section>"),
+                _inside(html, '<tbody id="events"', "</tbody>"),
+            )
+        )
+    stream = client.get(f"/treatments/{treatment.id}/stream")
+    (_, state), (_, events) = _read(stream, 2)
+    stream.close()
+    return [*views, (_comparable(state), _comparable(events))]
+
+
+def test_the_page_polling_and_stream_show_the_same_state_events_and_results(
+    client: FlaskClient, logged_in: User, processing_api: ProcessingAPI, listening_hub: Hub
+) -> None:
+    treatment = _running(logged_in, client)
+    first, second = treatment.document_uids
+    url = processing_api.serve("/r.json", regions_file(first, boxes=3))
+    notify(
+        client,
+        treatment,
+        "PROGRESS",
+        output={"results_url": [{"doc_id": first, "result_url": url}]},
+        progress={"current": 1, "total": 2},
+    )
+    run_jobs()
+    page, polled, streamed = _three_views(client, treatment)
+    assert page == polled == streamed
+    state, events = page
+    assert "1 of 2 documents done" in state
+    assert "<strong>3</strong> regions found" in state
+    assert "PROGRESS" in events
+
+    url = processing_api.serve("/r2.json", regions_file(second, boxes=1))
+    notify(
+        client,
+        treatment,
+        "SUCCESS",
+        output={"results_url": [{"doc_id": second, "result_url": url}]},
+    )
+    run_jobs()
+    page, polled, streamed = _three_views(client, treatment)
+    assert page == polled == streamed
+    state, events = page
+    assert "2 of 2 documents done" in state
+    assert "<strong>4</strong> regions found" in state
+    assert "View the results" in state
+    assert "SUCCESS" in events
+    assert "No notification received yet" not in events
 
 
 def test_streamed_forms_carry_no_ones_token(

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.conftest import json_body, run_jobs
+from tests.conftest import AuthActions, Mailbox, json_body, run_jobs
 from tests.processing_api import ProcessingAPI, notify
 from tests.treatment_helpers import launch, make_set, regions_file, set_of
 from webapp.auth.models import User
+from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.task_modules.regions.keys import crop_list_key
@@ -150,6 +153,102 @@ def test_similarity_success_path(
     assert len(pairs[0].parameter_hash) == 64
 
 
+def _offered(client: FlaskClient, task: str, document_set: DocumentSet) -> list[str]:
+    fragment = client.get(f"/treatments/subform?task_type={task}&document_set={document_set.id}")
+    html = fragment.get_data(as_text=True)
+    start = html.index(f'name="{task}-regions_treatment"')
+    return re.findall(
+        r'<option[^>]*value="([0-9a-f-]{36})"', html[start : html.index("</select>", start)]
+    )
+
+
+def test_the_forms_offer_exactly_the_regions_runs_of_the_chosen_set_newest_first(
+    client: FlaskClient,
+    logged_in: User,
+    other_user: User,
+    auth: AuthActions,
+    regions_done: Treatment,
+    processing_api: ProcessingAPI,
+) -> None:
+    document_set = set_of(regions_done)
+    newer = launch(client, document_set, "regions", notify_email=False)
+    _finish(
+        client, newer, processing_api, {d["uid"]: regions_file(d["uid"]) for d in newer.documents}
+    )
+    other_set = make_set(logged_in)
+    for task in ("similarity", "vectorization"):
+        assert _offered(client, task, document_set) == [newer.id, regions_done.id]
+        assert _offered(client, task, other_set) == []
+    empty = client.get(f"/treatments/subform?task_type=similarity&document_set={other_set.id}")
+    assert "run Regions on it first" in empty.get_data(as_text=True)
+    # The page itself offers the runs of the set it shows selected.
+    page = client.get(f"/treatments/new?document_set={other_set.id}&task_type=similarity")
+    assert regions_done.id not in page.get_data(as_text=True)
+    # A set someone else cannot see offers them nothing, whatever its id.
+    auth.logout()
+    auth.login(other_user)
+    assert _offered(client, "similarity", document_set) == []
+    # Shared with them, its owner's runs are offered, named with their owner, and accepted.
+    document_set = set_of(regions_done)
+    document_set.visibility = "shared"
+    document_set.shared_with = [other_user]
+    db.session.commit()
+    assert _offered(client, "similarity", document_set) == [newer.id, regions_done.id]
+    fragment = client.get(
+        f"/treatments/subform?task_type=similarity&document_set={document_set.id}"
+    )
+    assert "by Ada" in fragment.get_data(as_text=True)
+    treatment = _launch_similarity(client, regions_done)
+    assert (treatment.owner_id, treatment.parameters["regions_treatment"]) == (
+        other_user.id,
+        regions_done.id,
+    )
+
+
+def _similarity_file(crops: list[str]) -> dict[str, Any]:
+    return {
+        "parameters": {},
+        "index": {"sources": {}, "images": [{"id": c, "src": "…", "doc_uid": "x"} for c in crops]},
+        "pairs": [[0, 1, 0.9, 0, 0]],
+    }
+
+
+def test_similarity_counts_progress_in_pairs_everywhere(
+    app: Flask,
+    client: FlaskClient,
+    regions_done: Treatment,
+    processing_api: ProcessingAPI,
+    mailbox: Mailbox,
+) -> None:
+    treatment = _launch_similarity(client, regions_done)
+    first, second = treatment.document_uids
+    # Two documents: each with itself and the one with the other, three pairs.
+    assert treatment.units_total == 3
+    url = processing_api.serve("/p.json", _similarity_file(["c0", "c1"]))
+    notify(
+        client,
+        treatment,
+        "PROGRESS",
+        output={"results_url": [{"doc_pair": first, "result_url": url}]},
+    )
+    run_jobs()
+    page = client.get(f"/treatments/{treatment.id}").get_data(as_text=True)
+    assert "1 of 3 pairs done" in page
+    assert "documents done" not in page
+    assert "1 of 3 pairs" in client.get("/treatments/rows").get_data(as_text=True)
+    listing = app.test_cli_runner().invoke(args=["treatments", "list"]).output
+    assert f"{treatment.id}\tIN_PROGRESS\tsimilarity\t" in listing
+    assert "\t1 of 3 pairs\t" in listing
+    db.session.expire_all()
+    assert treatment.fraction_done == pytest.approx(1 / 3)
+    items = [{"doc_pair": uid, "result_url": url} for uid in (first, f"{first}-{second}", second)]
+    notify(client, treatment, "SUCCESS", output={"results_url": items})
+    run_jobs()
+    db.session.expire_all()
+    assert treatment.message == "Done: results for 3 of 3 pairs."
+    assert "Done: 3 of 3 pairs" in mailbox.body()
+
+
 def test_similarity_needs_a_successful_regions_treatment_of_the_set(
     client: FlaskClient, logged_in: User, regions_done: Treatment, processing_api: ProcessingAPI
 ) -> None:
@@ -168,7 +267,8 @@ def test_similarity_needs_a_successful_regions_treatment_of_the_set(
         },
     )
     assert response.status_code == 400
-    assert "ran on another document set" in response.get_data(as_text=True)
+    assert "Choose one of the regions runs of this document set" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Treatment)) == 1
 
 
 def _zip(files: dict[str, str]) -> bytes:

@@ -93,7 +93,7 @@ def test_regions_success_path(
     run_jobs()
     db.session.expire_all()
     assert treatment.status == "IN_PROGRESS"
-    assert (treatment.docs_done, treatment.api_current, treatment.api_total) == (1, 1, 2)
+    assert (treatment.units_done, treatment.api_current, treatment.api_total) == (1, 1, 2)
     assert _regions(treatment) == 2
 
     second = processing_api.serve("/results/2.json", regions_file(uids[1], boxes=3, page=2))

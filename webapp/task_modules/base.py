@@ -29,8 +29,9 @@ class ParametersForm(Form):
     def get_api_parameters(self) -> dict[str, Any]:
         return {name: field.data for name, field in self._fields.items()}
 
-    def set_choices(self, module: TaskModule, user: Any) -> None:
-        """Fill the fields whose choices depend on the API or on the user's data."""
+    def set_choices(self, module: TaskModule, user: Any, document_set: DocumentSet | None) -> None:
+        """Fill the fields whose choices depend on the API, on the user's data or on the
+        document set chosen (None until the user may use one)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class TaskModule(ABC):
     # The page that shows the results as pictures, and the files they can be taken away as.
     viewer_template: ClassVar[str | None] = None
     exports: ClassVar[dict[str, str]] = {}
+    # What progress is counted in, singular and plural: the API reports one result per unit.
+    unit: ClassVar[tuple[str, str]] = ("document", "documents")
 
     @property
     def route(self) -> str:
@@ -84,6 +87,11 @@ class TaskModule(ABC):
             {"type": "iiif", "src": external_url("iiif.manifest", ref=d.ref), "uid": d.ref}
             for d in digitizations
         ]
+
+    @classmethod
+    def units_total(cls, documents: int) -> int:
+        """How many results a launch on this many documents waits for."""
+        return documents
 
     @abstractmethod
     def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> Stored:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
-from wtforms import SelectField
+from wtforms import SelectField, ValidationError
 
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
@@ -18,27 +18,48 @@ from webapp.treatments.models import Treatment
 from webapp.urls import external_url
 
 
+class RunField(SelectField):
+    def pre_validate(self, form: Any) -> None:
+        if self.data not in cast(dict[str, str], self.choices):
+            raise ValidationError("Choose one of the regions runs of this document set.")
+
+
 class RegionsSourceForm(ParametersForm):
-    regions_treatment = SelectField(
+    regions_treatment = RunField(
         "Run on the regions found by",
         choices={},
-        description="A successful region extraction on the same document set.",
+        description="A successful region extraction on the same document set, newest first.",
     )
 
-    def set_choices(self, module: TaskModule, user: Any) -> None:
-        stmt = (
-            select(Treatment)
-            .where(Treatment.task_type == "regions", Treatment.status == Status.SUCCESS)
-            .order_by(Treatment.finished_at.desc())
-        )
-        if not user.is_admin:
-            stmt = stmt.where(Treatment.owner_id == user.id)
-        self.regions_treatment.choices = {
-            t.id: f"Regions on “{t.document_set_title}”, {t.finished_at:%Y-%m-%d %H:%M}"
-            if t.finished_at
-            else t.id
-            for t in db.session.scalars(stmt)
-        }
+    def set_choices(self, module: TaskModule, user: Any, document_set: DocumentSet | None) -> None:
+        """Exactly the runs a launch on the set accepts: every successful regions run on it,
+        the user's own and, on a set shared with them, the others' (their results are as
+        visible as the set)."""
+        runs: list[Treatment] = []
+        if document_set is not None:
+            runs = list(
+                db.session.scalars(
+                    select(Treatment)
+                    .where(
+                        Treatment.task_type == "regions",
+                        Treatment.status == Status.SUCCESS,
+                        Treatment.document_set_id == document_set.id,
+                    )
+                    .order_by(Treatment.finished_at.desc(), Treatment.requested_at.desc())
+                )
+            )
+        self.regions_treatment.choices = {t.id: _run_label(t, user) for t in runs}
+        if document_set is not None and not self.regions_treatment.choices:
+            self.regions_treatment.description = (
+                f"No region extraction has succeeded on “{document_set.title}” yet: "
+                "run Regions on it first."
+            )
+
+
+def _run_label(run: Treatment, user: Any) -> str:
+    ended = f"{run.finished_at:%Y-%m-%d %H:%M}" if run.finished_at else "—"
+    by = "" if run.owner_id == user.id else f", by {run.owner.display_name}"
+    return f"Regions of {ended}{by} ({run.id[:8]})"
 
 
 class RegionsSourceModule(TaskModule):

@@ -151,7 +151,7 @@ def _conclusion(treatment: Treatment) -> Move:
         errors = len(treatment.document_errors)
         return (
             Status.SUCCESS,
-            f"Done: results for {treatment.docs_done} document(s)"
+            f"Done: results for {treatment.progress_text}"
             + (f", {errors} error(s)." if errors else "."),
         )
     return Status.ERROR, "Every document failed: " + "; ".join(treatment.document_errors[:3])

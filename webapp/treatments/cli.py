@@ -28,14 +28,14 @@ def _treatment(treatment_id: str) -> Treatment:
 @click.option("--status", type=click.Choice([s.value for s in Status]), help="Only this status.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
 def list_command(status: str | None, limit: int) -> None:
-    """The newest treatments: id, status, task, owner, documents done, requested."""
+    """The newest treatments: id, status, task, owner, progress, requested."""
     stmt = select(Treatment).order_by(Treatment.requested_at.desc()).limit(limit)
     if status:
         stmt = stmt.where(Treatment.status == status)
     for t in db.session.scalars(stmt):
         click.echo(
             f"{t.id}\t{t.status}\t{t.task_type}\t{t.owner.email}\t"
-            f"{t.docs_done}/{t.docs_total}\t{t.requested_at:%Y-%m-%d %H:%M}"
+            f"{t.progress_text}\t{t.requested_at:%Y-%m-%d %H:%M}"
         )
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import or_, select
 from wtforms import BooleanField, SelectField, SubmitField
@@ -38,8 +38,23 @@ class TreatmentForm(Form):
         self.document_set.choices = {str(s.id): s.title for s in usable_sets(user)}
         self.task_type.choices = {name: m.label for name, m in task_modules().items()}
 
+    def shown_set_id(self) -> str | None:
+        """The set shown selected: the one asked for, else the first offered."""
+        offered = cast(dict[str, str], self.document_set.choices)
+        return cast(str | None, self.document_set.data) or next(iter(offered), None)
 
-def parameters_form(module: TaskModule, user: Any, formdata: Any = None) -> ParametersForm:
+
+def usable_set(user: Any, set_id: str | None) -> DocumentSet | None:
+    """The set of that id if the user may launch on it (the rule of `usable_sets`)."""
+    if not (set_id and set_id.isascii() and set_id.isdigit() and len(set_id) < 19):
+        return None
+    document_set = db.session.get(DocumentSet, int(set_id))
+    return document_set if document_set is not None and document_set.visible_to(user) else None
+
+
+def parameters_form(
+    module: TaskModule, user: Any, document_set: DocumentSet | None, formdata: Any = None
+) -> ParametersForm:
     form = module.form_class(formdata=formdata, prefix=module.name, data=module.defaults)
-    form.set_choices(module, user)
+    form.set_choices(module, user, document_set)
     return form

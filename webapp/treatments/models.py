@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,6 +14,9 @@ from webapp.columns import UTCDateTime, utcnow
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import Base
 from webapp.lifecycle import Status, WorkState
+
+if TYPE_CHECKING:
+    from webapp.task_modules.base import TaskModule
 
 
 def new_id() -> str:
@@ -57,18 +60,34 @@ class Treatment(WorkState, Base):
         order_by="TreatmentEvent.id",
     )
 
-    @property
-    def docs_total(self) -> int:
-        return len(self.documents)
+    def _counted_in(self) -> TaskModule | type[TaskModule]:
+        """The module whose unit the progress is counted in; a module no longer installed
+        counts documents."""
+        from webapp.task_modules.base import TaskModule
+        from webapp.task_modules.registry import task_modules
+
+        return task_modules().get(self.task_type) or TaskModule
 
     @property
-    def docs_done(self) -> int:
-        return len(self.done_documents)
+    def units_total(self) -> int:
+        """Results awaited, in the task's unit: documents, or pairs of them for similarity."""
+        return self._counted_in().units_total(len(self.documents))
+
+    @property
+    def units_done(self) -> int:
+        return min(len(self.done_documents), self.units_total)
+
+    @property
+    def progress_text(self) -> str:
+        """Progress as said everywhere it is shown: "12 of 21 pairs"."""
+        singular, plural = self._counted_in().unit
+        total = self.units_total
+        return f"{self.units_done} of {total} {singular if total == 1 else plural}"
 
     @property
     def fraction_done(self) -> float:
-        """How far along: documents done, or the API's own count when it says more."""
-        fractions = [self.docs_done / self.docs_total] if self.docs_total else []
+        """How far along: results stored, or the API's own count when it says more."""
+        fractions = [self.units_done / self.units_total] if self.units_total else []
         if self.api_total:
             fractions.append(min(1.0, (self.api_current or 0) / self.api_total))
         return max(fractions, default=0.0)

@@ -8,7 +8,6 @@ from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
-from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
@@ -16,7 +15,7 @@ from webapp.live.publish import page_context
 from webapp.pagination import paginate
 from webapp.task_modules.registry import task_module, task_module_or_404, task_modules
 from webapp.treatments import bp, service
-from webapp.treatments.forms import TreatmentForm, parameters_form
+from webapp.treatments.forms import TreatmentForm, parameters_form, usable_set
 from webapp.treatments.models import Treatment
 
 
@@ -41,11 +40,13 @@ def new() -> ResponseReturnValue:
     )
     module = task_module(chosen)
     submitted = request.method == "POST" and not form.change_task.data
-    subform = parameters_form(module, current_user, request.form if submitted else None)
+    document_set = usable_set(current_user, form.shown_set_id())
+    subform = parameters_form(
+        module, current_user, document_set, request.form if submitted else None
+    )
     status = 200
     # Both forms are validated, so that every field shows its error at once.
     if submitted and all([form.validate_on_submit(), subform.validate()]):
-        document_set = db.session.get(DocumentSet, int(form.document_set.data or 0))
         assert document_set is not None  # the choices hold only the user's sets
         try:
             treatment = service.create_treatment(
@@ -74,9 +75,13 @@ def new() -> ResponseReturnValue:
 
 @bp.get("/subform")
 def subform() -> ResponseReturnValue:
+    """The chosen task's options for the chosen set: htmx asks again when either changes."""
     module = task_module_or_404(request.args.get("task_type", ""))
+    document_set = usable_set(current_user, request.args.get("document_set"))
     return render_template(
-        "treatments/_subform.html", module=module, subform=parameters_form(module, current_user)
+        "treatments/_subform.html",
+        module=module,
+        subform=parameters_form(module, current_user, document_set),
     )
 
 

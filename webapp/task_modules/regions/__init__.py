@@ -17,6 +17,7 @@ from webapp.catalog.lookup import ref_matches
 from webapp.catalog.models import Digitization
 from webapp.catalog.refs import parse_ref
 from webapp.columns import get_or_create
+from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.processing_api import model_choices
@@ -37,7 +38,7 @@ bp = Blueprint("regions", __name__, url_prefix="/regions")
 class RegionsForm(ParametersForm):
     model = SelectField("Model", choices=FALLBACK_MODELS)
 
-    def set_choices(self, module: TaskModule, user: Any) -> None:
+    def set_choices(self, module: TaskModule, user: Any, document_set: DocumentSet | None) -> None:
         self.model.choices = model_choices(module, FALLBACK_MODELS)
 
 

@@ -13,6 +13,7 @@ from wtforms import BooleanField, FloatField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
 from webapp.bulk import higher, put_rows
+from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.processing_api import model_choices
 from webapp.task_modules.base import Stored, TaskModule
@@ -43,8 +44,8 @@ class SimilarityForm(RegionsSourceForm):
         validators=[InputRequired(), NumberRange(1, 1000)],
     )
 
-    def set_choices(self, module: TaskModule, user: Any) -> None:
-        super().set_choices(module, user)
+    def set_choices(self, module: TaskModule, user: Any, document_set: DocumentSet | None) -> None:
+        super().set_choices(module, user, document_set)
         self.algorithm.choices = model_choices(module, FALLBACK_ALGORITHMS, ("algorithm",))
         self.feat_net.choices = model_choices(module, FALLBACK_FEATURES, (None, "feat_net"))
 
@@ -77,6 +78,12 @@ class SimilarityModule(RegionsSourceModule):
     results_template = "task_modules/similarity_summary.html"
     viewer_template = "task_modules/similarity_viewer.html"
     exports: ClassVar[dict[str, str]] = {"csv": "Pairs as CSV"}
+    unit = ("pair", "pairs")
+
+    @classmethod
+    def units_total(cls, documents: int) -> int:
+        """One result per pair of documents, a document paired with itself included."""
+        return documents * (documents + 1) // 2
 
     def api_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
         """Ours and, for AIKON's API, the same values under the names it reads."""

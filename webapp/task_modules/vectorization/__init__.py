@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import SelectField
 
 from webapp.bulk import newer, put_rows
+from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.processing_api import model_choices
 from webapp.task_modules.base import Stored, TaskModule
@@ -29,8 +30,8 @@ MAX_TOTAL_BYTES = 200_000_000
 class VectorizationForm(RegionsSourceForm):
     model = SelectField("Model", choices=FALLBACK_MODELS)
 
-    def set_choices(self, module: TaskModule, user: Any) -> None:
-        super().set_choices(module, user)
+    def set_choices(self, module: TaskModule, user: Any, document_set: DocumentSet | None) -> None:
+        super().set_choices(module, user, document_set)
         self.model.choices = model_choices(module, FALLBACK_MODELS)
 
 
