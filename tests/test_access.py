@@ -22,12 +22,15 @@ PUBLIC = {
     "auth.login",
     "health.healthz",
     "iiif.manifest",
+    "iiif.manifest_v3",
     "iiif.image_base",
     "iiif.image_info",
     "iiif.image",
     "notifications.notify",
     "regions.crop_list",
     "regions.manifest",
+    "regions.manifest_3",
+    "regions.annotation_list",
     "regions.annotation_page",
 }
 PRIVATE_ARGUMENTS = {"set_id", "treatment_id", "vectorization_id"}

@@ -7,11 +7,14 @@ import csv
 import io
 import re
 import zipfile
+from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import AuthActions, json_body, make_user
+from tests.iiif_validation import assert_valid_presentation
 from tests.treatment_helpers import make_set
 from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
@@ -129,35 +132,110 @@ def test_regions_export_as_csv(
     assert client.get(f"/treatments/{treatment.id}/export/zip").status_code == 404
 
 
-def test_regions_are_iiif_web_annotations_linked_from_a_manifest(
-    client: FlaskClient, logged_in: User, document_set: DocumentSet
+def _annotation_links(document: dict[str, Any]) -> list[str]:
+    """The annotation lists (2.1) or pages (3.0) a manifest links to its canvases."""
+    if document.get("@type") == "sc:Manifest":
+        canvases = document["sequences"][0]["canvases"]
+        return [link["@id"] for c in canvases for link in c.get("otherContent", [])]
+    if document.get("type") == "Manifest":
+        return [link["id"] for c in document["items"] for link in c.get("annotations", [])]
+    return []
+
+
+def _served(client: FlaskClient, *urls: str) -> dict[str, dict[str, Any]]:
+    """Every Presentation document reachable from these manifests, by URL."""
+    documents: dict[str, dict[str, Any]] = {}
+    waiting = list(urls)
+    while waiting:
+        url = waiting.pop()
+        if url in documents:
+            continue
+        response = client.get(url.removeprefix("http://localhost"))
+        assert response.status_code == 200, url
+        assert response.mimetype == "application/ld+json"
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        documents[url] = json_body(response)
+        waiting += _annotation_links(documents[url])
+    return documents
+
+
+def test_every_manifest_and_annotation_list_served_is_valid_iiif_2_and_3(
+    app: Flask, client: FlaskClient, logged_in: User, document_set: DocumentSet
 ) -> None:
     treatment = _regions(logged_in, document_set)
     region_set = db.session.query(RegionSet).filter_by(treatment_id=treatment.id).first()
     assert region_set is not None
-    manifest = json_body(client.get(f"/regions/{region_set.ref}/manifest.json"))
-    canvases = manifest["sequences"][0]["canvases"]
+    region_set.digitization.pages[0].label = "f. 1r"
+    db.session.commit()
+    ref, digitization = region_set.ref, region_set.digitization.ref
+    served = _served(
+        client,
+        f"/iiif/{digitization}/manifest.json",
+        f"/iiif/{digitization}/v3/manifest.json",
+        f"/regions/{ref}/manifest.json",
+        f"/regions/{ref}/v3/manifest.json",
+    )
+    for document in served.values():
+        assert_valid_presentation(document)
+    # Every route that serves a Presentation document was reached.
+    presentation_rules = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.split(".")[0] in ("iiif", "regions")
+        and re.search(r"manifest\.json|/lists/|/annotations/", rule.rule)
+    }
+    reached = {
+        re.sub(r"/(wit\w+)/", "/<ref>/", re.sub(r"/\d+\.json", "/<int:order>.json", url))
+        for url in (u.removeprefix("http://localhost").split("?")[0] for u in served)
+    }
+    assert presentation_rules <= reached, presentation_rules - reached
+
+    v2 = served[f"/regions/{ref}/manifest.json"]
+    v3 = served[f"/regions/{ref}/v3/manifest.json"]
+    canvases = v2["sequences"][0]["canvases"]
+    # One canvas per page in both versions and in the plain manifests, with the page's label.
+    assert [c["@id"] for c in canvases] == [c["id"] for c in v3["items"]]
+    assert [c["@id"] for c in canvases] == [
+        c["@id"] for c in served[f"/iiif/{digitization}/manifest.json"]["sequences"][0]["canvases"]
+    ]
+    assert (canvases[0]["label"], canvases[1]["label"]) == ("f. 1r", "p. 2")
+    assert v3["items"][0]["label"] == {"none": ["f. 1r"]}
+    boxes = [f"{canvases[0]['@id']}#xywh=10,20,50,40", f"{canvases[0]['@id']}#xywh=70,20,50,40"]
+    annotation_list = served[canvases[0]["otherContent"][0]["@id"]]
+    assert annotation_list["@type"] == "sc:AnnotationList"
+    assert [a["on"] for a in annotation_list["resources"]] == boxes
+    assert annotation_list["resources"][0]["resource"]["chars"] == "diagram (0.90)"
+    annotation_page = served[v3["items"][0]["annotations"][0]["id"]]
+    assert annotation_page["type"] == "AnnotationPage"
+    assert [a["target"] for a in annotation_page["items"]] == boxes
+    assert annotation_page["items"][0]["body"]["value"] == "diagram (0.90)"
+    assert served[canvases[1]["otherContent"][0]["@id"]]["resources"] == []
+    for missing in (f"/regions/{ref}/annotations/99.json", f"/regions/{ref}/lists/99.json"):
+        assert client.get(missing).status_code == 404
     # Read by IIIF viewers without a session once the set is public, like the manifests.
     client.post("/logout")
-    assert client.get(f"/regions/{region_set.ref}/manifest.json").status_code == 404
+    assert client.get(f"/regions/{ref}/manifest.json").status_code == 404
     document_set.visibility = "public"
     db.session.commit()
-    plain = json_body(client.get(f"/iiif/{region_set.digitization.ref}/manifest.json"))
-    assert [c["@id"] for c in canvases] == [c["@id"] for c in plain["sequences"][0]["canvases"]]
-    link = canvases[0]["otherContent"][0]
-    assert link["@type"] == "AnnotationPage"
-    response = client.get(link["@id"].removeprefix("http://localhost"))
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
-    page = json_body(response)
-    assert page["type"] == "AnnotationPage"
-    assert [a["target"] for a in page["items"]] == [
-        f"{canvases[0]['@id']}#xywh=10,20,50,40",
-        f"{canvases[0]['@id']}#xywh=70,20,50,40",
-    ]
-    assert page["items"][0]["body"]["value"] == "diagram (0.90)"
-    empty = client.get(canvases[1]["otherContent"][0]["@id"].removeprefix("http://localhost"))
-    assert json_body(empty)["items"] == []
-    assert client.get(f"/regions/{region_set.ref}/annotations/99.json").status_code == 404
+    assert client.get(f"/regions/{ref}/v3/manifest.json").status_code == 200
+
+
+def test_the_validation_refuses_what_viewers_would_not_read(
+    client: FlaskClient, logged_in: User, document_set: DocumentSet
+) -> None:
+    ref = document_set.all_digitizations()[0].ref
+    v2 = json_body(client.get(f"/iiif/{ref}/manifest.json"))
+    v2["sequences"][0]["canvases"][0]["otherContent"] = [{"@id": "x", "@type": "AnnotationPage"}]
+    with pytest.raises(Exception, match="Unknown resource class AnnotationPage"):
+        assert_valid_presentation(v2)
+    v3 = json_body(client.get(f"/iiif/{ref}/v3/manifest.json"))
+    v3["label"] = "a plain string"
+    with pytest.raises(AssertionError):
+        assert_valid_presentation(v3)
+    v3 = json_body(client.get(f"/iiif/{ref}/v3/manifest.json"))
+    v3["items"][0]["type"] = "Page"
+    with pytest.raises(ValueError, match="Canvas"):
+        assert_valid_presentation(v3)
 
 
 def test_private_annotations_open_to_a_share_link_only(
@@ -173,14 +251,17 @@ def test_private_annotations_open_to_a_share_link_only(
     client.post("/logout")
     for path in (
         f"/regions/{region_set.ref}/manifest.json",
+        f"/regions/{region_set.ref}/v3/manifest.json",
         f"/regions/{region_set.ref}/annotations/1.json",
+        f"/regions/{region_set.ref}/lists/1.json",
         f"/regions/{region_set.ref}/manifest.json?share=forged",
     ):
         assert client.get(path).status_code == 404, path
     manifest = json_body(client.get(share_url))
-    page_url = manifest["sequences"][0]["canvases"][0]["otherContent"][0]["@id"]
-    assert "share=" in page_url
-    assert len(json_body(client.get(page_url.removeprefix("http://localhost")))["items"]) == 2
+    list_url = manifest["sequences"][0]["canvases"][0]["otherContent"][0]["@id"]
+    assert "share=" in list_url
+    annotations = json_body(client.get(list_url.removeprefix("http://localhost")))
+    assert len(annotations["resources"]) == 2
     # Another user who may not see the set gets nothing without the link.
     make_user("eve@example.org")
     auth.login("eve@example.org")

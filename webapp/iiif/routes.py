@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import socket
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, jsonify, redirect, request, send_file, url_for
@@ -20,7 +21,7 @@ from webapp.iiif.image_api import (
     parse_size,
     render,
 )
-from webapp.iiif.manifests import build_manifest
+from webapp.iiif.manifests import manifest_v2, manifest_v3
 from webapp.iiif.rendition_cache import keep_within_bound, rendition_path
 from webapp.pyramids import pyramid
 from webapp.rate_limits import hit
@@ -41,13 +42,25 @@ def invalid_request(error: InvalidImageRequest) -> ResponseReturnValue:
     return jsonify(error="Bad Request", message=str(error)), 400
 
 
+def presentation(document: dict[str, Any], version: int) -> Response:
+    """A Presentation API document, typed as the specification asks of its version."""
+    response = jsonify(document)
+    response.headers["Content-Type"] = (
+        f'application/ld+json;profile="http://iiif.io/api/presentation/{version}/context.json"'
+    )
+    return response
+
+
 @bp.get("/<ref>/manifest.json")
 @public("IIIF_PUBLIC")
 def manifest(ref: str) -> ResponseReturnValue:
-    digitization = digitization_or_404(ref)
-    response = jsonify(build_manifest(digitization))
-    response.headers["Content-Type"] = "application/ld+json"
-    return response
+    return presentation(manifest_v2(digitization_or_404(ref)), 2)
+
+
+@bp.get("/<ref>/v3/manifest.json", endpoint="manifest_v3")
+@public("IIIF_PUBLIC")
+def manifest_v3_route(ref: str) -> ResponseReturnValue:
+    return presentation(manifest_v3(digitization_or_404(ref)), 3)
 
 
 @bp.get("/image/<page_ref>")

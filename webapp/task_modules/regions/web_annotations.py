@@ -1,43 +1,50 @@
-"""Regions as IIIF Web Annotations: an AnnotationPage per canvas, linked from a manifest of the
-digitization, so that any IIIF viewer shows them over the pages. They are as visible as the
-document set they were found on, or through a share link."""
+"""Regions as IIIF annotations on the digitization's canvases, so that any IIIF viewer shows
+them over the pages: for Presentation 2, an `sc:AnnotationList` per canvas linked from a 2.1
+manifest's `otherContent`; for Presentation 3, an AnnotationPage per canvas linked from a 3.0
+manifest's `annotations`. They are as visible as the document set they were found on, or
+through a share link."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, jsonify, request, url_for
+from flask import abort, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.catalog.models import Page
-from webapp.iiif.manifests import build_manifest, canvas_id
-from webapp.iiif.routes import allow_any_origin
+from webapp.iiif.manifests import (
+    PRESENTATION_2,
+    PRESENTATION_3,
+    canvas_id,
+    manifest_v2,
+    manifest_v3,
+)
+from webapp.iiif.routes import allow_any_origin, presentation
 from webapp.security import public
 from webapp.task_modules.regions import bp, readable_annotations
-from webapp.task_modules.regions.models import Region
-
-WEB_ANNOTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
+from webapp.task_modules.regions.models import Region, RegionSet
 
 
-def annotation_page_url(ref: str, page: Page) -> str:
-    # A viewer opened by a share link follows the pages with the same key.
+def _linked(endpoint: str, ref: str, page: Page) -> str:
+    # A viewer opened by a share link follows the annotations with the same key.
     share = {"share": request.args["share"]} if request.args.get("share") else {}
-    return url_for("regions.annotation_page", ref=ref, order=page.order, _external=True, **share)
+    return url_for(endpoint, ref=ref, order=page.order, _external=True, **share)
 
 
-def annotation(page_url: str, page: Page, region: Region) -> dict[str, Any]:
-    label = region.label or "region"
-    return {
-        "id": f"{page_url}#region{region.id}",
-        "type": "Annotation",
-        "motivation": "tagging",
-        "body": {
-            "type": "TextualBody",
-            "format": "text/plain",
-            "value": f"{label} ({region.confidence:.2f})",
-        },
-        "target": f"{canvas_id(page)}#xywh={region.x},{region.y},{region.w},{region.h}",
-    }
+def _text(region: Region) -> str:
+    return f"{region.label or 'region'} ({region.confidence:.2f})"
+
+
+def _target(page: Page, region: Region) -> str:
+    return f"{canvas_id(page)}#xywh={region.x},{region.y},{region.w},{region.h}"
+
+
+def _regions_on(ref: str, order: int) -> tuple[Page, list[Region]]:
+    region_set: RegionSet = readable_annotations(ref)
+    page = next((p for p in region_set.digitization.pages if p.order == order), None)
+    if page is None:
+        abort(404)
+    return page, [r for r in region_set.regions if r.page_id == page.id]
 
 
 @bp.get("/<ref>/manifest.json")
@@ -45,29 +52,72 @@ def annotation(page_url: str, page: Page, region: Region) -> dict[str, Any]:
 def manifest(ref: str) -> ResponseReturnValue:
     region_set = readable_annotations(ref)
     manifest_id = url_for("regions.manifest", ref=ref, _external=True)
+    document = manifest_v2(
+        region_set.digitization,
+        manifest_id,
+        lambda page: _linked("regions.annotation_list", ref, page),
+    )
+    return allow_any_origin(presentation(document, 2))
 
-    def links(page: Page) -> list[dict[str, Any]]:
-        return [{"@id": annotation_page_url(ref, page), "@type": "AnnotationPage"}]
 
-    return allow_any_origin(jsonify(build_manifest(region_set.digitization, manifest_id, links)))
+@bp.get("/<ref>/v3/manifest.json")
+@public("IIIF_PUBLIC")
+def manifest_3(ref: str) -> ResponseReturnValue:
+    region_set = readable_annotations(ref)
+    manifest_id = url_for("regions.manifest_3", ref=ref, _external=True)
+    document = manifest_v3(
+        region_set.digitization,
+        manifest_id,
+        lambda page: _linked("regions.annotation_page", ref, page),
+    )
+    return allow_any_origin(presentation(document, 3))
+
+
+@bp.get("/<ref>/lists/<int:order>.json")
+@public("IIIF_PUBLIC")
+def annotation_list(ref: str, order: int) -> ResponseReturnValue:
+    """The regions on one canvas, as a Presentation 2 annotation list."""
+    page, regions = _regions_on(ref, order)
+    list_url = _linked("regions.annotation_list", ref, page)
+    resources: list[dict[str, Any]] = [
+        {
+            "@id": f"{list_url.split('?')[0]}#region{region.id}",
+            "@type": "oa:Annotation",
+            "motivation": "oa:tagging",
+            "resource": {"@type": "dctypes:Text", "format": "text/plain", "chars": _text(region)},
+            "on": _target(page, region),
+        }
+        for region in regions
+    ]
+    document = {
+        "@context": PRESENTATION_2,
+        "@id": list_url,
+        "@type": "sc:AnnotationList",
+        "resources": resources,
+    }
+    return allow_any_origin(presentation(document, 2))
 
 
 @bp.get("/<ref>/annotations/<int:order>.json")
 @public("IIIF_PUBLIC")
 def annotation_page(ref: str, order: int) -> ResponseReturnValue:
-    region_set = readable_annotations(ref)
-    page = next((p for p in region_set.digitization.pages if p.order == order), None)
-    if page is None:
-        abort(404)
-    page_url = annotation_page_url(ref, page)
-    items = [annotation(page_url, page, r) for r in region_set.regions if r.page_id == page.id]
-    return allow_any_origin(
-        jsonify(
-            {
-                "@context": WEB_ANNOTATION_CONTEXT,
-                "id": page_url,
-                "type": "AnnotationPage",
-                "items": items,
-            }
-        )
-    )
+    """The regions on one canvas, as a Presentation 3 annotation page."""
+    page, regions = _regions_on(ref, order)
+    page_url = _linked("regions.annotation_page", ref, page)
+    items = [
+        {
+            "id": f"{page_url.split('?')[0]}#region{region.id}",
+            "type": "Annotation",
+            "motivation": "tagging",
+            "body": {"type": "TextualBody", "format": "text/plain", "value": _text(region)},
+            "target": _target(page, region),
+        }
+        for region in regions
+    ]
+    document = {
+        "@context": PRESENTATION_3,
+        "id": page_url,
+        "type": "AnnotationPage",
+        "items": items,
+    }
+    return allow_any_origin(presentation(document, 3))
