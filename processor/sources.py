@@ -187,7 +187,8 @@ def _decode(content: bytes, url: str) -> Image.Image:
                     f"{url} is too large an image ({probe.width} by {probe.height} pixels)."
                 )
             probe.load()
-            return probe.convert("RGB")
+            decoded: Image.Image = probe.convert("RGB")
+            return decoded
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise SourceError(f"{url} is not a readable image.") from exc
 
