@@ -112,6 +112,37 @@ def test_deleting_a_witness_removes_it_from_sets_and_files(
     assert not os.path.exists(page_file)
 
 
+def test_the_catalogue_search_finds_a_witness_by_any_ref_of_its_documents(
+    client: FlaskClient, logged_in: User
+) -> None:
+    witness = make_witness(logged_in, "Codex Refound")
+    digitization = make_digitization(witness, pages=1)
+    make_witness(logged_in, "Codex Other")
+    page = digitization.pages[0].ref
+    for query in (
+        witness.ref,
+        digitization.ref,
+        f"{digitization.ref}_anno3",
+        page,
+        f"{page}_1,2,3,4",
+    ):
+        found = client.get(f"/catalog/witnesses/?q={query}").get_data(as_text=True)
+        assert "Codex Refound" in found, query
+        assert "Codex Other" not in found, query
+    # A digitization ref names a witness only if the digitization is that witness's.
+    wrong = f"wit{witness.id}_img{digitization.id + 100}"
+    assert "Codex Refound" not in client.get(f"/catalog/witnesses/?q={wrong}").get_data(
+        as_text=True
+    )
+    document_set = DocumentSet(title="Refs", owner_id=logged_in.id)
+    db.session.add(document_set)
+    db.session.commit()
+    builder = client.get(f"/sets/{document_set.id}/search?q={page}", headers={"HX-Request": "true"})
+    text = builder.get_data(as_text=True)
+    assert text.count("Codex Refound") >= 2  # the witness and its digitization
+    assert "Codex Other" not in text
+
+
 def test_search_and_pagination(app: Flask, client: FlaskClient, logged_in: User) -> None:
     for index in range(30):
         make_witness(logged_in, f"Codex {index:02d}")

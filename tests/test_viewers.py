@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import AuthActions, json_body, make_user
+from tests.factories import make_work
 from tests.iiif_validation import assert_valid_presentation
 from tests.treatment_helpers import make_set
 from webapp.auth.models import User
@@ -320,8 +321,98 @@ def test_pairs_export_as_csv(
     treatment = _pairs(logged_in, document_set)
     text = client.get(f"/treatments/{treatment.id}/export/csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["a", "b", "score", "algorithm"]
+    assert rows[0][:4] == ["a", "b", "score", "algorithm"]
     assert [r[2] for r in rows[1:]] == ["0.95", "0.7", "0.4"]
+
+
+@pytest.fixture
+def named_set(logged_in: User, document_set: DocumentSet) -> DocumentSet:
+    """The set's witness holds a work; its pages carry their own labels."""
+    work = make_work(logged_in, "Tractatus de sphaera")
+    witness = document_set.witnesses[0]
+    witness.works.append(work)
+    for digitization in witness.digitizations:
+        for page in digitization.pages:
+            page.label = f"f. {page.order}r"
+    db.session.commit()
+    return document_set
+
+
+def test_results_name_pages_as_people_do_with_the_ref_beside(
+    client: FlaskClient, logged_in: User, named_set: DocumentSet
+) -> None:
+    first, second = named_set.all_digitizations()
+    page_ref, other_ref = first.pages[0].ref, second.pages[0].ref
+    name = "<strong>MS Treated</strong>, <em>Tractatus de sphaera</em>, f. 1r"
+    regions = _regions(logged_in, named_set)
+    html = client.get(f"/treatments/{regions.id}/results").get_data(as_text=True)
+    assert f'{name}</span> <code class="small ref">{page_ref}</code>' in html
+    assert 'aria-label="MS Treated, Tractatus de sphaera, f. 1r with 2 regions"' in html
+
+    crop, other = f"{page_ref}_0,0,10,10", f"{other_ref}_5,5,10,10"
+    pairs = _treatment(
+        logged_in,
+        named_set,
+        "similarity",
+        documents=[{"uid": f"{first.ref}_anno1"}, {"uid": f"{second.ref}_anno1"}],
+    )
+    db.session.add(SimilarityPair(treatment_id=pairs.id, a=crop, b=other, score=0.9))
+    db.session.add(
+        SimilarityPair(treatment_id=pairs.id, a=crop, b="wit99_img9_0001_0,0,1,1", score=0.5)
+    )
+    db.session.commit()
+    html = client.get(f"/treatments/{pairs.id}/results").get_data(as_text=True)
+    assert f'{name}</span> <code class="small ref">{crop}</code>' in html
+    assert 'alt="Region of MS Treated, Tractatus de sphaera, f. 1r"' in html
+    # A crop that names no page of ours keeps its ref alone.
+    assert '<br><code class="small ref">wit99_img9_0001_0,0,1,1</code>' in html
+    assert f">MS Treated, Tractatus de sphaera (scan) · {first.ref}</option>" in html
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(f"/treatments/{pairs.id}/export/csv").get_data(as_text=True))
+        )
+    )
+    assert (rows[0]["a_witness"], rows[0]["a_title"], rows[0]["a_page_label"]) == (
+        "MS Treated",
+        "Tractatus de sphaera",
+        "f. 1r",
+    )
+    assert (
+        rows[0]["b_image_url"]
+        == f"http://localhost/iiif/image/{other_ref}/5,5,10,10/max/0/default.jpg"
+    )
+    assert (rows[1]["b_witness"], rows[1]["b_image_url"]) == (
+        "",
+        "http://localhost/iiif/image/wit99_img9_0001/0,0,1,1/max/0/default.jpg",
+    )
+
+    strokes = _treatment(logged_in, named_set, "vectorization")
+    db.session.add(Vectorization(treatment_id=strokes.id, crop_id=crop, svg=SVG))
+    db.session.commit()
+    html = client.get(f"/treatments/{strokes.id}/results").get_data(as_text=True)
+    assert f'{name}</span> <code class="small ref">{crop}</code>' in html
+
+
+def test_the_regions_csv_names_each_page_and_links_each_crop(
+    client: FlaskClient, logged_in: User, named_set: DocumentSet
+) -> None:
+    treatment = _regions(logged_in, named_set)
+    text = client.get(f"/treatments/{treatment.id}/export/csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    page_ref = named_set.all_digitizations()[0].pages[0].ref
+    assert list(rows[0])[:3] == ["region_set", "page", "crop_id"]
+    assert (rows[0]["page"], rows[0]["witness"], rows[0]["title"], rows[0]["page_label"]) == (
+        page_ref,
+        "MS Treated",
+        "Tractatus de sphaera",
+        "f. 1r",
+    )
+    assert (
+        rows[0]["image_url"]
+        == f"http://localhost/iiif/image/{page_ref}/10,20,50,40/max/0/default.jpg"
+    )
+    with client.get(rows[0]["image_url"].removeprefix("http://localhost")) as image:
+        assert image.status_code == 200
 
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 50 40"><script>alert(1)</script></svg>'

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import joinedload
 
-from webapp.catalog.models import Digitization, Page
-from webapp.catalog.refs import Ref, parse_page_ref, parse_ref
+from webapp.catalog.models import Digitization, Page, Witness
+from webapp.catalog.refs import Ref, named_documents, parse_page_ref, parse_ref
 from webapp.extensions import db
 
 
@@ -42,3 +44,22 @@ def page_or_404(text: str) -> Page:
     if page is None or not ref_matches(page.digitization, ref):
         abort(404)
     return page
+
+
+def matching(model: Any, searched: tuple[Any, ...], query: str) -> ColumnElement[bool]:
+    """Entries whose searched columns hold the query, or, for witnesses and digitizations, that
+    the query names by ref (a page's or a crop's ref names its digitization)."""
+    clauses = [column.ilike(f"%{query}%") for column in searched]
+    named = named_documents(query)
+    if named is not None and model in (Witness, Digitization):
+        witness_id, digitization_id = named
+        if model is Witness:
+            clause = Witness.id == witness_id
+            if digitization_id is not None:
+                clause &= Witness.digitizations.any(Digitization.id == digitization_id)
+        else:
+            clause = Digitization.witness_id == witness_id
+            if digitization_id is not None:
+                clause &= Digitization.id == digitization_id
+        clauses.append(clause)
+    return or_(*clauses)

@@ -9,6 +9,11 @@ _REF = re.compile(
     r"wit(?P<witness>\d+)(?:_(?P<source>man|img|pdf)(?P<digitization>\d+))?"
     r"(?:_anno(?P<anno>\d+))?"
 )
+# Any name that starts with a digitization's ref: a region set, a page, a crop.
+_NAMED = re.compile(
+    r"wit(?P<witness>\d{1,18})(?:_(?:man|img|pdf)(?P<digitization>\d{1,18})(?:_\S*)?)?"
+)
+_CROP = re.compile(r"(?P<page>.+)_(?P<box>\d+,\d+,\d+,\d+)")
 _PAGE = re.compile(r"(?P<digitization>wit\d+_(?:man|img|pdf)\d+)_(?P<order>\d{4,})")
 
 
@@ -40,3 +45,20 @@ def parse_page_ref(text: str) -> tuple[Ref, int] | None:
         return None
     ref = parse_ref(match["digitization"])
     return (ref, int(match["order"])) if ref else None
+
+
+def named_documents(text: str) -> tuple[int, int | None] | None:
+    """The witness and digitization ids a name of any kind starts with (`wit3`, `wit3_img3`,
+    `wit3_img3_anno5`, the page `wit3_img3_0008`, the crop `wit3_img3_0008_313,485,245,245`),
+    if the text is one."""
+    match = _NAMED.fullmatch(text.strip())
+    if match is None:
+        return None
+    digitization = match["digitization"]
+    return int(match["witness"]), int(digitization) if digitization else None
+
+
+def parse_crop_id(text: str) -> tuple[str, str] | None:
+    """A crop id `<page ref>_<x>,<y>,<w>,<h>` as its page ref and box, or None."""
+    match = _CROP.fullmatch(text)
+    return (match["page"], match["box"]) if match else None

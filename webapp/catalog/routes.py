@@ -8,13 +8,14 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import selectinload
 
 from webapp import storage
 from webapp.catalog import bp, iiif_import
 from webapp.catalog.forms import ImportForm, SeriesForm, UploadForm, WitnessForm, WorkForm
 from webapp.catalog.iiif_import import start_import
+from webapp.catalog.lookup import matching
 from webapp.catalog.models import Digitization, Series, Witness, Work
 from webapp.catalog.uploads import create_from_uploads
 from webapp.errors import UserError
@@ -36,7 +37,7 @@ class Kind:
     searched: tuple[Any, ...]
 
     def search_filter(self, query: str) -> ColumnElement[bool]:
-        return or_(*(column.ilike(f"%{query}%") for column in self.searched))
+        return matching(self.model, self.searched, query)
 
 
 KINDS = {

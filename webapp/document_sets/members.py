@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
+from webapp.catalog.lookup import matching
 from webapp.catalog.models import Digitization, Series, Witness, Work
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
@@ -67,13 +68,12 @@ def remove_member(document_set: DocumentSet, kind: str, member_id: int) -> None:
 
 def search_documents(query: str) -> list[tuple[str, Any]]:
     """Catalogue documents matching the query, a few of each kind, for the builder's search box."""
-    pattern = f"%{query}%"
     found: list[tuple[str, Any]] = []
     for kind, spec in MEMBER_KINDS.items():
         stmt = select(spec.model)
         if spec.model is Digitization:
             stmt = stmt.join(Witness)
-        stmt = stmt.where(or_(*(column.ilike(pattern) for column in spec.searched)))
+        stmt = stmt.where(matching(spec.model, spec.searched, query))
         documents = db.session.scalars(stmt.order_by(spec.searched[0]).limit(SEARCH_LIMIT))
         found += [(kind, document) for document in documents]
     return found

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import url_for
 
-_CROP = re.compile(r"(?P<page>.+)_(?P<box>\d+,\d+,\d+,\d+)")
+from webapp.catalog.refs import parse_crop_id
 
 
-def image_url(page_ref: str, region: str = "full", size: str = "max") -> str:
+def image_url(
+    page_ref: str, region: str = "full", size: str = "max", external: bool = False
+) -> str:
     return url_for(
         "iiif.image",
         page_ref=page_ref,
@@ -18,6 +18,7 @@ def image_url(page_ref: str, region: str = "full", size: str = "max") -> str:
         rotation="0",
         quality="default",
         fmt="jpg",
+        _external=external,
     )
 
 
@@ -30,10 +31,11 @@ def fitting(size: str, width: int, height: int) -> str:
     return "max" if too_wide or too_high else size
 
 
-def crop_url(crop_id: str, size: str = "max") -> str | None:
+def crop_url(crop_id: str, size: str = "max", external: bool = False) -> str | None:
     """The image of a crop named `<page ref>_<x>,<y>,<w>,<h>` (DESIGN 6), or None."""
-    match = _CROP.fullmatch(crop_id)
-    if match is None:
+    parsed = parse_crop_id(crop_id)
+    if parsed is None:
         return None
-    _, _, w, h = (int(n) for n in match["box"].split(","))
-    return image_url(match["page"], match["box"], fitting(size, w, h))
+    page_ref, box = parsed
+    _, _, w, h = (int(n) for n in box.split(","))
+    return image_url(page_ref, box, fitting(size, w, h), external)

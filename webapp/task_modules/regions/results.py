@@ -9,11 +9,14 @@ from typing import Any
 from flask import Response
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from webapp.catalog.models import Page
+from webapp.catalog.models import Digitization, Page, Witness
+from webapp.catalog.names import name_of
 from webapp.exports import csv_download
 from webapp.extensions import db
+from webapp.iiif.links import image_url
 from webapp.lifecycle import Status
 from webapp.pagination import paginate
 from webapp.task_modules.regions.keys import share_key
@@ -54,6 +57,7 @@ def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str,
     )
     return {
         "pages": pages,
+        "names": {page.id: name_of(page) for page in pages.items},
         "by_page": by_page,
         "show": "all" if show_all else "this",
         "region_sets": list(region_sets),
@@ -62,28 +66,47 @@ def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str,
 
 
 def regions_csv(treatment: Treatment) -> Response:
+    """One row per region; the columns people read (witness, title, page label, the crop's
+    IIIF image) come after the ones scripts already read by position."""
     regions = db.session.scalars(
         select(Region)
         .join(RegionSet)
         .where(RegionSet.treatment_id == treatment.id)
         .order_by(RegionSet.id, Region.page_id, Region.y, Region.x)
+        .options(
+            selectinload(Region.region_set),
+            selectinload(Region.page)
+            .selectinload(Page.digitization)
+            .selectinload(Digitization.witness)
+            .selectinload(Witness.works),
+        )
     )
+
+    def row(region: Region) -> list[Any]:
+        name = name_of(region.page)
+        box = f"{region.x},{region.y},{region.w},{region.h}"
+        return [
+            region.region_set.ref,
+            region.page.ref,
+            region.crop_id,
+            region.x,
+            region.y,
+            region.w,
+            region.h,
+            region.confidence,
+            region.label,
+            region.model,
+            name.shelfmark,
+            name.title,
+            name.page,
+            image_url(region.page.ref, box, external=True),
+        ]
+
     return csv_download(
         f"regions-{treatment.id}.csv",
-        ["region_set", "page", "crop_id", "x", "y", "w", "h", "confidence", "label", "model"],
-        (
-            [
-                r.region_set.ref,
-                r.page.ref,
-                r.crop_id,
-                r.x,
-                r.y,
-                r.w,
-                r.h,
-                r.confidence,
-                r.label,
-                r.model,
-            ]
-            for r in regions
-        ),
+        [
+            *("region_set", "page", "crop_id", "x", "y", "w", "h", "confidence", "label", "model"),
+            *("witness", "title", "page_label", "image_url"),
+        ],
+        (row(region) for region in regions),
     )

@@ -9,8 +9,10 @@ from flask import Response
 from sqlalchemy import or_, select
 from werkzeug.datastructures import MultiDict
 
+from webapp.catalog.names import digitization_name, page_names
 from webapp.exports import csv_download
 from webapp.extensions import db
+from webapp.iiif.links import crop_url
 from webapp.pagination import paginate
 from webapp.task_modules.similarity.models import SimilarityPair
 from webapp.treatments.models import Treatment
@@ -19,9 +21,11 @@ PAIRS_PER_VIEW = 20
 SORTS = {"score_desc": "Most similar first", "score_asc": "Least similar first"}
 
 
-def _documents(treatment: Treatment) -> list[str]:
-    """The digitizations of the treatment's documents (region sets `<ref>_anno<id>`)."""
-    return sorted({d["uid"].rsplit("_anno", 1)[0] for d in treatment.documents})
+def _documents(treatment: Treatment) -> dict[str, str]:
+    """The digitizations of the treatment's documents (region sets `<ref>_anno<id>`), each
+    with its name, by ref."""
+    refs = sorted({d["uid"].rsplit("_anno", 1)[0] for d in treatment.documents})
+    return {ref: digitization_name(ref) for ref in refs}
 
 
 def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
@@ -50,6 +54,7 @@ def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str,
     )
     return {
         "pairs": pairs,
+        "names": page_names(crop for pair in pairs.items for crop in (pair.a, pair.b)),
         "min_score": min_score,
         "sort": sort,
         "sorts": SORTS,
@@ -59,13 +64,25 @@ def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str,
 
 
 def pairs_csv(treatment: Treatment) -> Response:
-    pairs = db.session.scalars(
-        select(SimilarityPair)
-        .where(SimilarityPair.treatment_id == treatment.id)
-        .order_by(SimilarityPair.score.desc(), SimilarityPair.id)
+    """One row per pair; each side's witness, title, page label and IIIF image come after the
+    columns scripts already read by position."""
+    pairs = list(
+        db.session.scalars(
+            select(SimilarityPair)
+            .where(SimilarityPair.treatment_id == treatment.id)
+            .order_by(SimilarityPair.score.desc(), SimilarityPair.id)
+        )
     )
+    names = page_names(crop for pair in pairs for crop in (pair.a, pair.b))
+
+    def side(crop: str) -> list[str]:
+        name = names.get(crop)
+        named = [name.shelfmark, name.title, name.page] if name else ["", "", ""]
+        return [*named, crop_url(crop, external=True) or ""]
+
+    sides = ("witness", "title", "page_label", "image_url")
     return csv_download(
         f"similarity-{treatment.id}.csv",
-        ["a", "b", "score", "algorithm"],
-        ([p.a, p.b, p.score, p.algorithm] for p in pairs),
+        ["a", "b", "score", "algorithm", *(f"a_{c}" for c in sides), *(f"b_{c}" for c in sides)],
+        ([p.a, p.b, p.score, p.algorithm, *side(p.a), *side(p.b)] for p in pairs),
     )

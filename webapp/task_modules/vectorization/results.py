@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from webapp.catalog.names import page_names
 from webapp.exports import zip_download
 from webapp.extensions import db
 from webapp.pagination import paginate
@@ -33,7 +34,7 @@ def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str,
         sizes[item.id] = (
             (box[2], box[3]) if len(box) == 4 and all(b.isdigit() for b in box) else None
         )
-    return {"items": items, "sizes": sizes}
+    return {"items": items, "sizes": sizes, "names": page_names(v.crop_id for v in items.items)}
 
 
 def svgs_zip(treatment: Treatment) -> Response:
