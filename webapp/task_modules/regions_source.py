@@ -12,6 +12,7 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
 from webapp.task_modules.base import ParametersForm, TaskModule
+from webapp.task_modules.regions.corrections import corrected_regions
 from webapp.task_modules.regions.keys import crop_list_key
 from webapp.task_modules.regions.models import RegionSet
 from webapp.treatments.models import Treatment
@@ -77,7 +78,8 @@ class RegionsSourceModule(TaskModule):
 
 
 def region_documents(document_set: DocumentSet, parameters: dict[str, Any]) -> list[dict[str, str]]:
-    """Each region set of the chosen regions treatment, as a `url_list` of its crops."""
+    """Each region set of the chosen regions treatment that holds regions once corrected, as
+    a `url_list` of its crops."""
     source = db.session.get(Treatment, str(parameters.get("regions_treatment", "")))
     if source is None or source.task_type != "regions":
         raise UserError("Choose a regions treatment to run on.")
@@ -91,7 +93,7 @@ def region_documents(document_set: DocumentSet, parameters: dict[str, Any]) -> l
     documents = [
         {"type": "url_list", "src": external_url("regions.crop_list", ref=rs.ref), "uid": rs.ref}
         for rs in region_sets
-        if rs.regions
+        if corrected_regions([rs])
     ]
     if not documents:
         raise UserError("The chosen regions treatment found no regions.")

@@ -23,6 +23,7 @@ from webapp.extensions import db
 from webapp.processing_api import model_choices
 from webapp.security import public
 from webapp.task_modules.base import ParametersForm, Stored, TaskModule
+from webapp.task_modules.regions.corrections import corrected_regions
 from webapp.task_modules.regions.keys import ANNOTATIONS, CROP_LIST
 from webapp.task_modules.regions.models import Region, RegionSet
 from webapp.task_modules.regions.parsing import parse_regions
@@ -76,24 +77,24 @@ def region_set_or_404(ref: str) -> RegionSet:
 @bp.get("/<ref>/list")
 @public("IIIF_PUBLIC")
 def crop_list(ref: str) -> ResponseReturnValue:
-    """`{"<crop id>": "<image url>"}` for every region of a set: a `url_list` source, read
-    by the processing API with the key it was given; 404 without it."""
+    """`{"<crop id>": "<image url>"}` for every region of a set as corrected: a `url_list`
+    source, read by the processing API with the key it was given; 404 without it."""
     region_set = region_set_or_404(ref)
     max_age = current_app.config["MAX_RUN_HOURS"] * 3600
     if not holds(CROP_LIST, ref, request.args.get("key"), max_age):
         abort(404)
     return jsonify(
         {
-            region.crop_id: external_url(
+            box.crop_id: external_url(
                 "iiif.image",
-                page_ref=region.page.ref,
-                region=f"{region.x},{region.y},{region.w},{region.h}",
+                page_ref=box.page.ref,
+                region=box.box,
                 size="max",
                 rotation="0",
                 quality="default",
                 fmt="jpg",
             )
-            for region in region_set.regions
+            for box in corrected_regions([region_set])
         }
     )
 
@@ -166,4 +167,4 @@ class RegionsModule(TaskModule):
 
 MODULE = RegionsModule()
 
-from webapp.task_modules.regions import web_annotations  # noqa: E402, F401
+from webapp.task_modules.regions import editing, web_annotations  # noqa: E402, F401

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.catalog.models import Digitization, Page
+from webapp.columns import UTCDateTime, utcnow
 from webapp.extensions import Base
 
 
@@ -58,3 +61,31 @@ class Region(Base):
     @property
     def crop_id(self) -> str:
         return f"{self.page.ref}_{self.x},{self.y},{self.w},{self.h}"
+
+
+class RegionCorrection(Base):
+    """A researcher's correction of a region set, kept apart from the machine's output, which
+    stays as it came: a machine region deleted (`deleted`) or adjusted (its new box), or a
+    region drawn (no `region_id`). Removing the corrections gives the machine's output back."""
+
+    __tablename__ = "region_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_set_id: Mapped[int] = mapped_column(
+        ForeignKey("region_sets.id", ondelete="CASCADE"), index=True
+    )
+    # A machine region has at most one correction: the latest box, or its deletion.
+    region_id: Mapped[int | None] = mapped_column(
+        ForeignKey("regions.id", ondelete="CASCADE"), unique=True
+    )
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
+    x: Mapped[int] = mapped_column(default=0)
+    y: Mapped[int] = mapped_column(default=0)
+    w: Mapped[int] = mapped_column(default=0)
+    h: Mapped[int] = mapped_column(default=0)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    deleted: Mapped[bool] = mapped_column(default=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    page: Mapped[Page] = relationship()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, request, url_for
+from flask import Response, abort, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.catalog.models import Page
@@ -20,9 +20,11 @@ from webapp.iiif.manifests import (
     manifest_v3,
 )
 from webapp.iiif.routes import allow_any_origin, presentation
+from webapp.iiif.viewer import mirador_page
 from webapp.security import public
 from webapp.task_modules.regions import bp, readable_annotations
-from webapp.task_modules.regions.models import Region, RegionSet
+from webapp.task_modules.regions.corrections import Box, corrected_regions
+from webapp.task_modules.regions.models import RegionSet
 
 
 def _linked(endpoint: str, ref: str, page: Page) -> str:
@@ -31,20 +33,22 @@ def _linked(endpoint: str, ref: str, page: Page) -> str:
     return url_for(endpoint, ref=ref, order=page.order, _external=True, **share)
 
 
-def _text(region: Region) -> str:
-    return f"{region.label or 'region'} ({region.confidence:.2f})"
+def _text(box: Box) -> str:
+    said = box.correction or f"{box.confidence:.2f}"
+    return f"{box.label or 'region'} ({said})"
 
 
-def _target(page: Page, region: Region) -> str:
-    return f"{canvas_id(page)}#xywh={region.x},{region.y},{region.w},{region.h}"
+def _target(page: Page, box: Box) -> str:
+    return f"{canvas_id(page)}#xywh={box.box}"
 
 
-def _regions_on(ref: str, order: int) -> tuple[Page, list[Region]]:
+def _regions_on(ref: str, order: int) -> tuple[Page, list[Box]]:
+    """The regions of one canvas, as corrected."""
     region_set: RegionSet = readable_annotations(ref)
     page = next((p for p in region_set.digitization.pages if p.order == order), None)
     if page is None:
         abort(404)
-    return page, [r for r in region_set.regions if r.page_id == page.id]
+    return page, corrected_regions([region_set], [page.id])
 
 
 @bp.get("/<ref>/manifest.json")
@@ -73,6 +77,19 @@ def manifest_3(ref: str) -> ResponseReturnValue:
     return allow_any_origin(presentation(document, 3))
 
 
+@bp.get("/<ref>/viewer")
+def viewer(ref: str) -> Response:
+    """The regions in Mirador, over the pages they were found on."""
+    region_set = readable_annotations(ref)
+    return mirador_page(
+        region_set.digitization,
+        url_for("regions.manifest_3", ref=ref, _external=True),
+        url_for("treatments.results", treatment_id=region_set.treatment_id),
+        "Regions",
+        annotations=True,
+    )
+
+
 @bp.get("/<ref>/lists/<int:order>.json")
 @public("IIIF_PUBLIC")
 def annotation_list(ref: str, order: int) -> ResponseReturnValue:
@@ -81,7 +98,7 @@ def annotation_list(ref: str, order: int) -> ResponseReturnValue:
     list_url = _linked("regions.annotation_list", ref, page)
     resources: list[dict[str, Any]] = [
         {
-            "@id": f"{list_url.split('?')[0]}#region{region.id}",
+            "@id": f"{list_url.split('?')[0]}#{region.key}",
             "@type": "oa:Annotation",
             "motivation": "oa:tagging",
             "resource": {"@type": "dctypes:Text", "format": "text/plain", "chars": _text(region)},
@@ -106,7 +123,7 @@ def annotation_page(ref: str, order: int) -> ResponseReturnValue:
     page_url = _linked("regions.annotation_page", ref, page)
     items = [
         {
-            "id": f"{page_url.split('?')[0]}#region{region.id}",
+            "id": f"{page_url.split('?')[0]}#{region.key}",
             "type": "Annotation",
             "motivation": "tagging",
             "body": {"type": "TextualBody", "format": "text/plain", "value": _text(region)},

@@ -1,0 +1,253 @@
+"""The regions as corrected: the machine's output with a researcher's corrections applied. What
+the viewers, the exports, the annotation manifests and later treatments read goes through
+`corrected_regions`, so that a correction shows everywhere at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy.orm import selectinload
+
+from webapp.catalog.models import Digitization, Page, Witness
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.task_modules.regions.models import Region, RegionCorrection, RegionSet
+from webapp.treatments.models import Treatment
+
+LABEL_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Box:
+    """One region as shown: `key` is `r<id>` for a machine region, `c<id>` for one drawn."""
+
+    key: str
+    region_set: RegionSet
+    page: Page
+    x: int
+    y: int
+    w: int
+    h: int
+    label: str
+    confidence: float | None
+    model: str
+    # None for the machine's own box, else "adjusted" or "drawn".
+    correction: str | None
+
+    @property
+    def page_id(self) -> int:
+        return self.page.id
+
+    @property
+    def box(self) -> str:
+        return f"{self.x},{self.y},{self.w},{self.h}"
+
+    @property
+    def crop_id(self) -> str:
+        return f"{self.page.ref}_{self.box}"
+
+
+def _machine(region: Region, correction: RegionCorrection | None) -> Box:
+    source: Any = correction or region
+    return Box(
+        key=f"r{region.id}",
+        region_set=region.region_set,
+        page=region.page,
+        x=source.x,
+        y=source.y,
+        w=source.w,
+        h=source.h,
+        label=correction.label if correction else region.label,
+        confidence=region.confidence,
+        model=region.model,
+        correction="adjusted" if correction else None,
+    )
+
+
+def _drawn(correction: RegionCorrection, region_set: RegionSet) -> Box:
+    return Box(
+        key=f"c{correction.id}",
+        region_set=region_set,
+        page=correction.page,
+        x=correction.x,
+        y=correction.y,
+        w=correction.w,
+        h=correction.h,
+        label=correction.label,
+        confidence=None,
+        model="",
+        correction="drawn",
+    )
+
+
+def corrected_regions(
+    region_sets: Iterable[RegionSet], page_ids: Iterable[int] | None = None
+) -> list[Box]:
+    """The regions of these sets (on these pages, if given) as corrected, page by page, top to
+    bottom."""
+    sets = {region_set.id: region_set for region_set in region_sets}
+    if not sets:
+        return []
+    regions = select(Region).where(Region.region_set_id.in_(sets))
+    corrections = select(RegionCorrection).where(RegionCorrection.region_set_id.in_(sets))
+    if page_ids is not None:
+        pages = list(page_ids)
+        regions = regions.where(Region.page_id.in_(pages))
+        corrections = corrections.where(RegionCorrection.page_id.in_(pages))
+    # Names are read from the page's witness and works: loaded once for all the boxes.
+    named = (Page.digitization, Digitization.witness, Witness.works)
+    by_region: dict[int, RegionCorrection] = {}
+    boxes = []
+    for made in db.session.scalars(
+        corrections.options(selectinload(RegionCorrection.page, *named))
+    ):
+        if made.region_id is None:
+            boxes.append(_drawn(made, sets[made.region_set_id]))
+        else:
+            by_region[made.region_id] = made
+    for region in db.session.scalars(regions.options(selectinload(Region.page, *named))):
+        correction = by_region.get(region.id)
+        if not (correction and correction.deleted):
+            boxes.append(_machine(region, correction))
+    return sorted(boxes, key=lambda b: (b.page.digitization_id, b.page.order, b.y, b.x, b.key))
+
+
+def treatment_region_sets(treatment_id: str) -> list[RegionSet]:
+    return list(
+        db.session.scalars(
+            select(RegionSet).where(RegionSet.treatment_id == treatment_id).order_by(RegionSet.id)
+        )
+    )
+
+
+def may_correct(user: Any, region_set: RegionSet) -> bool:
+    """Its treatment's owner and administrators correct a region set; others who may see it
+    read it."""
+    treatment = db.session.get(Treatment, region_set.treatment_id)
+    return bool(user.is_admin or (treatment is not None and treatment.owner_id == user.id))
+
+
+def _checked_box(page: Page, values: dict[str, Any]) -> tuple[int, int, int, int, str]:
+    """A box inside the page, in whole pixels, and its label; a clear error otherwise."""
+    numbers = []
+    for name in ("x", "y", "w", "h"):
+        text = str(values.get(name, "")).strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 9):
+            raise UserError(f"{name} must be a whole number of pixels.")
+        numbers.append(int(text))
+    x, y, w, h = numbers
+    if w < 1 or h < 1:
+        raise UserError("A region is at least one pixel wide and high.")
+    if x + w > page.width or y + h > page.height:
+        raise UserError(
+            f"The region must lie inside the page ({page.width} by {page.height} pixels)."
+        )
+    label = str(values.get("label", "")).strip()
+    if len(label) > LABEL_LENGTH:
+        raise UserError(f"A label has at most {LABEL_LENGTH} characters.")
+    return x, y, w, h, label
+
+
+def _page_of(region_set: RegionSet, order: Any) -> Page:
+    page = next((p for p in region_set.digitization.pages if str(p.order) == str(order)), None)
+    if page is None:
+        raise UserError("That page is not one of this digitization's.")
+    return page
+
+
+def _target(region_set: RegionSet, key: str) -> tuple[Region | None, RegionCorrection | None]:
+    """The machine region and its correction, or the drawn region, that `key` names."""
+    kind, number = key[:1], key[1:]
+    if kind not in ("r", "c") or not (number.isascii() and number.isdigit() and len(number) < 19):
+        raise UserError("No such region in this set.")
+    if kind == "r":
+        region = db.session.get(Region, int(number))
+        if region is None or region.region_set_id != region_set.id:
+            raise UserError("No such region in this set.")
+        correction = db.session.scalar(
+            select(RegionCorrection).where(RegionCorrection.region_id == region.id)
+        )
+        return region, correction
+    drawn = db.session.get(RegionCorrection, int(number))
+    if drawn is None or drawn.region_set_id != region_set.id or drawn.region_id is not None:
+        raise UserError("No such region in this set.")
+    return None, drawn
+
+
+def draw(region_set: RegionSet, user: Any, order: Any, values: dict[str, Any]) -> None:
+    """Add a region the machine missed."""
+    page = _page_of(region_set, order)
+    x, y, w, h, label = _checked_box(page, values)
+    db.session.add(
+        RegionCorrection(
+            region_set_id=region_set.id,
+            page_id=page.id,
+            x=x,
+            y=y,
+            w=w,
+            h=h,
+            label=label,
+            author_id=user.id,
+        )
+    )
+    db.session.commit()
+
+
+def adjust(region_set: RegionSet, user: Any, key: str, values: dict[str, Any]) -> None:
+    """Give a region a new box (and label)."""
+    region, correction = _target(region_set, key)
+    page = region.page if region is not None else correction.page  # type: ignore[union-attr]
+    x, y, w, h, label = _checked_box(page, values)
+    if correction is None:
+        assert region is not None
+        correction = RegionCorrection(
+            region_set_id=region_set.id, region_id=region.id, page_id=region.page_id
+        )
+        db.session.add(correction)
+    correction.x, correction.y, correction.w, correction.h = x, y, w, h
+    correction.label, correction.deleted, correction.author_id = label, False, user.id
+    db.session.commit()
+
+
+def remove(region_set: RegionSet, user: Any, key: str) -> None:
+    """Delete a false region: a machine region is marked deleted, a drawn one goes."""
+    region, correction = _target(region_set, key)
+    if region is None:
+        db.session.delete(correction)
+    elif correction is None:
+        db.session.add(
+            RegionCorrection(
+                region_set_id=region_set.id,
+                region_id=region.id,
+                page_id=region.page_id,
+                deleted=True,
+                author_id=user.id,
+            )
+        )
+    else:
+        correction.deleted, correction.author_id = True, user.id
+    db.session.commit()
+
+
+def reset(region_set: RegionSet, page_id: int | None = None) -> int:
+    """Back to the machine's output, for the whole set or one page: how many corrections
+    were undone."""
+    stmt = delete(RegionCorrection).where(RegionCorrection.region_set_id == region_set.id)
+    if page_id is not None:
+        stmt = stmt.where(RegionCorrection.page_id == page_id)
+    undone = cast(CursorResult[Any], db.session.execute(stmt)).rowcount
+    db.session.commit()
+    return undone
+
+
+def correction_count(region_sets: Iterable[RegionSet]) -> int:
+    ids = [region_set.id for region_set in region_sets]
+    if not ids:
+        return 0
+    count = db.session.scalar(
+        select(func.count(RegionCorrection.id)).where(RegionCorrection.region_set_id.in_(ids))
+    )
+    return count or 0
