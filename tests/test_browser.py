@@ -4,12 +4,15 @@ the server, and polling when streams are blocked. Screenshots go to tests/screen
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from PIL import Image as PILImage
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tests.live_stack import Stack, query
@@ -165,6 +168,55 @@ def test_the_regions_viewer_draws_the_boxes(page: Page, stack: Stack) -> None:
     assert box["width"] > 5
     assert box["height"] > 5
     _shot(page, "regions-viewer")
+
+
+def _stroke_pixels(png: bytes) -> int:
+    """Pixels of the colours Mirador strokes annotations with (#00BFFF, #BF00FF when one is
+    hovered or selected), blended over the page as thin lines are: nothing on a page of the
+    demo is either."""
+    pixels = np.asarray(PILImage.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    cyan = (b - r > 60) & (g - r > 40)
+    magenta = (r - g > 60) & (b - g > 60)
+    return int((cyan | magenta).sum())
+
+
+def test_mirador_shows_the_pages_with_the_regions_drawn_as_annotations(
+    page: Page, stack: Stack
+) -> None:
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    page.goto(f"{stack.url}/treatments/{_regions_treatment(stack)}/results")
+    page.click(".viewer-links a >> nth=0")
+    page.wait_for_url(re.compile(r"/regions/[^/]+/viewer"))
+    # The annotations panel lists the regions of the page Mirador opened on.
+    page.wait_for_selector("text=/\\(0\\.\\d\\d\\)/", timeout=60_000)
+    canvas = page.locator("#mirador .openseadragon-canvas canvas").first
+    drawn = 0
+    for _ in range(60):
+        drawn = _stroke_pixels(canvas.screenshot())
+        if drawn > 200:
+            break
+        page.wait_for_timeout(500)
+    assert drawn > 200, "no annotation box drawn over the page"
+    assert refused == []
+    assert page.failed_responses == []  # type: ignore[attr-defined]
+    _shot(page, "mirador-regions")
+    # A digitization's page opens the same viewer on its pages alone, with deep zoom.
+    before = _stroke_pixels(canvas.screenshot())
+    manifest = page.get_attribute("#mirador", "data-manifest") or ""
+    ref = manifest.split("/regions/")[1].split("_anno")[0]
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(f"{stack.url}/iiif/{ref}/viewer")
+    canvas = page.locator("#mirador .openseadragon-canvas canvas").first
+    canvas.wait_for(timeout=60_000)
+    page.wait_for_load_state("networkidle")
+    assert any(url.endswith(f"/iiif/{ref}/v3/manifest.json") for url in requested)
+    assert any(re.search(rf"/iiif/image/{ref}_\d{{4}}/info\.json$", url) for url in requested)
+    assert before > 200
+    assert _stroke_pixels(canvas.screenshot()) < 20
+    _shot(page, "mirador-pages")
 
 
 def test_vectorization_and_similarity_viewers(page: Page, stack: Stack) -> None:

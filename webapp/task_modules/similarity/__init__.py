@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any, ClassVar
 
-from flask import Response
+from flask import Blueprint, Response
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, FloatField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
@@ -21,6 +21,8 @@ from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceM
 from webapp.task_modules.similarity.models import SimilarityPair
 from webapp.task_modules.similarity.results import pairs_csv, viewer_context
 from webapp.treatments.models import Treatment
+
+bp = Blueprint("similarity", __name__, url_prefix="/similarity")
 
 FALLBACK_ALGORITHMS = {"cosine": "Cosine similarity of region descriptors"}
 FALLBACK_FEATURES = {"default": "Default descriptor"}
@@ -74,6 +76,7 @@ class SimilarityModule(RegionsSourceModule):
     }
     result_model = SimilarityPair
     result_name = "pairs"
+    blueprint = bp
     form_class = SimilarityForm
     results_template = "task_modules/similarity_summary.html"
     viewer_template = "task_modules/similarity_viewer.html"
@@ -152,3 +155,5 @@ class SimilarityModule(RegionsSourceModule):
 
 
 MODULE = SimilarityModule()
+
+from webapp.task_modules.similarity import marking  # noqa: E402, F401
