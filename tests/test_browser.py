@@ -155,6 +155,13 @@ def test_a_launch_shows_its_progress_live_then_success_without_reload(
     assert "regions found" in text
     assert "UTC" not in page.inner_text("#state dl")  # times in the reader's zone
     _shot(page, "treatment-success")
+    # After a reload the finished page shows what the live one did: state, progress, events.
+    live_state, live_events = page.inner_text("#state"), page.inner_text("#events")
+    page.reload()
+    assert page.inner_text("#state") == live_state
+    assert page.inner_text("#events") == live_events
+    assert "No notification received yet" not in live_events
+    assert "SUCCESS" in live_events
 
 
 def test_the_regions_viewer_draws_the_boxes(page: Page, stack: Stack) -> None:
@@ -224,11 +231,83 @@ def test_vectorization_and_similarity_viewers(page: Page, stack: Stack) -> None:
     for task, selector in (("similarity", "tr.pair"), ("vectorization", "figure.vectorization")):
         _launch(page, stack, _set_id(stack), task, regions_treatment=regions)
         assert _wait_until_ended(page) == "SUCCESS"
+        unit = "pairs" if task == "similarity" else "documents"
+        assert re.search(rf"(\d+) of \1 {unit} done", page.inner_text("#state .progress"))
         page.click("a:has-text('View the results')")
         page.wait_for_load_state("networkidle")
         assert page.locator(selector).count() > 0
+        # Named as people name them, the ref beside.
+        assert "Demo MS" in page.inner_text(f"{selector} >> nth=0")
         assert page.failed_responses == []  # type: ignore[attr-defined]
         _shot(page, f"{task}-viewer")
+
+
+def test_similarity_is_reviewed_in_place_and_grouped_into_clusters(
+    page: Page, stack: Stack
+) -> None:
+    rows = query(
+        stack.database,
+        "SELECT id FROM treatments WHERE task_type = 'similarity' AND status = 'SUCCESS'",
+    )
+    assert rows, "no successful similarity treatment yet"
+    page.goto(f"{stack.url}/treatments/{rows[0][0]}/results")
+    page.evaluate("window.__marker = 'not reloaded'")
+    for index, mark in ((0, "Exact match"), (1, "Similar")):
+        row = page.locator("tr.pair").nth(index)
+        row.locator(f"button:has-text('{mark}')").click()
+        row.locator(f"button[aria-pressed=true]:has-text('{mark}')").wait_for()
+        assert "Demo researcher: " + mark in row.inner_text()
+    assert page.evaluate("window.__marker") == "not reloaded"
+    _shot(page, "similarity-review")
+    page.click("nav.tabs a:has-text('Clusters')")
+    page.wait_for_selector("section.cluster")
+    assert "Figure 1" in page.inner_text("section.cluster >> nth=0")
+    assert page.failed_responses == []  # type: ignore[attr-defined]
+    _shot(page, "similarity-clusters")
+
+
+def test_regions_are_corrected_by_drawing_and_deleting(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.url}/treatments/{_regions_treatment(stack)}/results")
+    page.click(".region-page figcaption a:has-text('correct') >> nth=0")
+    page.wait_for_url(re.compile(r"/pages/\d+/edit$"))
+    before = page.locator("[data-region]").count()
+    surface: Any = page.locator("[data-surface]").bounding_box()
+    # Drag a box over the top left of the page: it fills the new region's fields.
+    page.mouse.move(surface["x"] + 20, surface["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(surface["x"] + 80, surface["y"] + 70, steps=5)
+    page.mouse.up()
+    assert int(page.input_value("[data-new] input[name=w]")) > 10
+    page.fill("[data-new] input[name=label]", "initial")
+    page.click("[data-new] button[value=draw]")
+    page.wait_for_selector("text=The region was added.")
+    assert page.locator("[data-region]").count() == before + 1
+    assert page.locator(".region-box.corrected").count() == 1
+    # Select a machine region by clicking it, then delete it.
+    machine = page.locator(".region-box:not(.corrected)").first
+    key = machine.get_attribute("data-region")
+    machine.dispatch_event("pointerdown")
+    page.click(f"[data-form-for='{key}'] button[value=delete]")
+    page.wait_for_selector("text=The region was deleted.")
+    assert page.locator("[data-region]").count() == before
+    _shot(page, "regions-correct")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Reset this page')")
+    page.wait_for_selector("text=back to the machine's output")
+    assert page.locator("[data-region]").count() == before
+    assert page.locator(".region-box.corrected").count() == 0
+
+
+def test_the_form_offers_the_regions_runs_of_the_set_chosen(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.url}/treatments/new?task_type=similarity")
+    page.select_option("select[name=document_set]", str(_set_id(stack, "(seed 11)")))
+    page.wait_for_selector("text=run Regions on it first")
+    assert page.locator("select[name='similarity-regions_treatment'] option").count() == 0
+    page.select_option("select[name=document_set]", str(_set_id(stack)))
+    options = page.locator("select[name='similarity-regions_treatment'] option")
+    options.first.wait_for(state="attached")
+    assert options.count() >= 1
+    assert "Regions of" in options.first.inner_text()
 
 
 def test_an_error_shows_what_happened_and_offers_a_relaunch(page: Page, stack: Stack) -> None:

@@ -13,7 +13,6 @@ from webapp.catalog.lookup import ref_matches
 from webapp.catalog.models import Digitization, Page, Witness
 from webapp.catalog.refs import parse_crop_id, parse_page_ref, parse_ref
 from webapp.extensions import db
-from webapp.iiif.manifests import page_label
 
 
 @dataclass(frozen=True)
@@ -29,6 +28,11 @@ class PageName:
 
     def __str__(self) -> str:
         return f"{self.document}, {self.page}"
+
+
+def page_label(page: Page) -> str:
+    """The page's own label (from its manifest or its upload), else its position."""
+    return page.label or f"p. {page.order}"
 
 
 def witness_title(witness: Witness) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import url_for
 
 from webapp.catalog.models import Digitization, Page
+from webapp.catalog.names import page_label
 from webapp.iiif.image_api import CONTEXT as IMAGE_CONTEXT
 from webapp.iiif.image_api import PROFILE
 
@@ -28,11 +29,6 @@ def canvas_id(page: Page) -> str:
     """The canvas of a page, the same in every manifest that shows it."""
     manifest_id = url_for("iiif.manifest", ref=page.digitization.ref, _external=True)
     return f"{manifest_id.removesuffix('/manifest.json')}/canvas/c{page.order}"
-
-
-def page_label(page: Page) -> str:
-    """The page's own label (from its manifest or its upload), else its position."""
-    return page.label or f"p. {page.order}"
 
 
 def manifest_label(digitization: Digitization) -> str:

@@ -51,35 +51,40 @@ class Box:
 
 
 def _machine(region: Region, correction: RegionCorrection | None) -> Box:
-    source: Any = correction or region
-    return Box(
-        key=f"r{region.id}",
-        region_set=region.region_set,
-        page=region.page,
-        x=source.x,
-        y=source.y,
-        w=source.w,
-        h=source.h,
-        label=correction.label if correction else region.label,
-        confidence=region.confidence,
-        model=region.model,
-        correction="adjusted" if correction else None,
+    """A machine region, with the box and label of its correction if it has one."""
+    return _box(
+        f"r{region.id}",
+        region.region_set,
+        region.page,
+        correction or region,
+        region.confidence,
+        region.model,
+        "adjusted" if correction else None,
     )
 
 
-def _drawn(correction: RegionCorrection, region_set: RegionSet) -> Box:
+def _box(
+    key: str,
+    region_set: RegionSet,
+    page: Page,
+    shown: Region | RegionCorrection,
+    confidence: float | None,
+    model: str,
+    correction: str | None = None,
+) -> Box:
+    """One region as shown, its box and label from `shown`."""
     return Box(
-        key=f"c{correction.id}",
+        key=key,
         region_set=region_set,
-        page=correction.page,
-        x=correction.x,
-        y=correction.y,
-        w=correction.w,
-        h=correction.h,
-        label=correction.label,
-        confidence=None,
-        model="",
-        correction="drawn",
+        page=page,
+        x=shown.x,
+        y=shown.y,
+        w=shown.w,
+        h=shown.h,
+        label=shown.label,
+        confidence=confidence,
+        model=model,
+        correction=correction,
     )
 
 
@@ -105,7 +110,9 @@ def corrected_regions(
         corrections.options(selectinload(RegionCorrection.page, *named))
     ):
         if made.region_id is None:
-            boxes.append(_drawn(made, sets[made.region_set_id]))
+            boxes.append(
+                _box(f"c{made.id}", sets[made.region_set_id], made.page, made, None, "", "drawn")
+            )
         else:
             by_region[made.region_id] = made
     for region in db.session.scalars(regions.options(selectinload(Region.page, *named))):
