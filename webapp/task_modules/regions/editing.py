@@ -13,21 +13,13 @@ from flask_login import current_user
 from webapp.catalog.models import Page
 from webapp.catalog.names import document_name, name_of
 from webapp.errors import UserError
-from webapp.task_modules.regions import bp, readable_annotations
-from webapp.task_modules.regions.corrections import (
-    adjust,
-    corrected_regions,
-    draw,
-    may_correct,
-    remove,
-)
-from webapp.task_modules.regions.corrections import reset as reset_corrections
+from webapp.task_modules.regions import bp, corrections, readable_annotations
 from webapp.task_modules.regions.models import RegionSet
 
 
 def _correctable(ref: str) -> RegionSet:
     region_set = readable_annotations(ref)
-    if not may_correct(current_user, region_set):
+    if not corrections.may_correct(current_user, region_set):
         abort(403, "Only the treatment's owner or an administrator may correct its regions.")
     return region_set
 
@@ -50,7 +42,7 @@ def _editor(
         page=page,
         name=name_of(page),
         document=document_name(region_set.digitization),
-        boxes=corrected_regions([region_set], [page.id]),
+        boxes=corrections.corrected_regions([region_set], [page.id]),
         previous=pages[index - 1] if index > 0 else None,
         following=pages[index + 1] if index + 1 < len(pages) else None,
         error=error,
@@ -72,13 +64,13 @@ def correct(ref: str, order: int) -> ResponseReturnValue:
     action, key = request.form.get("action", ""), request.form.get("region", "")
     try:
         if action == "draw":
-            draw(region_set, current_user, order, request.form)
+            corrections.draw(region_set, current_user, order, request.form)
             flash("The region was added.", "success")
         elif action == "adjust":
-            adjust(region_set, current_user, key, request.form)
+            corrections.adjust(region_set, current_user, key, request.form)
             flash("The region was adjusted.", "success")
         elif action == "delete":
-            remove(region_set, current_user, key)
+            corrections.remove(region_set, current_user, key)
             flash("The region was deleted.", "success")
         else:
             raise UserError("Choose to draw, adjust or delete a region.")
@@ -94,7 +86,7 @@ def reset(ref: str) -> ResponseReturnValue:
     region_set = _correctable(ref)
     order = request.form.get("page", type=int)
     page = _page(region_set, order) if order is not None else None
-    undone = reset_corrections(region_set, page.id if page else None)
+    undone = corrections.reset(region_set, page.id if page else None)
     flash(
         f"{undone} correction{'' if undone == 1 else 's'} undone: back to the machine's output.",
         "success",

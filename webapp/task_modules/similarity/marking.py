@@ -24,7 +24,7 @@ def mark(treatment_id: str) -> ResponseReturnValue:
         if request.headers.get("HX-Request"):
             return str(exc), 400
         flash(str(exc), "error")
-        return redirect(url_for("treatments.results", treatment_id=treatment.id)), 303
+        return redirect(url_for("treatments.results", treatment_id=treatment.id), 303)
     if request.headers.get("HX-Request"):
         pair = ordered(a, b)
         return render_template(
