@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    from webapp.api import init_api
     from webapp.config import load_config
     from webapp.errors import register_error_handlers
     from webapp.extensions import init_extensions
@@ -44,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_security(app)
     init_templating(app)
     register_blueprints(app)
+    init_api(app)
     register_error_handlers(app)
     register_commands(app)
     return app

@@ -86,6 +86,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         ],
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute"),
+        "API_TOKEN_RATE_LIMIT": os.environ.get("API_TOKEN_RATE_LIMIT", "600 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", redis_url),
         "RATELIMIT_KEY_PREFIX": f"{redis_prefix}:limits",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
@@ -17,14 +18,58 @@ class UserError(Exception):
 
 
 def _wants_json() -> bool:
+    from webapp.api import is_api_request
+
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return request.is_json or best == "application/json" or request.path.startswith("/iiif/")
+    return (
+        request.is_json
+        or best == "application/json"
+        or request.path.startswith("/iiif/")
+        or is_api_request(request.path)
+    )
+
+
+def _field_messages(error: HTTPException) -> dict[str, list[str]]:
+    """A message per bad field, by field (`a.b` inside objects), from the API's validation:
+    webargs' messages by location, or the errors a view gave."""
+    data = getattr(error, "data", None) or {}
+    given = data.get("errors") or {}
+    for by_field in (data.get("messages") or {}).values():
+        given = {**given, **by_field} if isinstance(by_field, dict) else given
+    found: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            messages = value if isinstance(value, list) else [value]
+            found[prefix or "request"] = [str(m) for m in messages if not isinstance(m, dict)]
+            for inner in messages:
+                if isinstance(inner, dict):
+                    walk(prefix, inner)
+
+    walk("", given)
+    return found
 
 
 def render_error(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     if _wants_json():
-        return jsonify(error=error.name, message=error.description), code
+        body: dict[str, Any] = {"error": error.name, "message": error.description}
+        data = getattr(error, "data", None) or {}
+        if data.get("message"):
+            body["message"] = data["message"]
+        if fields := _field_messages(error):
+            body["fields"] = fields
+            if not data.get("message"):
+                body["message"] = "Some fields are not valid."
+        response = jsonify(body)
+        response.status_code = code
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
     return render_template("error.html", error=error), code
 
 

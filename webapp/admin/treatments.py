@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from werkzeug.datastructures import MultiDict
 
 from webapp.auth.models import User
@@ -122,7 +122,7 @@ def bulk(action: str, ids: list[str], by: User) -> BulkOutcome:
             elif action == "cancel":
                 service.cancel(treatment, by)
             elif action == "delete":
-                delete_treatment(treatment)
+                service.delete(treatment)
             else:
                 raise UserError(f"Unknown action {action!r}.")
             outcome.done += 1
@@ -130,11 +130,3 @@ def bulk(action: str, ids: list[str], by: User) -> BulkOutcome:
             assert outcome.refused is not None
             outcome.refused.append(f"{treatment.id[:8]}: {exc}")
     return outcome
-
-
-def delete_treatment(treatment: Treatment) -> None:
-    """The treatment, its events and every result it stored (their tables cascade)."""
-    if not treatment.state.is_terminal:
-        raise UserError("Cancel it first: it is still running.")
-    db.session.execute(delete(Treatment).where(Treatment.id == treatment.id))
-    db.session.commit()

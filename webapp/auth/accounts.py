@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.auth.forms import MIN_PASSWORD
-from webapp.auth.models import User
+from webapp.auth.models import ApiToken, User
 from webapp.errors import UserError
 from webapp.extensions import db, login_manager
 
@@ -63,3 +63,25 @@ def authenticate(email: str, password: str) -> User | None:
     if not user.check_password(password) or not user.active:
         return None
     return user
+
+
+TOKEN_NAME_LENGTH = 100
+
+
+def issue_token(user: User, name: str) -> str:
+    """A new personal API token for the user, named; the token itself, which is kept nowhere."""
+    name = name.strip()
+    if not name or len(name) > TOKEN_NAME_LENGTH:
+        raise UserError(f"Name the token in 1 to {TOKEN_NAME_LENGTH} characters.")
+    row, token = ApiToken.issue(user, name)
+    db.session.add(row)
+    db.session.commit()
+    return token
+
+
+def revoke_token(user: User, token_id: int) -> None:
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise UserError("No such token of yours.")
+    db.session.delete(row)
+    db.session.commit()

@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from webapp.auth.accounts import create_user
+from webapp.auth.accounts import create_user, issue_token
 from webapp.auth.models import User
 from webapp.errors import UserError
 from webapp.extensions import db
@@ -34,3 +34,19 @@ def list_users() -> None:
             f for f, on in (("admin", user.is_admin), ("inactive", not user.active)) if on
         )
         click.echo(f"{user.id}\t{user.email}\t{user.name}" + (f"\t({flags})" if flags else ""))
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="script", show_default=True, help="What the token is for.")
+def token(email: str, name: str) -> None:
+    """Make a personal API token for EMAIL; it is printed once, on the last line."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No account {email}.")
+    try:
+        made = issue_token(user, name)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"A token named “{name}” for {user.email}; keep it, it is not shown again:")
+    click.echo(made)

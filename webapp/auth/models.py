@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import hashlib
 import secrets
+from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.columns import CreatedAt
+from webapp.columns import CreatedAt, UTCDateTime
 from webapp.extensions import Base
 
 
@@ -49,3 +51,37 @@ class User(UserMixin, CreatedAt, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+# What every token starts with, so that a leaked one is easy to spot: a prefix, no secret.
+TOKEN_PREFIX = "sct_"  # noqa: S105
+
+
+def token_digest(token: str) -> str:
+    """What is stored of a token: its SHA-256. A token is 32 random bytes, so a fast hash is
+    enough, and a lookup is one indexed equality."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(CreatedAt, Base):
+    """A personal token a script sends as `Authorization: Bearer <token>`; only its digest is
+    kept, and the token is shown once, when made."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters, so that its owner can tell tokens apart.
+    hint: Mapped[str] = mapped_column(String(12))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+        """A new token for the user: the row, and the token itself, which nothing keeps."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        row = cls(user_id=user.id, name=name, digest=token_digest(token), hint=token[:10])
+        return row, token

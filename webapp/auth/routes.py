@@ -5,11 +5,14 @@ from urllib.parse import urlsplit
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
 from webapp.auth import bp
-from webapp.auth.accounts import authenticate
+from webapp.auth.accounts import authenticate, issue_token, revoke_token
 from webapp.auth.forms import LoginForm, PasswordForm
+from webapp.auth.models import ApiToken
 from webapp.auth.throttle import account_locked, count_failure, login_attempt_allowed
+from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.security import public
 
@@ -72,4 +75,43 @@ def change_password() -> ResponseReturnValue:
             login_user(current_user._get_current_object())
             flash("Your password has been changed; your other sessions have ended.", "success")
             return redirect(url_for("catalog.index"))
-    return render_template("auth/password.html", form=form)
+    return _account_page(form)
+
+
+def _account_page(
+    form: PasswordForm, new_token: str | None = None, error: str = "", status: int = 200
+) -> ResponseReturnValue:
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id)
+    )
+    return render_template(
+        "auth/password.html",
+        form=form,
+        tokens=list(tokens),
+        new_token=new_token,
+        token_error=error,
+    ), status
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token() -> ResponseReturnValue:
+    """A personal API token, shown on this page once: never put in a flash (the session
+    cookie is signed, not encrypted)."""
+    try:
+        token = issue_token(current_user, request.form.get("name", ""))
+    except UserError as exc:
+        return _account_page(PasswordForm(formdata=None), error=str(exc), status=400)
+    return _account_page(PasswordForm(formdata=None), new_token=token, status=201)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke(token_id: int) -> ResponseReturnValue:
+    try:
+        revoke_token(current_user, token_id)
+    except UserError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("The token was revoked: it no longer opens the API.", "success")
+    return redirect(url_for("auth.change_password"))

@@ -1,9 +1,11 @@
-"""Creating, relaunching and cancelling treatments: the rules, without HTTP."""
+"""Creating, relaunching, cancelling and deleting treatments: the rules, without HTTP."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+
+from sqlalchemy import delete as sql_delete
 
 from webapp import processing_api as api
 from webapp.auth.models import User
@@ -89,3 +91,12 @@ def cancel(treatment: Treatment, by: User) -> None:
         raise UserError(
             f"This treatment ended before it could be cancelled ({treatment.state.label})."
         )
+
+
+def delete(treatment: Treatment) -> None:
+    """The treatment, its events and every result it stored (their tables cascade). Only an
+    ended one: a running one is cancelled first."""
+    if not treatment.state.is_terminal:
+        raise UserError("Cancel it first: it is still running.")
+    db.session.execute(sql_delete(Treatment).where(Treatment.id == treatment.id))
+    db.session.commit()

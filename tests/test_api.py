@@ -1,0 +1,250 @@
+"""The JSON API: its OpenAPI document, tokens, one error shape, and treatments with the pages'
+rules for who may do what."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from tests.conftest import AuthActions, json_body, run_jobs
+from tests.processing_api import ProcessingAPI
+from tests.treatment_helpers import make_set
+from webapp.auth.models import ApiToken, User
+from webapp.extensions import db
+from webapp.treatments.models import Treatment
+
+
+def _token(app: Flask, user: User, name: str = "script") -> str:
+    result = app.test_cli_runner().invoke(args=["users", "token", user.email, "--name", name])
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def token(app: Flask, user: User) -> str:
+    return _token(app, user)
+
+
+def test_the_openapi_document_is_generated_and_the_reference_page_served(
+    client: FlaskClient,
+) -> None:
+    spec = json_body(client.get("/api/v1/openapi.json"))
+    assert spec["openapi"].startswith("3.")
+    assert {"/api/v1/treatments/", "/api/v1/treatments/{treatment_id}"} <= set(spec["paths"])
+    assert spec["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+    create = spec["paths"]["/api/v1/treatments/"]["post"]
+    assert "422" in create["responses"]
+    page = client.get("/api/v1/")
+    assert page.status_code == 200
+    assert "swagger-ui-bundle.js" in page.get_data(as_text=True)
+
+
+def test_no_token_is_a_401_in_the_apis_error_shape(
+    client: FlaskClient, app: Flask, user: User
+) -> None:
+    response = client.get("/api/v1/treatments/")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].lower().startswith("bearer")
+    body = json_body(response)
+    assert body["error"] == "Unauthorized"
+    assert "Bearer" in body["message"]
+    assert client.get("/api/v1/treatments/", headers=_bearer("sct_forged")).status_code == 401
+    token = _token(app, user)
+    row = db.session.scalars(select(ApiToken)).one()
+    assert token not in (row.digest, row.hint)  # only its digest is kept
+    db.session.delete(row)
+    db.session.commit()
+    assert client.get("/api/v1/treatments/", headers=_bearer(token)).status_code == 401
+
+
+def test_the_cli_refuses_an_unknown_account_or_a_bad_name(app: Flask, user: User) -> None:
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["users", "token", "nobody@example.org"]).exit_code == 1
+    assert (
+        "Name the token" in runner.invoke(args=["users", "token", user.email, "--name", " "]).output
+    )
+
+
+def test_treatments_are_launched_followed_and_ended_through_the_api(
+    client: FlaskClient, user: User, token: str, processing_api: ProcessingAPI
+) -> None:
+    document_set = make_set(user)
+    headers = _bearer(token)
+    created = client.post(
+        "/api/v1/treatments/",
+        json={"document_set": document_set.id, "task": "regions", "parameters": {"model": "fancy"}},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    treatment = json_body(created)
+    assert (treatment["status"], treatment["task"], treatment["parameters"]["model"]) == (
+        "PENDING",
+        "regions",
+        "fancy",
+    )
+    assert treatment["progress"] == {
+        "done": 0,
+        "total": 2,
+        "unit": "documents",
+        "text": "0 of 2 documents",
+        "fraction": 0.0,
+    }
+    run_jobs()
+    got = json_body(client.get(f"/api/v1/treatments/{treatment['id']}", headers=headers))
+    assert got["status"] == "STARTED"
+    listed = json_body(client.get("/api/v1/treatments/?status=STARTED&per_page=1", headers=headers))
+    assert (listed["total"], listed["items"][0]["id"]) == (1, treatment["id"])
+    events = json_body(client.get(f"/api/v1/treatments/{treatment['id']}/events", headers=headers))
+    assert [e["event"] for e in events] == ["STARTED"]
+    # Delete refuses while it runs; cancel, then relaunch and delete.
+    assert (
+        client.delete(f"/api/v1/treatments/{treatment['id']}", headers=headers).status_code == 409
+    )
+    cancelled = client.post(f"/api/v1/treatments/{treatment['id']}/cancel", headers=headers)
+    assert json_body(cancelled)["status"] == "CANCELLED"
+    again = client.post(f"/api/v1/treatments/{treatment['id']}/cancel", headers=headers)
+    assert again.status_code == 409
+    assert "already ended" in json_body(again)["message"]
+    relaunched = client.post(f"/api/v1/treatments/{treatment['id']}/relaunch", headers=headers)
+    assert relaunched.status_code == 201
+    assert json_body(relaunched)["relaunch_of"] == treatment["id"]
+    assert (
+        client.delete(f"/api/v1/treatments/{treatment['id']}", headers=headers).status_code == 204
+    )
+    assert client.get(f"/api/v1/treatments/{treatment['id']}", headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({}, {"document_set", "task"}),
+        ({"document_set": "x", "task": "regions"}, {"document_set"}),
+        ({"document_set": 999999, "task": "regions"}, {"document_set"}),
+        ({"document_set": 0, "task": "nothing"}, {"document_set"}),
+        ({"task": "nothing", "document_set": -1}, {"document_set"}),
+        ({"parameters": [], "task": "regions", "document_set": 1}, {"parameters"}),
+    ],
+)
+def test_bad_launches_get_a_message_per_field(
+    client: FlaskClient, user: User, token: str, body: dict[str, Any], fields: set[str]
+) -> None:
+    response = client.post("/api/v1/treatments/", json=body, headers=_bearer(token))
+    assert response.status_code == 422
+    answer = json_body(response)
+    assert set(answer["fields"]) == fields, answer
+    assert answer["message"]
+    assert db.session.scalar(select(func.count()).select_from(Treatment)) == 0
+
+
+def test_a_tasks_parameters_are_checked_by_its_own_form(
+    client: FlaskClient, user: User, token: str, processing_api: ProcessingAPI
+) -> None:
+    document_set = make_set(user)
+    response = client.post(
+        "/api/v1/treatments/",
+        json={
+            "document_set": document_set.id,
+            "task": "similarity",
+            "parameters": {
+                "topk": 1000,
+                "colour": "red",
+                "regions_treatment": "nope",
+                "nested": {},
+            },
+        },
+        headers=_bearer(token),
+    )
+    assert response.status_code == 422
+    fields = json_body(response)["fields"]
+    assert set(fields) >= {
+        "parameters.topk",
+        "parameters.colour",
+        "parameters.regions_treatment",
+        "parameters.nested",
+    }
+    assert fields["parameters.colour"] == ["Unknown parameter."]
+    unknown_task = client.post(
+        "/api/v1/treatments/",
+        json={"document_set": document_set.id, "task": "nothing"},
+        headers=_bearer(token),
+    )
+    assert set(json_body(unknown_task)["fields"]) == {"task"}
+
+
+def test_what_a_user_may_not_see_is_a_404(
+    app: Flask,
+    client: FlaskClient,
+    user: User,
+    other_user: User,
+    processing_api: ProcessingAPI,
+    token: str,
+) -> None:
+    theirs = make_set(other_user)
+    response = client.post(
+        "/api/v1/treatments/",
+        json={"document_set": theirs.id, "task": "regions"},
+        headers=_bearer(_token(app, other_user)),
+    )
+    treatment_id = json_body(response)["id"]
+    for method, path in (
+        ("get", f"/api/v1/treatments/{treatment_id}"),
+        ("get", f"/api/v1/treatments/{treatment_id}/events"),
+        ("post", f"/api/v1/treatments/{treatment_id}/cancel"),
+        ("delete", f"/api/v1/treatments/{treatment_id}"),
+    ):
+        answer = getattr(client, method)(path, headers=_bearer(token))
+        assert answer.status_code == 404, path
+        assert json_body(answer)["error"] == "Not Found"
+    assert json_body(client.get("/api/v1/treatments/", headers=_bearer(token)))["total"] == 0
+    mine = client.post(
+        "/api/v1/treatments/",
+        json={"document_set": theirs.id, "task": "regions"},
+        headers=_bearer(token),
+    )
+    assert set(json_body(mine)["fields"]) == {"document_set"}
+
+
+def test_a_token_is_rate_limited_on_its_own(
+    app: Flask, client: FlaskClient, user: User, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "API_TOKEN_RATE_LIMIT", "3 per minute")
+    codes = [
+        client.get("/api/v1/treatments/", headers=_bearer(token)).status_code for _ in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]
+    other = _token(app, user, "another")
+    assert client.get("/api/v1/treatments/", headers=_bearer(other)).status_code == 200
+
+
+def test_tokens_are_made_and_revoked_on_the_account_page(
+    client: FlaskClient, logged_in: User
+) -> None:
+    made = client.post("/account/tokens", data={"name": "nightly export"})
+    assert made.status_code == 201
+    html = made.get_data(as_text=True)
+    token = html.split('<pre class="small token">')[1].split("</pre>")[0]
+    assert token.startswith("sct_")
+    assert token not in (made.headers.get("Set-Cookie") or "")
+    client.post("/logout")
+    assert client.get("/api/v1/treatments/", headers=_bearer(token)).status_code == 200
+    auth = AuthActions(client)
+    auth.login(logged_in)
+    page = client.get("/account/password").get_data(as_text=True)
+    assert "nightly export" in page
+    assert token not in page  # shown once
+    assert client.post("/account/tokens", data={"name": ""}).status_code == 400
+    row = db.session.scalars(select(ApiToken)).one()
+    assert client.post(f"/account/tokens/{row.id}/revoke").status_code == 302
+    assert client.get("/api/v1/treatments/", headers=_bearer(token)).status_code == 401
+
+
+def test_a_session_reaches_the_api_too(client: FlaskClient, logged_in: User) -> None:
+    assert client.get("/api/v1/treatments/").status_code == 200

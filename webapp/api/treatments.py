@@ -1,0 +1,249 @@
+"""`/api/v1/treatments`: launch a task on a document set, follow it, cancel, relaunch and
+delete it, with the pages' rules for who may do what (`webapp.treatments.service`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, url_for
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from webapp.api.auth import authenticate
+from webapp.api.schemas import PageArgs, invalid
+from webapp.document_sets.models import DocumentSet
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.lifecycle import Status
+from webapp.live.publish import latest_events
+from webapp.task_modules.registry import task_modules
+from webapp.treatments import service
+from webapp.treatments.forms import parameters_form, usable_set
+from webapp.treatments.models import Treatment
+
+bp = Blueprint(
+    "api_treatments",
+    __name__,
+    url_prefix="/api/v1/treatments",
+    description="Treatments: one task run on one document set.",
+)
+bp.before_request(authenticate)
+BLUEPRINTS = [bp]
+
+
+class ProgressSchema(Schema):
+    done = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    unit = fields.String(required=True, metadata={"description": "documents or pairs"})
+    text = fields.String(required=True, metadata={"example": "12 of 21 pairs"})
+    fraction = fields.Float(required=True)
+
+
+class TreatmentSchema(Schema):
+    id = fields.String(required=True)
+    task = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in Status]))
+    status_label = fields.String(required=True)
+    message = fields.String(allow_none=True)
+    error = fields.String(allow_none=True)
+    document_set = fields.Integer(allow_none=True)
+    document_set_title = fields.String(required=True)
+    owner = fields.String(required=True)
+    parameters = fields.Dict(required=True)
+    progress = fields.Nested(ProgressSchema, required=True)
+    eta_seconds = fields.Float(allow_none=True)
+    document_errors = fields.List(fields.String(), required=True)
+    requested_at = fields.DateTime(required=True)
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    relaunch_of = fields.String(allow_none=True)
+    page = fields.Url(required=True, metadata={"description": "The treatment's page"})
+
+
+class TreatmentPageSchema(Schema):
+    items = fields.List(fields.Nested(TreatmentSchema), required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
+class ListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf([s.value for s in Status]))
+    task = fields.String()
+
+
+class CreateSchema(Schema):
+    document_set = fields.Integer(required=True, validate=validate.Range(1, 2**63 - 1))
+    task = fields.String(required=True)
+    parameters = fields.Dict(keys=fields.String(), load_default=dict)
+    notify_email = fields.Boolean(load_default=False)
+
+
+class EventSchema(Schema):
+    id = fields.Integer(required=True)
+    event = fields.String(required=True)
+    kind = fields.String(required=True)
+    received_at = fields.DateTime(required=True)
+    outcome = fields.String(required=True)
+    payload = fields.Dict(required=True)
+
+
+def as_json(treatment: Treatment) -> dict[str, Any]:
+    module = task_modules().get(treatment.task_type)
+    unit = module.unit[1] if module else "documents"
+    return {
+        "id": treatment.id,
+        "task": treatment.task_type,
+        "status": treatment.status,
+        "status_label": treatment.state.label,
+        "message": treatment.message,
+        "error": treatment.error,
+        "document_set": treatment.document_set_id,
+        "document_set_title": treatment.document_set_title,
+        "owner": treatment.owner.email,
+        "parameters": treatment.parameters,
+        "progress": {
+            "done": treatment.units_done,
+            "total": treatment.units_total,
+            "unit": unit,
+            "text": treatment.progress_text,
+            "fraction": treatment.fraction_done,
+        },
+        "eta_seconds": treatment.eta_seconds,
+        "document_errors": treatment.document_errors,
+        "requested_at": treatment.requested_at,
+        "started_at": treatment.started_at,
+        "finished_at": treatment.finished_at,
+        "relaunch_of": treatment.relaunch_of_id,
+        "page": url_for("treatments.detail", treatment_id=treatment.id, _external=True),
+    }
+
+
+def visible_or_404(treatment_id: str) -> Treatment:
+    treatment = db.session.get(Treatment, treatment_id[:36])
+    if treatment is None or not treatment.visible_to(current_user):
+        abort(404, "No such treatment, or not one of yours.")
+    return treatment
+
+
+def validated_parameters(
+    task: str, document_set: DocumentSet, given: dict[str, Any]
+) -> dict[str, Any]:
+    """The task's parameters checked by its own form, as the page checks them; a message per
+    bad parameter otherwise."""
+    module = task_modules().get(task)
+    if module is None:
+        invalid({"task": [f"Unknown task; one of {', '.join(task_modules())}."]})
+    formdata: MultiDict[str, str] = MultiDict()
+    problems: dict[str, list[str]] = {}
+    for name, value in given.items():
+        if isinstance(value, bool):
+            if value:
+                formdata[f"{module.name}-{name}"] = "y"
+        elif isinstance(value, str | int | float):
+            formdata[f"{module.name}-{name}"] = str(value)
+        else:
+            problems[f"parameters.{name}"] = ["A number, a string or a boolean."]
+    form = parameters_form(module, current_user, document_set, formdata)
+    problems |= {f"parameters.{n}": ["Unknown parameter."] for n in set(given) - set(form._fields)}
+    if not form.validate() or problems:
+        invalid(problems | {f"parameters.{n}": list(m) for n, m in form.errors.items()})
+    return form.get_api_parameters()
+
+
+@bp.get("/")
+@bp.arguments(ListArgs, location="query")
+@bp.response(200, TreatmentPageSchema)
+@bp.doc(security=[{"token": []}])
+def list_treatments(args: dict[str, Any]) -> dict[str, Any]:
+    """The treatments the token's user may see, newest first: their own (an admin's: all)."""
+    stmt = select(Treatment).order_by(Treatment.requested_at.desc(), Treatment.id)
+    if not current_user.is_admin:
+        stmt = stmt.where(Treatment.owner_id == current_user.id)
+    if args.get("status"):
+        stmt = stmt.where(Treatment.status == args["status"])
+    if args.get("task"):
+        stmt = stmt.where(Treatment.task_type == args["task"])
+    page = db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False)
+    return {
+        "items": [as_json(t) for t in page.items],
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": page.total or 0,
+    }
+
+
+@bp.post("/")
+@bp.arguments(CreateSchema)
+@bp.response(201, TreatmentSchema)
+@bp.doc(security=[{"token": []}])
+def create(body: dict[str, Any]) -> dict[str, Any]:
+    """Queue a task on a document set the user may use, with the task's own parameters."""
+    document_set = usable_set(current_user, str(body["document_set"]))
+    if document_set is None:
+        invalid({"document_set": ["No such document set, or not one you may use."]})
+    parameters = validated_parameters(body["task"], document_set, body["parameters"])
+    try:
+        treatment = service.create_treatment(
+            current_user,
+            document_set,
+            task_modules()[body["task"]],
+            parameters,
+            body["notify_email"],
+        )
+    except UserError as exc:
+        invalid({"parameters": [str(exc)]})
+    return as_json(treatment)
+
+
+@bp.get("/<treatment_id>")
+@bp.response(200, TreatmentSchema)
+@bp.doc(security=[{"token": []}])
+def get(treatment_id: str) -> dict[str, Any]:
+    """A treatment with its progress and ETA."""
+    return as_json(visible_or_404(treatment_id))
+
+
+@bp.get("/<treatment_id>/events")
+@bp.response(200, EventSchema(many=True))
+@bp.doc(security=[{"token": []}])
+def events(treatment_id: str) -> list[Any]:
+    """Its history, oldest first: the notifications received and the moves of its status."""
+    return latest_events(visible_or_404(treatment_id))
+
+
+def _act(treatment_id: str, action: Any) -> Treatment:
+    treatment = visible_or_404(treatment_id)
+    try:
+        return action(treatment) or treatment
+    except UserError as exc:
+        abort(409, str(exc))
+
+
+@bp.post("/<treatment_id>/cancel")
+@bp.response(200, TreatmentSchema)
+@bp.doc(security=[{"token": []}])
+def cancel(treatment_id: str) -> dict[str, Any]:
+    """Stop it at the processing API; 409 once it has ended."""
+    treatment = _act(treatment_id, lambda t: service.cancel(t, current_user))
+    db.session.refresh(treatment)
+    return as_json(treatment)
+
+
+@bp.post("/<treatment_id>/relaunch")
+@bp.response(201, TreatmentSchema)
+@bp.doc(security=[{"token": []}])
+def relaunch(treatment_id: str) -> dict[str, Any]:
+    """A new run with the same task, parameters and documents; 409 while it still runs."""
+    return as_json(_act(treatment_id, service.relaunch))
+
+
+@bp.delete("/<treatment_id>")
+@bp.response(204)
+@bp.doc(security=[{"token": []}])
+def delete(treatment_id: str) -> None:
+    """The treatment with its events and results; 409 while it still runs."""
+    _act(treatment_id, service.delete)
