@@ -50,3 +50,9 @@ def authenticate() -> None:
             csrf.protect()
         return
     raise _refused("Send a personal API token: Authorization: Bearer <token>.")
+
+
+def forget(_error: BaseException | None = None) -> None:
+    """Run after every API request: the token's user is this request's alone, even where a
+    context outlives a request (a test's, a streamed response's)."""
+    g.pop("_login_user", None)

@@ -12,13 +12,14 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from webapp.api.auth import authenticate
+from webapp.api.auth import authenticate, forget
 from webapp.api.schemas import PageArgs, invalid
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
 from webapp.live.publish import latest_events
+from webapp.security import DatabaseInteger
 from webapp.task_modules.registry import task_modules
 from webapp.treatments import service
 from webapp.treatments.forms import parameters_form, usable_set
@@ -31,6 +32,7 @@ bp = Blueprint(
     description="Treatments: one task run on one document set.",
 )
 bp.before_request(authenticate)
+bp.teardown_request(forget)
 BLUEPRINTS = [bp]
 
 
@@ -76,7 +78,9 @@ class ListArgs(PageArgs):
 
 
 class CreateSchema(Schema):
-    document_set = fields.Integer(required=True, validate=validate.Range(1, 2**63 - 1))
+    document_set = fields.Integer(
+        required=True, validate=validate.Range(1, DatabaseInteger.LARGEST)
+    )
     task = fields.String(required=True)
     parameters = fields.Dict(keys=fields.String(), load_default=dict)
     notify_email = fields.Boolean(load_default=False)
@@ -184,7 +188,7 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
     """Queue a task on a document set the user may use, with the task's own parameters."""
     document_set = usable_set(current_user, str(body["document_set"]))
     if document_set is None:
-        invalid({"document_set": ["No such document set, or not one you may use."]})
+        abort(404, "No such document set, or not one you may use.")
     parameters = validated_parameters(body["task"], document_set, body["parameters"])
     try:
         treatment = service.create_treatment(

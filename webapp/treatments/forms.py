@@ -8,6 +8,7 @@ from wtforms import BooleanField, SelectField, SubmitField
 from webapp.document_sets.models import DocumentSet, set_shares
 from webapp.extensions import db
 from webapp.forms import Form
+from webapp.security import DatabaseInteger
 from webapp.task_modules.base import ParametersForm, TaskModule
 from webapp.task_modules.registry import task_modules
 
@@ -46,7 +47,9 @@ class TreatmentForm(Form):
 
 def usable_set(user: Any, set_id: str | None) -> DocumentSet | None:
     """The set of that id if the user may launch on it (the rule of `usable_sets`)."""
-    if not (set_id and set_id.isascii() and set_id.isdigit() and len(set_id) < 19):
+    if not (set_id and set_id.isascii() and set_id.isdigit() and len(set_id) <= 10):
+        return None
+    if int(set_id) > DatabaseInteger.LARGEST:
         return None
     document_set = db.session.get(DocumentSet, int(set_id))
     return document_set if document_set is not None and document_set.visible_to(user) else None
