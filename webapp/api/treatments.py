@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.api.auth import authenticate, forget
 from webapp.api.schemas import PageArgs, invalid
+from webapp.document_sets.access import usable_set
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
@@ -22,7 +23,7 @@ from webapp.live.publish import latest_events
 from webapp.security import DatabaseInteger
 from webapp.task_modules.registry import task_modules
 from webapp.treatments import service
-from webapp.treatments.forms import parameters_form, usable_set
+from webapp.treatments.forms import parameters_form
 from webapp.treatments.models import Treatment
 
 bp = Blueprint(

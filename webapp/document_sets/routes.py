@@ -7,18 +7,19 @@ from collections.abc import Callable
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from webapp.auth.accounts import find_user
 from webapp.document_sets import bp
+from webapp.document_sets.access import usable_sets
 from webapp.document_sets.forms import SharingForm, TitleForm
 from webapp.document_sets.members import (
     MEMBER_KINDS,
     add_member,
     remove_member,
     search_documents,
+    share,
 )
-from webapp.document_sets.models import DocumentSet, set_shares
+from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 
@@ -67,19 +68,9 @@ def _render_members(document_set: DocumentSet) -> ResponseReturnValue:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    user_id = current_user.id
-    shared = select(set_shares.c.document_set_id).where(set_shares.c.user_id == user_id)
-    stmt = select(DocumentSet).order_by(DocumentSet.title)
-    if not current_user.is_admin:
-        stmt = stmt.where(
-            or_(
-                DocumentSet.owner_id == user_id,
-                DocumentSet.visibility == "public",
-                (DocumentSet.visibility == "shared") & DocumentSet.id.in_(shared),
-            )
-        )
-    sets = list(db.session.scalars(stmt))
-    return render_template("document_sets/list.html", sets=sets, form=TitleForm())
+    return render_template(
+        "document_sets/list.html", sets=usable_sets(current_user), form=TitleForm()
+    )
 
 
 @bp.post("/")
@@ -126,14 +117,11 @@ def sharing(set_id: int) -> ResponseReturnValue:
         emails = [
             line.strip() for line in (form.shared_with.data or "").splitlines() if line.strip()
         ]
-        users = [find_user(email) for email in emails]
-        unknown = [email for email, user in zip(emails, users, strict=True) if user is None]
-        if unknown:
-            form.shared_with.errors = [f"No account for: {', '.join(unknown)}."]
+        try:
+            share(document_set, form.visibility.data or "private", emails)
+        except UserError as exc:
+            form.shared_with.errors = [str(exc)]
         else:
-            document_set.visibility = form.visibility.data or "private"
-            document_set.shared_with = [u for u in users if u is not None]
-            db.session.commit()
             flash("Sharing was updated.", "success")
             return redirect(url_for("document_sets.detail", set_id=set_id))
     return _render_builder(document_set, sharing_form=form, status=400)

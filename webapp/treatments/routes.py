@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
+from webapp.document_sets.access import usable_set
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
@@ -15,7 +16,7 @@ from webapp.live.publish import page_context
 from webapp.pagination import paginate
 from webapp.task_modules.registry import task_module, task_module_or_404, task_modules
 from webapp.treatments import bp, service
-from webapp.treatments.forms import TreatmentForm, parameters_form, usable_set
+from webapp.treatments.forms import TreatmentForm, parameters_form
 from webapp.treatments.models import Treatment
 
 
