@@ -89,6 +89,8 @@ def owned(app: Flask, user: User) -> Fixture:
             "user_id": str(user.id),
             "vectorization_id": str(vectorization.id),
             "token_id": "1",
+            "witness_id": str(witness.id),
+            "member_id": str(witness.id),
         },
         kinds={
             "witnesses": str(witness.id),
@@ -146,7 +148,10 @@ def test_other_users_never_see_private_work(
         assert response.status_code < 500, f"{method} {url}"
         assert SECRET.encode() not in body, f"{method} {url}"
         if PRIVATE_ARGUMENTS & rule.arguments:
-            assert response.status_code == 404, f"{method} {url}"
+            # The API checks a request's body before anything else: a 422 says nothing of
+            # the set, the same for every id.
+            empty_body = rule.rule.startswith("/api/") and response.status_code == 422
+            assert response.status_code == 404 or empty_body, f"{method} {url}"
         if rule.endpoint in {"catalog.edit", "catalog.delete", "catalog.delete_digitization"}:
             assert response.status_code == 403, f"{method} {url}"
     assert db.session.get(DocumentSet, int(owned.values["set_id"])) is not None

@@ -249,3 +249,91 @@ def test_tokens_are_made_and_revoked_on_the_account_page(
 
 def test_a_session_reaches_the_api_too(client: FlaskClient, logged_in: User) -> None:
     assert client.get("/api/v1/treatments/").status_code == 200
+
+
+def test_document_sets_are_built_and_shared_through_the_api(
+    app: Flask, client: FlaskClient, user: User, other_user: User, token: str
+) -> None:
+    from tests.factories import make_digitization, make_witness
+
+    headers = _bearer(token)
+    witness = make_witness(user, "MS API")
+    make_digitization(witness, pages=2)
+    created = client.post(
+        "/api/v1/document-sets/", json={"title": "  From a script "}, headers=headers
+    )
+    assert created.status_code == 201
+    set_id = json_body(created)["id"]
+    assert json_body(created)["title"] == "From a script"
+    added = client.post(
+        f"/api/v1/document-sets/{set_id}/members",
+        json={"kind": "witness", "id": witness.id},
+        headers=headers,
+    )
+    assert json_body(added)["members"] == [{"kind": "witness", "id": witness.id, "label": "MS API"}]
+    assert json_body(added)["digitizations"] == 1
+    unknown = client.post(
+        f"/api/v1/document-sets/{set_id}/members",
+        json={"kind": "witness", "id": 999999},
+        headers=headers,
+    )
+    assert set(json_body(unknown)["fields"]) == {"id"}
+    bad_kind = client.post(
+        f"/api/v1/document-sets/{set_id}/members", json={"kind": "shelf", "id": 1}, headers=headers
+    )
+    assert set(json_body(bad_kind)["fields"]) == {"kind"}
+    # Shared with another account, which then sees it and may launch on it, not change it.
+    nobody = client.put(
+        f"/api/v1/document-sets/{set_id}/sharing",
+        json={"visibility": "shared", "shared_with": ["no@example.org"]},
+        headers=headers,
+    )
+    assert "No account for: no@example.org" in json_body(nobody)["fields"]["shared_with"][0]
+    shared = client.put(
+        f"/api/v1/document-sets/{set_id}/sharing",
+        json={"visibility": "shared", "shared_with": [other_user.email]},
+        headers=headers,
+    )
+    assert json_body(shared)["shared_with"] == [other_user.email]
+    theirs = _bearer(_token(app, other_user))
+    assert [s["id"] for s in json_body(client.get("/api/v1/document-sets/", headers=theirs))] == [
+        set_id
+    ]
+    assert client.delete(f"/api/v1/document-sets/{set_id}", headers=theirs).status_code == 404
+    removed = client.delete(
+        f"/api/v1/document-sets/{set_id}/members/witness/{witness.id}", headers=headers
+    )
+    assert json_body(removed)["members"] == []
+    assert client.delete(f"/api/v1/document-sets/{set_id}", headers=headers).status_code == 204
+    assert client.get(f"/api/v1/document-sets/{set_id}", headers=headers).status_code == 404
+
+
+def test_the_catalogue_is_read_through_the_api(client: FlaskClient, user: User, token: str) -> None:
+    from tests.factories import make_digitization, make_witness, make_work
+
+    work = make_work(user, "Theorica planetarum")
+    witness = make_witness(user, "MS Catalogued", place="Oxford")
+    witness.works.append(work)
+    digitization = make_digitization(witness, pages=3)
+    make_witness(user, "MS Other")
+    headers = _bearer(token)
+    found = json_body(client.get(f"/api/v1/witnesses?q={digitization.ref}", headers=headers))
+    assert found["total"] == 1
+    (item,) = found["items"]
+    assert (item["siglum"], item["works"][0]["label"]) == (
+        "MS Catalogued",
+        "Sacrobosco, Theorica planetarum",
+    )
+    (scan,) = item["digitizations"]
+    assert scan["pages"] == 3
+    assert scan["manifest_v3"] == f"http://localhost/iiif/{digitization.ref}/v3/manifest.json"
+    assert (
+        json_body(client.get(f"/api/v1/digitizations/{digitization.id}", headers=headers))["ref"]
+        == digitization.ref
+    )
+    assert client.get("/api/v1/witnesses/999999", headers=headers).status_code == 404
+    assert json_body(client.get("/api/v1/works?q=theorica", headers=headers))["items"] == [
+        {"id": work.id, "label": "Sacrobosco, Theorica planetarum"}
+    ]
+    assert json_body(client.get("/api/v1/series", headers=headers))["total"] == 0
+    assert client.get("/api/v1/witnesses?per_page=500", headers=headers).status_code == 422

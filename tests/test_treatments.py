@@ -427,3 +427,19 @@ def test_document_sets_link_to_launching_a_treatment_on_them(
     document_set = make_set(logged_in)
     page = client.get(f"/sets/{document_set.id}").get_data(as_text=True)
     assert f"/treatments/new?document_set={document_set.id}&amp;task_type=regions" in page
+
+
+def test_an_owner_deletes_an_ended_treatment_from_its_page(
+    client: FlaskClient, logged_in: User, processing_api: ProcessingAPI
+) -> None:
+    treatment = launch(client, make_set(logged_in), notify_email=False)
+    running = client.get(f"/treatments/{treatment.id}").get_data(as_text=True)
+    assert f"/treatments/{treatment.id}/delete" not in running
+    refused = client.post(f"/treatments/{treatment.id}/delete", follow_redirects=True)
+    assert "Cancel it first" in refused.get_data(as_text=True)
+    notify(client, treatment, "SUCCESS", output={"results_url": []})
+    run_jobs()
+    page = client.get(f"/treatments/{treatment.id}").get_data(as_text=True)
+    assert f'action="/treatments/{treatment.id}/delete"' in page
+    assert client.post(f"/treatments/{treatment.id}/delete").status_code == 302
+    assert client.get(f"/treatments/{treatment.id}").status_code == 404

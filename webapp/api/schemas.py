@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from functools import cache
+from typing import Any, NoReturn
 
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
@@ -22,6 +23,31 @@ class ErrorSchema(Schema):
 class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(1, 1_000_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+# What an operation asks of its caller: a personal token (or the app's session).
+TOKEN: list[dict[str, list[str]]] = [{"token": []}]
+
+
+@cache
+def page_schema(schema: type[Schema]) -> type[Schema]:
+    """The schema of one page of a listing of `schema`: one class per schema, so that the
+    OpenAPI document names it once."""
+    return type(
+        f"{schema.__name__.removesuffix('Schema')}PageSchema",
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(schema), required=True),
+            "page": fields.Integer(required=True),
+            "per_page": fields.Integer(required=True),
+            "total": fields.Integer(required=True),
+        },
+    )
+
+
+def page_json(items: list[Any], page: Any) -> dict[str, Any]:
+    """One page of a listing, its items already as JSON."""
+    return {"items": items, "page": page.page, "per_page": page.per_page, "total": page.total or 0}
 
 
 def invalid(problems: dict[str, list[str]]) -> NoReturn:

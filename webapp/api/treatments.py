@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from webapp.api.auth import authenticate, forget
-from webapp.api.schemas import PageArgs, invalid
+from webapp.api.schemas import TOKEN, PageArgs, invalid, page_json, page_schema
 from webapp.document_sets.access import usable_set
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
@@ -34,7 +34,6 @@ bp = Blueprint(
 )
 bp.before_request(authenticate)
 bp.teardown_request(forget)
-BLUEPRINTS = [bp]
 
 
 class ProgressSchema(Schema):
@@ -64,13 +63,6 @@ class TreatmentSchema(Schema):
     finished_at = fields.DateTime(allow_none=True)
     relaunch_of = fields.String(allow_none=True)
     page = fields.Url(required=True, metadata={"description": "The treatment's page"})
-
-
-class TreatmentPageSchema(Schema):
-    items = fields.List(fields.Nested(TreatmentSchema), required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
 
 
 class ListArgs(PageArgs):
@@ -161,8 +153,8 @@ def validated_parameters(
 
 @bp.get("/")
 @bp.arguments(ListArgs, location="query")
-@bp.response(200, TreatmentPageSchema)
-@bp.doc(security=[{"token": []}])
+@bp.response(200, page_schema(TreatmentSchema))
+@bp.doc(security=TOKEN)
 def list_treatments(args: dict[str, Any]) -> dict[str, Any]:
     """The treatments the token's user may see, newest first: their own (an admin's: all)."""
     stmt = select(Treatment).order_by(Treatment.requested_at.desc(), Treatment.id)
@@ -173,18 +165,13 @@ def list_treatments(args: dict[str, Any]) -> dict[str, Any]:
     if args.get("task"):
         stmt = stmt.where(Treatment.task_type == args["task"])
     page = db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False)
-    return {
-        "items": [as_json(t) for t in page.items],
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": page.total or 0,
-    }
+    return page_json([as_json(t) for t in page.items], page)
 
 
 @bp.post("/")
 @bp.arguments(CreateSchema)
 @bp.response(201, TreatmentSchema)
-@bp.doc(security=[{"token": []}])
+@bp.doc(security=TOKEN)
 def create(body: dict[str, Any]) -> dict[str, Any]:
     """Queue a task on a document set the user may use, with the task's own parameters."""
     document_set = usable_set(current_user, str(body["document_set"]))
@@ -206,7 +193,7 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
 
 @bp.get("/<treatment_id>")
 @bp.response(200, TreatmentSchema)
-@bp.doc(security=[{"token": []}])
+@bp.doc(security=TOKEN)
 def get(treatment_id: str) -> dict[str, Any]:
     """A treatment with its progress and ETA."""
     return as_json(visible_or_404(treatment_id))
@@ -214,7 +201,7 @@ def get(treatment_id: str) -> dict[str, Any]:
 
 @bp.get("/<treatment_id>/events")
 @bp.response(200, EventSchema(many=True))
-@bp.doc(security=[{"token": []}])
+@bp.doc(security=TOKEN)
 def events(treatment_id: str) -> list[Any]:
     """Its history, oldest first: the notifications received and the moves of its status."""
     return latest_events(visible_or_404(treatment_id))
@@ -230,7 +217,7 @@ def _act(treatment_id: str, action: Any) -> Treatment:
 
 @bp.post("/<treatment_id>/cancel")
 @bp.response(200, TreatmentSchema)
-@bp.doc(security=[{"token": []}])
+@bp.doc(security=TOKEN)
 def cancel(treatment_id: str) -> dict[str, Any]:
     """Stop it at the processing API; 409 once it has ended."""
     treatment = _act(treatment_id, lambda t: service.cancel(t, current_user))
@@ -240,7 +227,7 @@ def cancel(treatment_id: str) -> dict[str, Any]:
 
 @bp.post("/<treatment_id>/relaunch")
 @bp.response(201, TreatmentSchema)
-@bp.doc(security=[{"token": []}])
+@bp.doc(security=TOKEN)
 def relaunch(treatment_id: str) -> dict[str, Any]:
     """A new run with the same task, parameters and documents; 409 while it still runs."""
     return as_json(_act(treatment_id, service.relaunch))
@@ -248,7 +235,7 @@ def relaunch(treatment_id: str) -> dict[str, Any]:
 
 @bp.delete("/<treatment_id>")
 @bp.response(204)
-@bp.doc(security=[{"token": []}])
+@bp.doc(security=TOKEN)
 def delete(treatment_id: str) -> None:
     """The treatment with its events and results; 409 while it still runs."""
     _act(treatment_id, service.delete)

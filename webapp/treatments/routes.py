@@ -165,3 +165,16 @@ def relaunch(treatment_id: str) -> ResponseReturnValue:
         return redirect(url_for("treatments.detail", treatment_id=original.id))
     flash("A new run was queued with the same parameters and documents.", "success")
     return redirect(url_for("treatments.detail", treatment_id=treatment.id))
+
+
+@bp.post("/<treatment_id>/delete")
+def delete(treatment_id: str) -> ResponseReturnValue:
+    """Its owner (or an admin) deletes an ended treatment with its events and results."""
+    treatment = visible_or_404(treatment_id)
+    try:
+        service.delete(treatment)
+    except UserError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("treatments.detail", treatment_id=treatment.id))
+    flash("The treatment was deleted, with its events and results.", "success")
+    return redirect(url_for("treatments.index"))
