@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.conftest import AuthActions, json_body, run_jobs
-from tests.processing_api import ProcessingAPI
+from tests.processing_api import ProcessingAPI, notify
 from tests.treatment_helpers import make_set
 from webapp.auth.models import ApiToken, User
 from webapp.extensions import db
@@ -41,7 +41,7 @@ def test_the_openapi_document_is_generated_and_the_reference_page_served(
     assert {"/api/v1/treatments/", "/api/v1/treatments/{treatment_id}"} <= set(spec["paths"])
     assert spec["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
     create = spec["paths"]["/api/v1/treatments/"]["post"]
-    assert "422" in create["responses"]
+    assert "400" in create["responses"]
     page = client.get("/api/v1/")
     assert page.status_code == 200
     assert "swagger-ui-bundle.js" in page.get_data(as_text=True)
@@ -137,7 +137,7 @@ def test_bad_launches_get_a_message_per_field(
     client: FlaskClient, user: User, token: str, body: dict[str, Any], fields: set[str]
 ) -> None:
     response = client.post("/api/v1/treatments/", json=body, headers=_bearer(token))
-    assert response.status_code == 422
+    assert response.status_code == 400
     answer = json_body(response)
     assert set(answer["fields"]) == fields, answer
     assert answer["message"]
@@ -162,7 +162,7 @@ def test_a_tasks_parameters_are_checked_by_its_own_form(
         },
         headers=_bearer(token),
     )
-    assert response.status_code == 422
+    assert response.status_code == 400
     fields = json_body(response)["fields"]
     assert set(fields) >= {
         "parameters.topk",
@@ -336,4 +336,52 @@ def test_the_catalogue_is_read_through_the_api(client: FlaskClient, user: User, 
         {"id": work.id, "label": "Sacrobosco, Theorica planetarum"}
     ]
     assert json_body(client.get("/api/v1/series", headers=headers))["total"] == 0
-    assert client.get("/api/v1/witnesses?per_page=500", headers=headers).status_code == 422
+    assert client.get("/api/v1/witnesses?per_page=500", headers=headers).status_code == 400
+
+
+def test_results_and_exports_come_through_the_api(
+    client: FlaskClient, user: User, token: str, processing_api: ProcessingAPI
+) -> None:
+    from tests.treatment_helpers import regions_file
+
+    headers = _bearer(token)
+    document_set = make_set(user)
+    created = json_body(
+        client.post(
+            "/api/v1/treatments/",
+            json={"document_set": document_set.id, "task": "regions"},
+            headers=headers,
+        )
+    )
+    run_jobs()
+    treatment = db.session.get(Treatment, created["id"])
+    assert treatment is not None
+    items = [
+        {
+            "doc_id": uid,
+            "result_url": processing_api.serve(f"/r{n}.json", regions_file(uid, boxes=3)),
+        }
+        for n, uid in enumerate(treatment.document_uids)
+    ]
+    notify(client, treatment, "SUCCESS", output={"results_url": items})
+    run_jobs()
+    page = json_body(
+        client.get(f"/api/v1/treatments/{treatment.id}/results?per_page=4", headers=headers)
+    )
+    assert (page["total"], len(page["items"])) == (6, 4)
+    first = page["items"][0]
+    assert first["crop_id"].endswith("_10,20,40,30")
+    assert first["image_url"].startswith("http://localhost/iiif/image/")
+    assert first["correction"] is None
+    rest = json_body(
+        client.get(f"/api/v1/treatments/{treatment.id}/results?per_page=4&page=2", headers=headers)
+    )
+    assert len(rest["items"]) == 2
+    csv_url = page["exports"]["csv"].removeprefix("http://localhost")
+    exported = client.get(csv_url, headers=headers)
+    assert exported.mimetype == "text/csv"
+    assert exported.get_data(as_text=True).count("\n") == 7
+    assert (
+        client.get(f"/api/v1/treatments/{treatment.id}/exports/zip", headers=headers).status_code
+        == 404
+    )

@@ -63,6 +63,13 @@ def listening_hub(app: Flask) -> Hub:
     return live_hub
 
 
+@pytest.fixture
+def long_streams(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streams that outlast the work a test does while one is open, however loaded the
+    machine: they end with the work, not by their clock."""
+    monkeypatch.setitem(app.config, "LIVE_STREAM_SECONDS", 60.0)
+
+
 def _running(owner: User, client: FlaskClient) -> Treatment:
     return launch(client, make_set(owner), "regions", notify_email=False)
 
@@ -96,6 +103,7 @@ def test_a_stream_sends_the_state_first_then_each_change_then_ends_with_the_work
     logged_in: User,
     processing_api: ProcessingAPI,
     listening_hub: Hub,
+    long_streams: None,
 ) -> None:
     treatment = _running(logged_in, client)
     response = client.get(f"/treatments/{treatment.id}/stream")
@@ -153,6 +161,7 @@ def test_users_are_sent_only_what_they_may_see(
     other_user: User,
     processing_api: ProcessingAPI,
     listening_hub: Hub,
+    long_streams: None,
 ) -> None:
     mine = _running(logged_in, client)
     auth.logout()

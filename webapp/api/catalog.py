@@ -6,25 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from webapp.api.auth import authenticate, forget
+from webapp.api.blueprint import ApiBlueprint
 from webapp.api.schemas import TOKEN, PageArgs, page_json, page_schema
 from webapp.catalog.lookup import matching
 from webapp.catalog.models import Digitization, Series, Witness, Work
 from webapp.extensions import db
 
-bp = Blueprint(
+bp = ApiBlueprint(
     "api_catalog",
     __name__,
     url_prefix="/api/v1",
     description="The catalogue: works, series, witnesses and their digitizations.",
 )
-bp.before_request(authenticate)
-bp.teardown_request(forget)
 
 
 class SearchArgs(PageArgs):

@@ -7,10 +7,9 @@ from typing import Any
 
 from flask import abort, url_for
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from webapp.api.auth import authenticate, forget
+from webapp.api.blueprint import ApiBlueprint
 from webapp.api.schemas import TOKEN, invalid
 from webapp.document_sets.access import usable_set, usable_sets
 from webapp.document_sets.forms import TITLE_MAX
@@ -20,14 +19,12 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.security import DatabaseInteger
 
-bp = Blueprint(
+bp = ApiBlueprint(
     "api_document_sets",
     __name__,
     url_prefix="/api/v1/document-sets",
     description="Document sets: the documents a treatment runs on.",
 )
-bp.before_request(authenticate)
-bp.teardown_request(forget)
 
 
 class MemberSchema(Schema):

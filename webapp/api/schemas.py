@@ -51,6 +51,6 @@ def page_json(items: list[Any], page: Any) -> dict[str, Any]:
 
 
 def invalid(problems: dict[str, list[str]]) -> NoReturn:
-    """422 with a message per bad field, in the API's one error shape."""
-    abort(422, message="Some fields are not valid.", errors=problems)
+    """400 with a message per bad field, in the API's one error shape."""
+    abort(400, message="Some fields are not valid.", errors=problems)
     raise AssertionError("abort returned")

@@ -7,12 +7,11 @@ from typing import Any
 
 from flask import abort, url_for
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from webapp.api.auth import authenticate, forget
+from webapp.api.blueprint import ApiBlueprint
 from webapp.api.schemas import TOKEN, PageArgs, invalid, page_json, page_schema
 from webapp.document_sets.access import usable_set
 from webapp.document_sets.models import DocumentSet
@@ -26,14 +25,12 @@ from webapp.treatments import service
 from webapp.treatments.forms import parameters_form
 from webapp.treatments.models import Treatment
 
-bp = Blueprint(
+bp = ApiBlueprint(
     "api_treatments",
     __name__,
     url_prefix="/api/v1/treatments",
     description="Treatments: one task run on one document set.",
 )
-bp.before_request(authenticate)
-bp.teardown_request(forget)
 
 
 class ProgressSchema(Schema):
@@ -205,6 +202,62 @@ def get(treatment_id: str) -> dict[str, Any]:
 def events(treatment_id: str) -> list[Any]:
     """Its history, oldest first: the notifications received and the moves of its status."""
     return latest_events(visible_or_404(treatment_id))
+
+
+class ResultsSchema(Schema):
+    items = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={"description": "The task's results: regions, pairs or vectorized crops"},
+    )
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    exports = fields.Dict(
+        keys=fields.String(),
+        values=fields.Url(),
+        required=True,
+        metadata={"description": "The files the results can be taken away as, by format"},
+    )
+
+
+@bp.get("/<treatment_id>/results")
+@bp.arguments(PageArgs, location="query")
+@bp.response(200, ResultsSchema)
+@bp.doc(security=TOKEN)
+def results(args: dict[str, Any], treatment_id: str) -> dict[str, Any]:
+    """One page of its results, as its task stores them (regions as corrected)."""
+    treatment = visible_or_404(treatment_id)
+    module = task_modules().get(treatment.task_type)
+    if module is None:
+        abort(404, "This treatment's task is no longer installed.")
+    offset = (args["page"] - 1) * args["per_page"]
+    items, total = module.result_rows(treatment, offset, args["per_page"])
+    exports = {
+        kind: url_for("api_treatments.export", treatment_id=treatment.id, fmt=kind, _external=True)
+        for kind in module.exports
+    }
+    return {
+        "items": items,
+        "page": args["page"],
+        "per_page": args["per_page"],
+        "total": total,
+        "exports": exports,
+    }
+
+
+@bp.get("/<treatment_id>/exports/<fmt>")
+@bp.response(
+    200, description="The file: a CSV table or a zip", content_type="application/octet-stream"
+)
+@bp.doc(security=TOKEN)
+def export(treatment_id: str, fmt: str) -> Any:
+    """Its results as a file, as on its results page."""
+    treatment = visible_or_404(treatment_id)
+    module = task_modules().get(treatment.task_type)
+    if module is None or fmt not in module.exports:
+        abort(404, "No such export of this treatment.")
+    return module.export(treatment, fmt)
 
 
 def _act(treatment_id: str, action: Any) -> Treatment:

@@ -114,6 +114,12 @@ class TaskModule(ABC):
         """One of `exports`, as a download."""
         abort(404)
 
+    def result_rows(
+        self, treatment: Treatment, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The results as JSON objects, `limit` of them from `offset`, and how many in all."""
+        return [], 0
+
     def summary(self, treatment: Treatment) -> dict[str, int]:
         """Counts shown on the treatment page."""
         if self.result_model is None:

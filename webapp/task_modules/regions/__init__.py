@@ -23,7 +23,7 @@ from webapp.extensions import db
 from webapp.processing_api import model_choices
 from webapp.security import public
 from webapp.task_modules.base import ParametersForm, Stored, TaskModule
-from webapp.task_modules.regions.corrections import corrected_regions
+from webapp.task_modules.regions.corrections import corrected_regions, treatment_region_sets
 from webapp.task_modules.regions.keys import ANNOTATIONS, CROP_LIST
 from webapp.task_modules.regions.models import Region, RegionSet
 from webapp.task_modules.regions.parsing import parse_regions
@@ -116,6 +116,33 @@ class RegionsModule(TaskModule):
 
     def export(self, treatment: Treatment, kind: str) -> Response:
         return regions_csv(treatment)
+
+    def result_rows(
+        self, treatment: Treatment, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The regions as corrected."""
+        boxes = corrected_regions(treatment_region_sets(treatment.id))
+        return [
+            {
+                "region_set": box.region_set.ref,
+                "page": box.page.ref,
+                "crop_id": box.crop_id,
+                "box": {"x": box.x, "y": box.y, "w": box.w, "h": box.h},
+                "label": box.label,
+                "confidence": box.confidence,
+                "correction": box.correction,
+                "image_url": external_url(
+                    "iiif.image",
+                    page_ref=box.page.ref,
+                    region=box.box,
+                    size="max",
+                    rotation="0",
+                    quality="default",
+                    fmt="jpg",
+                ),
+            }
+            for box in boxes[offset : offset + limit]
+        ], len(boxes)
 
     def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> Stored:
         parsed = parse_ref(doc_uid)

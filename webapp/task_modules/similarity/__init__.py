@@ -8,6 +8,7 @@ import math
 from typing import Any, ClassVar
 
 from flask import Blueprint, Response
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, FloatField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
@@ -15,11 +16,13 @@ from wtforms.validators import InputRequired, NumberRange
 from webapp.bulk import higher, put_rows
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
+from webapp.extensions import db
 from webapp.processing_api import model_choices
 from webapp.task_modules.base import Stored, TaskModule
 from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
 from webapp.task_modules.similarity.models import SimilarityPair
 from webapp.task_modules.similarity.results import pairs_csv, viewer_context
+from webapp.task_modules.similarity.review import marks_on
 from webapp.treatments.models import Treatment
 
 bp = Blueprint("similarity", __name__, url_prefix="/similarity")
@@ -104,6 +107,33 @@ class SimilarityModule(RegionsSourceModule):
 
     def export(self, treatment: Treatment, kind: str) -> Response:
         return pairs_csv(treatment)
+
+    def result_rows(
+        self, treatment: Treatment, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The pairs, most similar first, with every researcher's marks."""
+        where = SimilarityPair.treatment_id == treatment.id
+        pairs = list(
+            db.session.scalars(
+                select(SimilarityPair)
+                .where(where)
+                .order_by(SimilarityPair.score.desc(), SimilarityPair.id)
+                .offset(offset)
+                .limit(limit)
+            )
+        )
+        marks = marks_on(treatment, ((p.a, p.b) for p in pairs))
+        total = db.session.scalar(select(func.count()).select_from(SimilarityPair).where(where))
+        return [
+            {
+                "a": pair.a,
+                "b": pair.b,
+                "score": pair.score,
+                "algorithm": pair.algorithm,
+                "marks": {m.user.email: m.mark for m in marks.get((pair.a, pair.b), [])},
+            }
+            for pair in pairs
+        ], total or 0
 
     def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> Stored:
         try:

@@ -8,18 +8,21 @@ from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 from flask import Response
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectField
 
 from webapp.bulk import newer, put_rows
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
+from webapp.extensions import db
 from webapp.processing_api import model_choices
 from webapp.task_modules.base import Stored, TaskModule
 from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
 from webapp.task_modules.vectorization.models import Vectorization
 from webapp.task_modules.vectorization.results import bp, svgs_zip, viewer_context
 from webapp.treatments.models import Treatment
+from webapp.urls import external_url
 
 FALLBACK_MODELS = {"strokes": "Strokes, lines and circles"}
 MAX_FILES = 5_000
@@ -81,6 +84,27 @@ class VectorizationModule(RegionsSourceModule):
 
     def export(self, treatment: Treatment, kind: str) -> Response:
         return svgs_zip(treatment)
+
+    def result_rows(
+        self, treatment: Treatment, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Each vectorized crop, with its SVG's address."""
+        where = Vectorization.treatment_id == treatment.id
+        items = db.session.scalars(
+            select(Vectorization)
+            .where(where)
+            .order_by(Vectorization.crop_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        total = db.session.scalar(select(func.count()).select_from(Vectorization).where(where))
+        return [
+            {
+                "crop_id": item.crop_id,
+                "svg_url": external_url("vectorization.svg", vectorization_id=item.id),
+            }
+            for item in items
+        ], total or 0
 
     def process_results(self, treatment: Treatment, doc_uid: str, content: bytes) -> Stored:
         svgs = read_svgs(content, doc_uid)
