@@ -9,12 +9,10 @@ from flask import abort, url_for
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 
 from webapp.api.blueprint import ApiBlueprint
 from webapp.api.schemas import TOKEN, PageArgs, invalid, page_json, page_schema
 from webapp.document_sets.access import usable_set
-from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
@@ -22,7 +20,7 @@ from webapp.live.publish import latest_events
 from webapp.security import DatabaseInteger
 from webapp.task_modules.registry import task_modules
 from webapp.treatments import service
-from webapp.treatments.forms import parameters_form
+from webapp.treatments.forms import ParameterErrors, checked_parameters
 from webapp.treatments.models import Treatment
 
 bp = ApiBlueprint(
@@ -123,31 +121,6 @@ def visible_or_404(treatment_id: str) -> Treatment:
     return treatment
 
 
-def validated_parameters(
-    task: str, document_set: DocumentSet, given: dict[str, Any]
-) -> dict[str, Any]:
-    """The task's parameters checked by its own form, as the page checks them; a message per
-    bad parameter otherwise."""
-    module = task_modules().get(task)
-    if module is None:
-        invalid({"task": [f"Unknown task; one of {', '.join(task_modules())}."]})
-    formdata: MultiDict[str, str] = MultiDict()
-    problems: dict[str, list[str]] = {}
-    for name, value in given.items():
-        if isinstance(value, bool):
-            if value:
-                formdata[f"{module.name}-{name}"] = "y"
-        elif isinstance(value, str | int | float):
-            formdata[f"{module.name}-{name}"] = str(value)
-        else:
-            problems[f"parameters.{name}"] = ["A number, a string or a boolean."]
-    form = parameters_form(module, current_user, document_set, formdata)
-    problems |= {f"parameters.{n}": ["Unknown parameter."] for n in set(given) - set(form._fields)}
-    if not form.validate() or problems:
-        invalid(problems | {f"parameters.{n}": list(m) for n, m in form.errors.items()})
-    return form.get_api_parameters()
-
-
 @bp.get("/")
 @bp.arguments(ListArgs, location="query")
 @bp.response(200, page_schema(TreatmentSchema))
@@ -174,12 +147,18 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
     document_set = usable_set(current_user, str(body["document_set"]))
     if document_set is None:
         abort(404, "No such document set, or not one you may use.")
-    parameters = validated_parameters(body["task"], document_set, body["parameters"])
+    module = task_modules().get(body["task"])
+    if module is None:
+        invalid({"task": [f"Unknown task; one of {', '.join(task_modules())}."]})
+    try:
+        parameters = checked_parameters(module, current_user, document_set, body["parameters"])
+    except ParameterErrors as exc:
+        invalid({f"parameters.{name}": messages for name, messages in exc.fields.items()})
     try:
         treatment = service.create_treatment(
             current_user,
             document_set,
-            task_modules()[body["task"]],
+            module,
             parameters,
             body["notify_email"],
         )

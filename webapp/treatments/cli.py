@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import sys
+import time
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from webapp.auth.models import User
+from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
+from webapp.task_modules.registry import task_modules
 from webapp.treatments import service
+from webapp.treatments.forms import checked_parameters
 from webapp.treatments.models import Treatment
 from webapp.treatments.purge import parse_age, purge
 
-treatments_cli = AppGroup("treatments", help="List, relaunch, cancel and purge treatments.")
+treatments_cli = AppGroup(
+    "treatments", help="Launch, follow, list, relaunch, cancel and purge treatments."
+)
 
 
 def _treatment(treatment_id: str) -> Treatment:
@@ -37,6 +45,95 @@ def list_command(status: str | None, limit: int) -> None:
             f"{t.id}\t{t.status}\t{t.task_type}\t{t.owner.email}\t"
             f"{t.progress_text}\t{t.requested_at:%Y-%m-%d %H:%M}"
         )
+
+
+def _parameters(pairs: tuple[str, ...]) -> dict[str, str]:
+    found = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE.", param_hint="--param")
+        found[name.strip()] = value
+    return found
+
+
+@treatments_cli.command("launch")
+@click.option("--set", "set_id", required=True, type=click.IntRange(1), help="The set's id.")
+@click.option("--task", required=True, help="regions, vectorization, similarity, …")
+@click.option("--param", "pairs", multiple=True, metavar="NAME=VALUE", help="A parameter.")
+@click.option("--as", "email", default="", help="Whose treatment it is (default: the set's owner).")
+@click.option("--email/--no-email", "notify_email", default=False, help="Email its end.")
+@click.option("--wait", is_flag=True, help="Print its progress until it ends.")
+@click.option(
+    "--every",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.05),
+    help="Seconds between looks.",
+)
+@click.option(
+    "--timeout",
+    default=0.0,
+    type=click.FloatRange(0),
+    help="Give up waiting after this many seconds (0: never).",
+)
+def launch_command(
+    set_id: int,
+    task: str,
+    pairs: tuple[str, ...],
+    email: str,
+    notify_email: bool,
+    wait: bool,
+    every: float,
+    timeout: float,
+) -> None:
+    """Queue a task on a document set; with --wait, follow it and exit 0 on success, 1 on
+    any other end (or when the timeout passes)."""
+    document_set = db.session.get(DocumentSet, set_id)
+    if document_set is None:
+        raise click.ClickException(f"No document set {set_id}.")
+    owner = (
+        db.session.scalar(select(User).where(User.email == email.strip().lower()))
+        if email
+        else document_set.owner
+    )
+    if owner is None or not document_set.visible_to(owner):
+        raise click.ClickException(f"{email} may not use the set {set_id}.")
+    module = task_modules().get(task)
+    if module is None:
+        raise click.BadParameter(f"one of {', '.join(task_modules())}.", param_hint="--task")
+    try:
+        parameters = checked_parameters(module, owner, document_set, _parameters(pairs))
+        treatment = service.create_treatment(owner, document_set, module, parameters, notify_email)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Queued {treatment.id}: {module.label} on “{document_set.title}”.")
+    if wait:
+        sys.exit(0 if follow(treatment.id, every, timeout) == Status.SUCCESS else 1)
+
+
+def follow(treatment_id: str, every: float, timeout: float) -> Status | None:
+    """Print each new state and progress until the treatment ends; its last status, or None
+    when the timeout passed first."""
+    started, said = time.monotonic(), ""
+    while True:
+        db.session.expire_all()
+        treatment = _treatment(treatment_id)
+        line = f"{treatment.state.label}: {treatment.progress_text}"
+        if treatment.message:
+            line += f" · {treatment.message}"
+        if line != said:
+            click.echo(line)
+            said = line
+        if treatment.state.is_terminal:
+            if treatment.error:
+                click.echo(f"Error: {treatment.error}")
+            return Status(treatment.status)
+        if timeout and time.monotonic() - started > timeout:
+            click.echo(f"Still {treatment.state.label.lower()} after {timeout:g} s; not waiting.")
+            return None
+        db.session.rollback()
+        time.sleep(every)
 
 
 @treatments_cli.command("relaunch")

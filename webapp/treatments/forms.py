@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, SelectField, SubmitField
 
 from webapp.document_sets.access import usable_sets
 from webapp.document_sets.models import DocumentSet
+from webapp.errors import UserError
 from webapp.forms import Form
 from webapp.task_modules.base import ParametersForm, TaskModule
 from webapp.task_modules.registry import task_modules
@@ -34,3 +36,33 @@ def parameters_form(
     form = module.form_class(formdata=formdata, prefix=module.name, data=module.defaults)
     form.set_choices(module, user, document_set)
     return form
+
+
+class ParameterErrors(UserError):
+    """A task's parameters refused, with a message per parameter."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in sorted(fields.items())))
+        self.fields = fields
+
+
+def checked_parameters(
+    module: TaskModule, user: Any, document_set: DocumentSet, given: dict[str, Any]
+) -> dict[str, Any]:
+    """A task's parameters, from a script (the API, the command line), checked by the task's
+    own form as the page checks them: numbers, strings and booleans, nothing unknown."""
+    formdata: MultiDict[str, str] = MultiDict()
+    problems: dict[str, list[str]] = {}
+    for name, value in given.items():
+        if isinstance(value, bool):
+            if value:
+                formdata[f"{module.name}-{name}"] = "y"
+        elif isinstance(value, str | int | float):
+            formdata[f"{module.name}-{name}"] = str(value)
+        else:
+            problems[name] = ["A number, a string or a boolean."]
+    form = parameters_form(module, user, document_set, formdata)
+    problems |= {name: ["Unknown parameter."] for name in set(given) - set(form._fields)}
+    if not form.validate() or problems:
+        raise ParameterErrors(problems | {n: list(m) for n, m in form.errors.items()})
+    return form.get_api_parameters()

@@ -1,0 +1,119 @@
+"""`flask treatments launch`: a task queued from the command line, its parameters checked by
+the task's form, and with --wait, followed to its end: exit 0 on success, 1 otherwise."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from tests.conftest import run_jobs
+from tests.processing_api import ProcessingAPI, notify
+from tests.treatment_helpers import make_set, regions_file
+from webapp import ROOT
+from webapp.auth.models import User
+from webapp.extensions import db
+from webapp.treatments.models import Treatment
+
+
+def _count() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(Treatment)) or 0
+
+
+def test_a_launch_from_the_command_line_is_checked_like_the_form(
+    app: Flask, user: User, processing_api: ProcessingAPI
+) -> None:
+    document_set = make_set(user)
+    runner = app.test_cli_runner()
+    base = ["treatments", "launch", "--set", str(document_set.id)]
+    done = runner.invoke(args=[*base, "--task", "regions", "--param", "model=fancy"])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("Queued ")
+    treatment = db.session.scalars(select(Treatment)).one()
+    assert (treatment.owner_id, treatment.parameters["model"]) == (user.id, "fancy")
+    refused = runner.invoke(args=[*base, "--task", "similarity", "--param", "topk=1000"])
+    assert refused.exit_code == 1
+    assert "topk:" in refused.output
+    assert "regions_treatment:" in refused.output
+    assert runner.invoke(args=[*base, "--task", "regions", "--param", "colour=red"]).exit_code == 1
+    assert runner.invoke(args=[*base, "--task", "regions", "--param", "no-equals"]).exit_code == 2
+    assert runner.invoke(args=[*base, "--task", "nothing"]).exit_code == 2
+    missing = runner.invoke(args=["treatments", "launch", "--set", "999999", "--task", "regions"])
+    assert "No document set 999999" in missing.output
+    stranger = runner.invoke(args=[*base, "--task", "regions", "--as", "nobody@example.org"])
+    assert stranger.exit_code == 1
+    assert _count() == 1
+
+
+def test_waiting_gives_up_after_its_timeout_with_exit_1(app: Flask, user: User) -> None:
+    document_set = make_set(user)
+    waited = app.test_cli_runner().invoke(
+        args=[
+            *("treatments", "launch", "--set", str(document_set.id), "--task", "regions"),
+            *("--wait", "--every", "0.05", "--timeout", "0.3"),
+        ]
+    )
+    assert waited.exit_code == 1
+    assert "Queued: 0 of 2 documents" in waited.output
+    assert "not waiting" in waited.output
+
+
+def test_wait_follows_the_treatment_to_its_success(
+    app: Flask, client: FlaskClient, user: User, processing_api: ProcessingAPI
+) -> None:
+    """The command in a process of its own, as an operator runs it, while the work goes on."""
+    document_set = make_set(user)
+    flask = Path(sys.executable).parent / "flask"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "STORAGE_DIR": app.config["STORAGE_DIR"],
+        "SECRET_KEY": "cli-test",
+    }
+    command = [
+        *(str(flask), "--app", "wsgi", "treatments", "launch", "--set", str(document_set.id)),
+        *("--task", "regions", "--wait", "--every", "0.1", "--timeout", "120"),
+    ]
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        deadline = time.monotonic() + 60
+        while _count() == 0:
+            assert time.monotonic() < deadline, "the command never queued its treatment"
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.1)
+        run_jobs()
+        treatment = db.session.scalars(select(Treatment)).one()
+        uids = treatment.document_uids
+        url = processing_api.serve("/r.json", regions_file(uids[0]))
+        notify(
+            client,
+            treatment,
+            "PROGRESS",
+            output={"results_url": [{"doc_id": uids[0], "result_url": url}]},
+        )
+        run_jobs()
+        time.sleep(0.5)
+        notify(client, treatment, "SUCCESS", output={"results_url": []})
+        run_jobs()
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err[-2000:]
+    lines = out.splitlines()
+    assert lines[0].startswith("Queued ")
+    # Each state it saw, once; the PROGRESS lasted long enough to be seen.
+    assert len(lines) == len(set(lines))
+    assert any(line.startswith("In progress: 1 of 2 documents") for line in lines), out
+    assert lines[-1].startswith("Succeeded: 1 of 2 documents"), out
