@@ -239,6 +239,8 @@ def test_tokens_are_made_and_revoked_on_the_account_page(
     auth = AuthActions(client)
     auth.login(logged_in)
     page = client.get("/account/password").get_data(as_text=True)
+    assert "<title>Your account · Scriptorium</title>" in page
+    assert page.count('id="tokens"') == 1
     assert "nightly export" in page
     assert token not in page  # shown once
     assert client.post("/account/tokens", data={"name": ""}).status_code == 400
