@@ -29,7 +29,6 @@ from webapp.task_modules.regions.models import Region, RegionSet
 from webapp.task_modules.regions.parsing import parse_regions
 from webapp.task_modules.regions.results import regions_csv, viewer_context
 from webapp.treatments.models import Treatment
-from webapp.urls import external_url
 
 FALLBACK_MODELS = {"illustration_extraction": "Illustrations and diagrams (default)"}
 
@@ -83,20 +82,7 @@ def crop_list(ref: str) -> ResponseReturnValue:
     max_age = current_app.config["MAX_RUN_HOURS"] * 3600
     if not holds(CROP_LIST, ref, request.args.get("key"), max_age):
         abort(404)
-    return jsonify(
-        {
-            box.crop_id: external_url(
-                "iiif.image",
-                page_ref=box.page.ref,
-                region=box.box,
-                size="max",
-                rotation="0",
-                quality="default",
-                fmt="jpg",
-            )
-            for box in corrected_regions([region_set])
-        }
-    )
+    return jsonify({box.crop_id: box.image_url for box in corrected_regions([region_set])})
 
 
 class RegionsModule(TaskModule):
@@ -131,15 +117,7 @@ class RegionsModule(TaskModule):
                 "label": box.label,
                 "confidence": box.confidence,
                 "correction": box.correction,
-                "image_url": external_url(
-                    "iiif.image",
-                    page_ref=box.page.ref,
-                    region=box.box,
-                    size="max",
-                    rotation="0",
-                    quality="default",
-                    fmt="jpg",
-                ),
+                "image_url": box.image_url,
             }
             for box in boxes[offset : offset + limit]
         ], len(boxes)

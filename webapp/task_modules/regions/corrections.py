@@ -16,6 +16,7 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.task_modules.regions.models import Region, RegionCorrection, RegionSet
 from webapp.treatments.models import Treatment
+from webapp.urls import external_url
 
 LABEL_LENGTH = 100
 
@@ -48,6 +49,20 @@ class Box:
     @property
     def crop_id(self) -> str:
         return f"{self.page.ref}_{self.box}"
+
+    @property
+    def image_url(self) -> str:
+        """The crop from the IIIF service, at APP_URL: what the processing API and scripts
+        read."""
+        return external_url(
+            "iiif.image",
+            page_ref=self.page.ref,
+            region=self.box,
+            size="max",
+            rotation="0",
+            quality="default",
+            fmt="jpg",
+        )
 
 
 def _machine(region: Region, correction: RegionCorrection | None) -> Box:

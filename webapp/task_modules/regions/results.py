@@ -15,7 +15,6 @@ from webapp.catalog.models import Page
 from webapp.catalog.names import document_name, name_of
 from webapp.exports import csv_download
 from webapp.extensions import db
-from webapp.iiif.links import image_url
 from webapp.lifecycle import Status
 from webapp.pagination import paginate
 from webapp.task_modules.regions.corrections import (
@@ -100,7 +99,7 @@ def regions_csv(treatment: Treatment) -> Response:
             name.shelfmark,
             name.title,
             name.page,
-            image_url(box.page.ref, box.box, external=True),
+            box.image_url,
             box.correction or "",
         ]
 
