@@ -387,3 +387,24 @@ def test_results_and_exports_come_through_the_api(
         client.get(f"/api/v1/treatments/{treatment.id}/exports/zip", headers=headers).status_code
         == 404
     )
+
+
+def test_a_session_writes_only_with_its_csrf_token_and_a_token_needs_none(
+    app: Flask, client: FlaskClient, logged_in: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    refused = client.post("/api/v1/document-sets/", json={"title": "Forged"})
+    assert refused.status_code == 400
+    assert "CSRF" in json_body(refused)["message"]
+    page = client.get("/sets/").get_data(as_text=True)
+    csrf = page.split('name="csrf-token" content="')[1].split('"')[0]
+    made = client.post(
+        "/api/v1/document-sets/", json={"title": "Mine"}, headers={"X-CSRFToken": csrf}
+    )
+    assert made.status_code == 201
+    token = _token(app, logged_in)
+    client.post("/logout", data={"csrf_token": csrf})
+    scripted = client.post(
+        "/api/v1/document-sets/", json={"title": "Scripted"}, headers=_bearer(token)
+    )
+    assert scripted.status_code == 201
