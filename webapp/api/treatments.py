@@ -22,6 +22,7 @@ from webapp.task_modules.registry import task_modules
 from webapp.treatments import service
 from webapp.treatments.forms import ParameterErrors, checked_parameters
 from webapp.treatments.models import Treatment
+from webapp.treatments.routes import visible_or_404
 
 bp = ApiBlueprint(
     "api_treatments",
@@ -84,8 +85,6 @@ class EventSchema(Schema):
 
 
 def as_json(treatment: Treatment) -> dict[str, Any]:
-    module = task_modules().get(treatment.task_type)
-    unit = module.unit[1] if module else "documents"
     return {
         "id": treatment.id,
         "task": treatment.task_type,
@@ -100,7 +99,7 @@ def as_json(treatment: Treatment) -> dict[str, Any]:
         "progress": {
             "done": treatment.units_done,
             "total": treatment.units_total,
-            "unit": unit,
+            "unit": treatment.unit,
             "text": treatment.progress_text,
             "fraction": treatment.fraction_done,
         },
@@ -112,13 +111,6 @@ def as_json(treatment: Treatment) -> dict[str, Any]:
         "relaunch_of": treatment.relaunch_of_id,
         "page": url_for("treatments.detail", treatment_id=treatment.id, _external=True),
     }
-
-
-def visible_or_404(treatment_id: str) -> Treatment:
-    treatment = db.session.get(Treatment, treatment_id[:36])
-    if treatment is None or not treatment.visible_to(current_user):
-        abort(404, "No such treatment, or not one of yours.")
-    return treatment
 
 
 @bp.get("/")

@@ -78,6 +78,11 @@ class Treatment(WorkState, Base):
         return min(len(self.done_documents), self.units_total)
 
     @property
+    def unit(self) -> str:
+        """What progress is counted in: documents, or pairs."""
+        return self._counted_in().unit[1]
+
+    @property
     def progress_text(self) -> str:
         """Progress as said everywhere it is shown: "12 of 21 pairs"."""
         singular, plural = self._counted_in().unit

@@ -23,7 +23,7 @@ from webapp.treatments.models import Treatment
 def visible_or_404(treatment_id: str) -> Treatment:
     treatment = db.session.get(Treatment, treatment_id[:36])
     if treatment is None or not treatment.visible_to(current_user):
-        abort(404)
+        abort(404, "No such treatment, or not one of yours.")
     return treatment
 
 
