@@ -10,8 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.conftest import AuthActions, json_body, run_jobs
+from tests.conftest import AuthActions, json_body, make_user, run_jobs
 from tests.processing_api import ProcessingAPI, notify
+from tests.queries import count_queries
 from tests.treatment_helpers import make_set
 from webapp.auth.models import ApiToken, User
 from webapp.extensions import db
@@ -408,3 +409,35 @@ def test_a_session_writes_only_with_its_csrf_token_and_a_token_needs_none(
         "/api/v1/document-sets/", json={"title": "Scripted"}, headers=_bearer(token)
     )
     assert scripted.status_code == 201
+
+
+def test_listings_cost_the_same_queries_for_one_row_or_many(
+    client: FlaskClient, app: Flask, other_user: User
+) -> None:
+    """No query per row: the sets' members, shares and counts, the treatments' owners."""
+    admin = make_user("root@example.org", admin=True)
+    headers = _bearer(_token(app, admin))
+
+    def add_rows() -> None:
+        owner = make_user(f"u{db.session.scalar(select(func.count(User.id)))}@example.org")
+        document_set = make_set(owner)
+        document_set.shared_with = [other_user]
+        db.session.add(Treatment(task_type="regions", owner_id=owner.id, documents=[]))
+        db.session.commit()
+
+    def sent(url: str) -> int:
+        db.session.expunge_all()
+        with count_queries() as statements:
+            assert client.get(url, headers=headers).status_code == 200
+        return len(statements)
+
+    add_rows()
+    client.get("/api/v1/treatments/", headers=headers)  # its first use is recorded once
+    one = {url: sent(url) for url in ("/api/v1/document-sets/", "/api/v1/treatments/")}
+    for _ in range(3):
+        add_rows()
+    many = {url: sent(url) for url in one}
+    assert many == one
+    assert json_body(client.get("/api/v1/treatments/", headers=headers))["total"] == 4
+    listed = json_body(client.get("/api/v1/document-sets/", headers=headers))
+    assert [s["digitizations"] for s in listed] == [2, 2, 2, 2]

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import partial
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from tests.concurrency import race
 from tests.conftest import AuthActions, json_body
 from tests.test_viewers import _regions
 from tests.treatment_helpers import make_set
 from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import db
+from webapp.task_modules.regions import corrections
 from webapp.task_modules.regions.keys import crop_list_key
 from webapp.task_modules.regions.models import Region, RegionCorrection, RegionSet
 from webapp.task_modules.regions_source import region_documents
@@ -217,3 +221,33 @@ def test_only_the_owner_or_an_admin_corrects_and_others_see_nothing(
     assert client.get(f"/regions/{region_set.ref}/pages/1/edit").status_code == 403
     assert _post(client, region_set, action="delete", region=f"r{first}").status_code == 403
     assert db.session.scalar(select(func.count()).select_from(RegionCorrection)) == 0
+
+
+@pytest.mark.parametrize("second", ["adjust", "delete"])
+def test_two_first_corrections_of_one_region_at_once_both_land(
+    app: Flask, logged_in: User, region_set: RegionSet, second: str
+) -> None:
+    """Two tabs correct the same machine region at the same moment: neither fails, one
+    correction is kept, and it is one of the two."""
+    first = _machine(region_set)[0]
+    set_id, key, user_id = region_set.id, f"r{first.id}", logged_in.id
+
+    def correct(action: str) -> None:
+        target = db.session.get(RegionSet, set_id)
+        author = db.session.get(User, user_id)
+        assert target is not None
+        assert author is not None
+        if action == "adjust":
+            corrections.adjust(target, author, key, {"x": 1, "y": 2, "w": 3, "h": 4})
+        else:
+            corrections.remove(target, author, key)
+
+    race(app, partial(correct, "adjust"), partial(correct, second))
+    db.session.expire_all()
+    kept = db.session.scalars(
+        select(RegionCorrection).where(RegionCorrection.region_id == first.id)
+    ).all()
+    assert len(kept) == 1
+    assert (kept[0].x, kept[0].y, kept[0].w, kept[0].h) == (1, 2, 3, 4)
+    if second == "adjust":
+        assert not kept[0].deleted

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from functools import partial
 
 import pytest
@@ -11,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from tests.concurrency import race
 from tests.conftest import run_jobs
 from tests.processing_api import ProcessingAPI, notify
 from tests.treatment_helpers import launch, make_set
@@ -89,29 +88,6 @@ def test_retrying_counts_attempts(logged_in: User, processing_api: ProcessingAPI
     assert not transition(treatment, Status.RETRYING)
 
 
-def _race(app: Flask, *writers: Callable[[], object]) -> None:
-    """Run each writer in its own thread, with its own session, released at the same time."""
-    barrier = threading.Barrier(len(writers))
-    errors: list[BaseException] = []
-
-    def run(writer: Callable[[], object]) -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                writer()
-            except BaseException as exc:  # a writer that fails must fail the test
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(w,)) for w in writers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
-
-
 def _terminal_moves(treatment: Treatment) -> list[str]:
     """The endings the history shows: a move of its own, or one a notification caused."""
     events = db.session.scalars(
@@ -149,7 +125,7 @@ def test_a_cancel_racing_an_ending_is_decided_once(
         treatment = launch(client, make_set(logged_in, digitizations=1), notify_email=True)
         fields = {"success": True} if ending == "SUCCESS" else {"error": "boom", "completed": True}
         assert notify(client, treatment, ending, **fields).status_code == 200
-        _race(app, partial(apply_events, treatment.id), partial(_cancel_quietly, treatment.id))
+        race(app, partial(apply_events, treatment.id), partial(_cancel_quietly, treatment.id))
         run_jobs()
         row = _fresh(treatment)
         assert row.state in {Status(ending), Status.CANCELLED}
@@ -172,7 +148,7 @@ def test_the_reaper_racing_a_success_is_decided_once(
     for _ in range(8):
         treatment = launch(client, make_set(logged_in, digitizations=1), notify_email=True)
         assert notify(client, treatment, "SUCCESS", success=True).status_code == 200
-        _race(app, partial(apply_events, treatment.id), reap)
+        race(app, partial(apply_events, treatment.id), reap)
         row = _fresh(treatment)
         assert row.state in {Status.SUCCESS, Status.ERROR}
         assert _terminal_moves(row) == [row.state.label]

@@ -1,31 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.factories import make_digitization, make_series, make_witness, make_work
+from tests.queries import count_queries
 from webapp.auth.models import User
 from webapp.catalog.models import Digitization, Page, Witness
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import db
-
-
-@contextmanager
-def count_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def _set(owner: User, **members: Any) -> DocumentSet:

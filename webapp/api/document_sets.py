@@ -53,7 +53,7 @@ class SharingSchema(Schema):
     shared_with = fields.List(fields.Email(), load_default=list)
 
 
-def as_json(document_set: DocumentSet) -> dict[str, Any]:
+def as_json(document_set: DocumentSet, digitizations: int | None = None) -> dict[str, Any]:
     members = [
         {"kind": kind, "id": member.id, "label": getattr(member, "display_label", member.label)}
         for kind, spec in MEMBER_KINDS.items()
@@ -66,7 +66,11 @@ def as_json(document_set: DocumentSet) -> dict[str, Any]:
         "visibility": document_set.visibility,
         "shared_with": [user.email for user in document_set.shared_with],
         "members": members,
-        "digitizations": len(document_set.all_digitizations()),
+        "digitizations": (
+            DocumentSet.digitization_counts([document_set.id])[document_set.id]
+            if digitizations is None
+            else digitizations
+        ),
         "page": url_for("document_sets.detail", set_id=document_set.id, _external=True),
     }
 
@@ -90,7 +94,9 @@ def _editable(set_id: int) -> DocumentSet:
 @bp.doc(security=TOKEN)
 def list_sets() -> list[dict[str, Any]]:
     """The sets the user may see: their own, shared with them, public."""
-    return [as_json(s) for s in usable_sets(current_user)]
+    sets = usable_sets(current_user, members=True)
+    counts = DocumentSet.digitization_counts([s.id for s in sets])
+    return [as_json(s, counts[s.id]) for s in sets]
 
 
 @bp.post("/")

@@ -9,6 +9,7 @@ from flask import abort, url_for
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from webapp.api.blueprint import ApiBlueprint
 from webapp.api.schemas import TOKEN, PageArgs, invalid, page_json, page_schema
@@ -119,7 +120,11 @@ def as_json(treatment: Treatment) -> dict[str, Any]:
 @bp.doc(security=TOKEN)
 def list_treatments(args: dict[str, Any]) -> dict[str, Any]:
     """The treatments the token's user may see, newest first: their own (an admin's: all)."""
-    stmt = select(Treatment).order_by(Treatment.requested_at.desc(), Treatment.id)
+    stmt = (
+        select(Treatment)
+        .options(joinedload(Treatment.owner))
+        .order_by(Treatment.requested_at.desc(), Treatment.id)
+    )
     if not current_user.is_admin:
         stmt = stmt.where(Treatment.owner_id == current_user.id)
     if args.get("status"):

@@ -6,15 +6,31 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from webapp.document_sets.models import DocumentSet, set_shares
 from webapp.extensions import db
 from webapp.security import DatabaseInteger
 
 
-def usable_sets(user: Any) -> list[DocumentSet]:
-    """The sets a user may see and launch treatments on, by title."""
+def usable_sets(user: Any, *, members: bool = False) -> list[DocumentSet]:
+    """The sets a user may see and launch treatments on, by title; with `members`, their
+    owner, shares and members loaded with them, for lists that show them."""
     stmt = select(DocumentSet).order_by(DocumentSet.title)
+    if members:
+        stmt = stmt.options(
+            *(
+                selectinload(getattr(DocumentSet, name))
+                for name in (
+                    "owner",
+                    "shared_with",
+                    "witnesses",
+                    "series",
+                    "works",
+                    "digitizations",
+                )
+            )
+        )
     if not user.is_admin:
         shared = select(set_shares.c.document_set_id).where(set_shares.c.user_id == user.id)
         stmt = stmt.where(

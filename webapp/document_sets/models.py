@@ -127,5 +127,29 @@ class DocumentSet(CreatedAt, Base):
         )
         return db.session.scalar(stmt) or 0
 
+    @staticmethod
+    def digitization_counts(set_ids: list[int]) -> dict[int, int]:
+        """How many digitizations each set holds, by any path, in one query for many sets."""
+        whole = (
+            select(set_witnesses.c.document_set_id.label("set_id"), Digitization.id.label("d"))
+            .join(Digitization, Digitization.witness_id == set_witnesses.c.witness_id)
+            .where(set_witnesses.c.document_set_id.in_(set_ids)),
+            select(set_series.c.document_set_id, Digitization.id)
+            .join(Witness, Witness.series_id == set_series.c.series_id)
+            .join(Digitization, Digitization.witness_id == Witness.id)
+            .where(set_series.c.document_set_id.in_(set_ids)),
+            select(set_works.c.document_set_id, Digitization.id)
+            .join(witness_works, witness_works.c.work_id == set_works.c.work_id)
+            .join(Digitization, Digitization.witness_id == witness_works.c.witness_id)
+            .where(set_works.c.document_set_id.in_(set_ids)),
+            select(set_digitizations.c.document_set_id, set_digitizations.c.digitization_id).where(
+                set_digitizations.c.document_set_id.in_(set_ids)
+            ),
+        )
+        # UNION drops the pairs reached by two paths, so each digitization counts once.
+        pairs = union(*whole).subquery()
+        counted = db.session.execute(select(pairs.c.set_id, func.count()).group_by(pairs.c.set_id))
+        return dict.fromkeys(set_ids, 0) | {row[0]: row[1] for row in counted}
+
     def member_count(self) -> int:
         return len(self.witnesses) + len(self.series) + len(self.works) + len(self.digitizations)

@@ -69,7 +69,7 @@ def _render_members(document_set: DocumentSet) -> ResponseReturnValue:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     return render_template(
-        "document_sets/list.html", sets=usable_sets(current_user), form=TitleForm()
+        "document_sets/list.html", sets=usable_sets(current_user, members=True), form=TitleForm()
     )
 
 

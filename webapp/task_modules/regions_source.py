@@ -87,13 +87,16 @@ def region_documents(document_set: DocumentSet, parameters: dict[str, Any]) -> l
         raise UserError("The chosen regions treatment has not succeeded.")
     if source.document_set_id != document_set.id:
         raise UserError("The chosen regions treatment ran on another document set.")
-    region_sets = db.session.scalars(
-        select(RegionSet).where(RegionSet.treatment_id == source.id).order_by(RegionSet.id)
+    region_sets = list(
+        db.session.scalars(
+            select(RegionSet).where(RegionSet.treatment_id == source.id).order_by(RegionSet.id)
+        )
     )
+    holding = {box.region_set.id for box in corrected_regions(region_sets)}
     documents = [
         {"type": "url_list", "src": external_url("regions.crop_list", ref=rs.ref), "uid": rs.ref}
         for rs in region_sets
-        if corrected_regions([rs])
+        if rs.id in holding
     ]
     if not documents:
         raise UserError("The chosen regions treatment found no regions.")

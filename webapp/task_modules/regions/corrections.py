@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from webapp.catalog.models import Digitization, Page, Witness
@@ -180,8 +181,8 @@ def _page_of(region_set: RegionSet, order: Any) -> Page:
     return page
 
 
-def _target(region_set: RegionSet, key: str) -> tuple[Region | None, RegionCorrection | None]:
-    """The machine region and its correction, or the drawn region, that `key` names."""
+def _target(region_set: RegionSet, key: str) -> Region | RegionCorrection:
+    """The machine region, or the drawn region, that `key` names."""
     kind, number = key[:1], key[1:]
     if kind not in ("r", "c") or not (number.isascii() and number.isdigit() and len(number) < 19):
         raise UserError("No such region in this set.")
@@ -189,14 +190,11 @@ def _target(region_set: RegionSet, key: str) -> tuple[Region | None, RegionCorre
         region = db.session.get(Region, int(number))
         if region is None or region.region_set_id != region_set.id:
             raise UserError("No such region in this set.")
-        correction = db.session.scalar(
-            select(RegionCorrection).where(RegionCorrection.region_id == region.id)
-        )
-        return region, correction
+        return region
     drawn = db.session.get(RegionCorrection, int(number))
     if drawn is None or drawn.region_set_id != region_set.id or drawn.region_id is not None:
         raise UserError("No such region in this set.")
-    return None, drawn
+    return drawn
 
 
 def draw(region_set: RegionSet, user: Any, order: Any, values: dict[str, Any]) -> None:
@@ -218,39 +216,49 @@ def draw(region_set: RegionSet, user: Any, order: Any, values: dict[str, Any]) -
     db.session.commit()
 
 
+def _correct(region_set: RegionSet, region: Region, **changes: Any) -> None:
+    """Store the correction of a machine region: its first one, or a change of it."""
+    mine = select(RegionCorrection).where(RegionCorrection.region_id == region.id)
+    correction = db.session.scalar(mine)
+    if correction is None:
+        db.session.add(
+            RegionCorrection(
+                region_set_id=region_set.id, region_id=region.id, page_id=region.page_id, **changes
+            )
+        )
+        try:
+            db.session.commit()
+            return
+        except IntegrityError:
+            # Two corrections of the same region at the same moment (two tabs, two editors):
+            # the first is stored, and this one changes it, as it would a moment later.
+            db.session.rollback()
+            correction = db.session.scalars(mine).one()
+    for name, value in changes.items():
+        setattr(correction, name, value)
+    db.session.commit()
+
+
 def adjust(region_set: RegionSet, user: Any, key: str, values: dict[str, Any]) -> None:
     """Give a region a new box (and label)."""
-    region, correction = _target(region_set, key)
-    page = region.page if region is not None else correction.page  # type: ignore[union-attr]
-    x, y, w, h, label = _checked_box(page, values)
-    if correction is None:
-        assert region is not None
-        correction = RegionCorrection(
-            region_set_id=region_set.id, region_id=region.id, page_id=region.page_id
-        )
-        db.session.add(correction)
-    correction.x, correction.y, correction.w, correction.h = x, y, w, h
-    correction.label, correction.deleted, correction.author_id = label, False, user.id
+    target = _target(region_set, key)
+    x, y, w, h, label = _checked_box(target.page, values)
+    changes = {"x": x, "y": y, "w": w, "h": h, "label": label, "author_id": user.id}
+    if isinstance(target, Region):
+        _correct(region_set, target, deleted=False, **changes)
+        return
+    for name, value in changes.items():
+        setattr(target, name, value)
     db.session.commit()
 
 
 def remove(region_set: RegionSet, user: Any, key: str) -> None:
     """Delete a false region: a machine region is marked deleted, a drawn one goes."""
-    region, correction = _target(region_set, key)
-    if region is None:
-        db.session.delete(correction)
-    elif correction is None:
-        db.session.add(
-            RegionCorrection(
-                region_set_id=region_set.id,
-                region_id=region.id,
-                page_id=region.page_id,
-                deleted=True,
-                author_id=user.id,
-            )
-        )
-    else:
-        correction.deleted, correction.author_id = True, user.id
+    target = _target(region_set, key)
+    if isinstance(target, Region):
+        _correct(region_set, target, deleted=True, author_id=user.id)
+        return
+    db.session.delete(target)
     db.session.commit()
 
 
