@@ -34,12 +34,14 @@ from tests import provision  # noqa: E402
 from tests.listener import Listener  # noqa: E402
 from tests.processing_api import WEBHOOK_SECRET, ProcessingAPI  # noqa: E402
 from tests.processor_harness import Processor  # noqa: E402
+from tests.sample_tasks import SAMPLES  # noqa: E402
 from webapp import ROOT, create_app  # noqa: E402
 from webapp.auth.accounts import create_user  # noqa: E402
 from webapp.auth.models import User  # noqa: E402
 from webapp.extensions import db, get_queue, redis_client  # noqa: E402
 from webapp.jobs import AppContextJob  # noqa: E402
 from webapp.rate_limits import reset_rate_limits  # noqa: E402
+from webapp.tasks.registry import BUILT_IN  # noqa: E402
 
 PASSWORD = "correct horse battery"
 
@@ -134,6 +136,7 @@ def make_test_app(database_url: str, redis_url: str, storage: Path, **extra: obj
         # Streams end soon, so that a test reading one to its end does not wait.
         "LIVE_STREAM_SECONDS": 1.0,
         "LIVE_HEARTBEAT_SECONDS": 0.3,
+        "BACKGROUND_TASKS": [*BUILT_IN, *SAMPLES],
     }
     config.update(extra)
     return create_app(config)

@@ -16,6 +16,7 @@ from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import db
 from webapp.task_modules.vectorization.models import Vectorization
+from webapp.tasks.models import Task, TaskArtifact
 from webapp.treatments.models import Treatment
 
 PUBLIC = {
@@ -35,7 +36,7 @@ PUBLIC = {
     "api-docs.openapi_json",
     "api_reference.reference",
 }
-PRIVATE_ARGUMENTS = {"set_id", "treatment_id", "vectorization_id"}
+PRIVATE_ARGUMENTS = {"set_id", "treatment_id", "vectorization_id", "task_id"}
 SECRET = "Top secret set 7f3a"
 
 
@@ -68,6 +69,11 @@ def owned(app: Flask, user: User) -> Fixture:
         treatment_id=treatment.id, crop_id="c", svg=f"<svg>{SECRET}</svg>"
     )
     db.session.add(vectorization)
+    task = Task(name="sum", owner_id=user.id, inputs={"numbers": [1]}, message=SECRET)
+    db.session.add(task)
+    db.session.flush()
+    artifact = TaskArtifact(task_id=task.id, kind="text", name="secret", text=SECRET)
+    db.session.add(artifact)
     db.session.commit()
     return Fixture(
         values={
@@ -90,6 +96,8 @@ def owned(app: Flask, user: User) -> Fixture:
             "vectorization_id": str(vectorization.id),
             "token_id": "1",
             "witness_id": str(witness.id),
+            "task_id": task.id,
+            "artifact_id": str(artifact.id),
             "member_id": str(witness.id),
         },
         kinds={

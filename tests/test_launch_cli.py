@@ -3,12 +3,14 @@ the task's form, and with --wait, followed to its end: exit 0 on success, 1 othe
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -19,7 +21,28 @@ from tests.treatment_helpers import make_set, regions_file
 from webapp import ROOT
 from webapp.auth.models import User
 from webapp.extensions import db
+from webapp.tasks.models import Task
 from webapp.treatments.models import Treatment
+
+
+def _flask(app: Flask, *args: str) -> subprocess.Popen[str]:
+    """`flask --app wsgi ARGS` in a process of its own, on the tests' database and Redis."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "STORAGE_DIR": app.config["STORAGE_DIR"],
+        "SECRET_KEY": "cli-test",
+        "BACKGROUND_TASKS": ",".join(app.config["BACKGROUND_TASKS"]),
+    }
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _count() -> int:
@@ -70,25 +93,10 @@ def test_wait_follows_the_treatment_to_its_success(
 ) -> None:
     """The command in a process of its own, as an operator runs it, while the work goes on."""
     document_set = make_set(user)
-    flask = Path(sys.executable).parent / "flask"
-    environment = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": app.config["REDIS_URL"],
-        "STORAGE_DIR": app.config["STORAGE_DIR"],
-        "SECRET_KEY": "cli-test",
-    }
-    command = [
-        *(str(flask), "--app", "wsgi", "treatments", "launch", "--set", str(document_set.id)),
-        *("--task", "regions", "--wait", "--every", "0.1", "--timeout", "120"),
-    ]
-    with subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    with _flask(
+        app,
+        *("treatments", "launch", "--set", str(document_set.id), "--task", "regions"),
+        *("--wait", "--every", "0.1", "--timeout", "120"),
     ) as process:
         deadline = time.monotonic() + 60
         while _count() == 0:
@@ -117,3 +125,58 @@ def test_wait_follows_the_treatment_to_its_success(
     assert len(lines) == len(set(lines))
     assert any(line.startswith("In progress: 1 of 2 documents") for line in lines), out
     assert lines[-1].startswith("Succeeded: 1 of 2 documents"), out
+
+
+@pytest.mark.parametrize(("name", "inputs", "code"), [("sum", "[2, 3]", 0), ("broken", "", 1)])
+def test_tasks_launch_and_wait_from_the_command_line_too(
+    app: Flask, user: User, name: str, inputs: str, code: int
+) -> None:
+    given = ("--input", f"numbers={inputs}") if inputs else ()
+    with _flask(
+        app,
+        *("tasks", "launch", name, *given, "--as", user.email),
+        *("--wait", "--every", "0.1", "--timeout", "120"),
+    ) as process:
+        deadline = time.monotonic() + 60
+        while not _tasks():
+            assert time.monotonic() < deadline, "the command never queued its task"
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.1)
+        run_jobs()
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == code, err[-2000:]
+    lines = out.splitlines()
+    assert lines[0].startswith("Queued ")
+    if code == 0:
+        assert "Succeeded: 2 of 2 · The sum is 5." in lines
+        assert json.loads(lines[-1]) == {"total": 5.0}
+    else:
+        assert lines[-2].startswith("Failed")
+        assert lines[-1] == "Error: The task failed unexpectedly; the error has been logged."
+
+
+def test_tasks_launch_refuses_bad_inputs_with_their_messages(app: Flask, user: User) -> None:
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["tasks", "launch", "sum", "--as", user.email])
+    assert refused.exit_code == 1
+    assert "numbers: Missing data for required field." in refused.output
+    typed = runner.invoke(
+        args=[
+            *("tasks", "launch", "sum", "--json", '{"numbers": [1]}'),
+            *("--input", "scale=x", "--as", user.email),
+        ]
+    )
+    assert "scale: Not a valid integer." in typed.output
+    assert runner.invoke(args=["tasks", "launch", "sum", "--as", "nobody@x.org"]).exit_code == 1
+    assert _tasks() == 0
+    done = runner.invoke(
+        args=["tasks", "launch", "sum", "--input", "numbers=[1]", "--as", user.email]
+    )
+    assert done.exit_code == 0
+    listed = runner.invoke(args=["tasks", "list"])
+    assert "\tPENDING\tsum\t" in listed.output
+
+
+def _tasks() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(Task)) or 0

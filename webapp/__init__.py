@@ -19,6 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webapp.logs import init_logging
     from webapp.security import DatabaseInteger, init_security
     from webapp.task_modules.registry import init_registry
+    from webapp.tasks.registry import init_tasks
     from webapp.templating import init_templating
 
     app = Flask(
@@ -42,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseInteger
     init_extensions(app)
     init_registry(app)
+    init_tasks(app)
     init_security(app)
     init_templating(app)
     register_blueprints(app)
@@ -58,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.document_sets import bp as sets_bp
     from webapp.health import bp as health_bp
     from webapp.iiif import bp as iiif_bp
+    from webapp.tasks.routes import bp as tasks_bp
     from webapp.treatments import bp as treatments_bp
     from webapp.treatments.notify import bp as notifications_bp
 
@@ -69,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
         iiif_bp,
         health_bp,
         treatments_bp,
+        tasks_bp,
         notifications_bp,
     ):
         app.register_blueprint(blueprint)
@@ -81,6 +85,7 @@ def register_commands(app: Flask) -> None:
     from webapp.auth.cli import users_cli
     from webapp.demo.cli import demo_cli
     from webapp.launcher import up_command
+    from webapp.tasks.cli import tasks_cli
     from webapp.treatments.cli import treatments_cli
     from webapp.treatments.clock import clock_command
 
@@ -89,3 +94,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(up_command)
     app.cli.add_command(clock_command)
     app.cli.add_command(treatments_cli)
+    app.cli.add_command(tasks_cli)

@@ -106,6 +106,14 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "scriptorium@localhost"),
         "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", "25")),
         "TASK_MODULES": _list(os.environ.get("TASK_MODULES", "regions,similarity,vectorization")),
+        "BACKGROUND_TASKS": _list(
+            os.environ.get(
+                "BACKGROUND_TASKS", "export_results,import_manifests,import_manifest,purge"
+            )
+        ),
+        # A running task renews its lease at each step; one silent longer died with its worker.
+        "TASK_LEASE_SECONDS": float(os.environ.get("TASK_LEASE_SECONDS", "300")),
+        "TASK_MAX_ATTEMPTS": int(os.environ.get("TASK_MAX_ATTEMPTS", "3")),
         "TASK_ROUTES": dict(
             pair.split("=", 1) for pair in _list(os.environ.get("TASK_ROUTES", "")) if "=" in pair
         ),

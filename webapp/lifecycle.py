@@ -91,6 +91,21 @@ def sources(target: Status) -> frozenset[Status]:
     )
 
 
+def aggregate(parts: list[Status]) -> Status:
+    """The state of work made of parts (a container, a workflow): IN_PROGRESS while any part
+    has not ended; once all have, ERROR if any failed, CANCELLED if any was cancelled,
+    SUCCESS only when all succeeded. A part that fails does not end the whole early: the
+    others' progress stays to be seen."""
+    if not all(part.is_terminal for part in parts):
+        started = any(part is not Status.PENDING and part is not Status.WAITING for part in parts)
+        return Status.IN_PROGRESS if started else Status.PENDING
+    if Status.ERROR in parts:
+        return Status.ERROR
+    if Status.CANCELLED in parts:
+        return Status.CANCELLED
+    return Status.SUCCESS
+
+
 def would_move(work: Any, target: Status) -> bool:
     """Whether `transition` would move work whose row this transaction holds (`lock`): its
     status is then the stored one, and nothing needs asking the database."""

@@ -31,7 +31,7 @@ def is_api_request(path: str) -> bool:
 
 
 def init_api(app: Flask) -> None:
-    from webapp.api import catalog, document_sets, reference, treatments
+    from webapp.api import catalog, document_sets, reference, tasks, treatments
     from webapp.extensions import csrf
 
     app.config.setdefault("API_TITLE", "Scriptorium")
@@ -42,14 +42,15 @@ def init_api(app: Flask) -> None:
     spec: dict[str, Any] = {
         "servers": [{"url": "/"}],
         "info": {
-            "description": "Launch and follow treatments on document sets; read the catalogue."
+            "description": "Launch and follow treatments on document sets and background tasks; "
+            "read the catalogue."
         },
     }
     api.init_app(app, spec_kwargs=spec)
     api.spec.components.security_scheme(
         "token", {"type": "http", "scheme": "bearer", "description": "A personal API token"}
     )
-    for blueprint in (catalog.bp, document_sets.bp, treatments.bp):
+    for blueprint in (catalog.bp, document_sets.bp, treatments.bp, tasks.bp):
         # A token is not a session: its requests carry no CSRF token; the API's own check
         # asks one of requests that come with a session (webapp.api.auth).
         csrf.exempt(blueprint)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
+
+from webapp.errors import UserError
 
 
 class ErrorSchema(Schema):
@@ -54,3 +57,16 @@ def invalid(problems: dict[str, list[str]]) -> NoReturn:
     """400 with a message per bad field, in the API's one error shape."""
     abort(400, message="Some fields are not valid.", errors=problems)
     raise AssertionError("abort returned")
+
+
+W = TypeVar("W")
+
+
+def acted(work: W, action: Callable[[W], Any]) -> W:
+    """Do what a user asked of some work; a rule that refuses it (it has ended, it still
+    runs) is a 409 with the rule's message."""
+    try:
+        return action(work) or work
+    except UserError as exc:
+        abort(409, message=str(exc))
+        raise AssertionError("abort returned") from exc

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from webapp.api.blueprint import ApiBlueprint
-from webapp.api.schemas import TOKEN, PageArgs, invalid, page_json, page_schema
+from webapp.api.schemas import TOKEN, PageArgs, acted, invalid, page_json, page_schema
 from webapp.document_sets.access import usable_set
 from webapp.errors import UserError
 from webapp.extensions import db
@@ -236,20 +236,12 @@ def export(treatment_id: str, fmt: str) -> Any:
     return module.export(treatment, fmt)
 
 
-def _act(treatment_id: str, action: Any) -> Treatment:
-    treatment = visible_or_404(treatment_id)
-    try:
-        return action(treatment) or treatment
-    except UserError as exc:
-        abort(409, str(exc))
-
-
 @bp.post("/<treatment_id>/cancel")
 @bp.response(200, TreatmentSchema)
 @bp.doc(security=TOKEN)
 def cancel(treatment_id: str) -> dict[str, Any]:
     """Stop it at the processing API; 409 once it has ended."""
-    treatment = _act(treatment_id, lambda t: service.cancel(t, current_user))
+    treatment = acted(visible_or_404(treatment_id), lambda t: service.cancel(t, current_user))
     db.session.refresh(treatment)
     return as_json(treatment)
 
@@ -259,7 +251,7 @@ def cancel(treatment_id: str) -> dict[str, Any]:
 @bp.doc(security=TOKEN)
 def relaunch(treatment_id: str) -> dict[str, Any]:
     """A new run with the same task, parameters and documents; 409 while it still runs."""
-    return as_json(_act(treatment_id, service.relaunch))
+    return as_json(acted(visible_or_404(treatment_id), service.relaunch))
 
 
 @bp.delete("/<treatment_id>")
@@ -267,4 +259,4 @@ def relaunch(treatment_id: str) -> dict[str, Any]:
 @bp.doc(security=TOKEN)
 def delete(treatment_id: str) -> None:
     """The treatment with its events and results; 409 while it still runs."""
-    _act(treatment_id, service.delete)
+    acted(visible_or_404(treatment_id), service.delete)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -128,6 +129,13 @@ def fetch_manifest(url: str) -> tuple[str, list[ManifestPage]]:
 
 def start_import(witness: Witness, url: str, user: User, label: str = "") -> Digitization:
     """Check the manifest, then record the digitization and queue the copy of its images."""
+    digitization = record_import(witness, url, user, label)
+    enqueue_import(digitization.id)
+    return digitization
+
+
+def record_import(witness: Witness, url: str, user: User, label: str = "") -> Digitization:
+    """Check the manifest, then record the digitization whose images are to be copied."""
     manifest_label, pages = fetch_manifest(url)
     digitization = Digitization(
         witness=witness,
@@ -141,7 +149,6 @@ def start_import(witness: Witness, url: str, user: User, label: str = "") -> Dig
     )
     db.session.add(digitization)
     db.session.commit()
-    enqueue_import(digitization.id)
     return digitization
 
 
@@ -214,12 +221,18 @@ def _forget_uploads(digitization: Digitization) -> None:
                 uploaded.parent.rmdir()
 
 
-def copy_manifest_images(digitization_id: int) -> None:
+def copy_manifest_images(
+    digitization_id: int, going_on: Callable[[int], bool] | None = None
+) -> None:
     """RQ job: copy every page image into our storage, recording progress as it goes.
 
     A page that fails is that page's error and the rest are kept. A server that is away is
     tried again later (a new job, through RQ's scheduler) a few times before its page fails.
     A cancel is seen between two pages; a job cut short is resumed where it stopped.
+
+    Run by a task instead (`going_on`), the copy tells it how many pages are done before
+    each page, and stops (cancelled) when it answers no; a server away fails its page at
+    once, the task being what is tried again.
     """
     unfinished = [Status.PENDING, Status.RETRYING, Status.IN_PROGRESS]
     if not claim(
@@ -237,10 +250,14 @@ def copy_manifest_images(digitization_id: int) -> None:
             if _cancelled(digitization_id):
                 _forget_uploads(digitization)
                 return
+            if going_on is not None and not going_on(order - 1):
+                transition(digitization, Status.CANCELLED, "Cancelled with the task importing it.")
+                _forget_uploads(digitization)
+                return
             try:
                 _copy_page(digitization, order, label, url)
             except Unreachable as exc:
-                if _retry_later(digitization, str(exc)):
+                if going_on is None and _retry_later(digitization, str(exc)):
                     return
                 digitization.page_errors = {**digitization.page_errors, str(order): str(exc)}
             except UserError as exc:

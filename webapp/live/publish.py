@@ -1,10 +1,13 @@
-"""The one function that publishes a change of a treatment to the live stream."""
+"""What publishes a change of work to the live stream: a treatment's fragments, any work's
+message."""
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
 
 from flask import current_app, has_request_context, render_template
 from redis.exceptions import RedisError
@@ -16,6 +19,7 @@ from webapp.task_modules.registry import task_module, task_modules
 from webapp.treatments.models import Treatment, TreatmentEvent
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 EVENTS_SHOWN = 100
 
 
@@ -67,21 +71,32 @@ def publish_treatment(treatment: Treatment) -> None:
 
 def treatment_update(treatment: Treatment) -> dict[str, Any]:
     """The message that tells the pages of the treatment's state, its fragments rendered."""
-    if has_request_context():
-        html = fragments(treatment)
-    else:
-        with current_app.test_request_context(base_url=current_app.config["APP_URL"]):
-            html = fragments(treatment)
     return {
         "treatment_id": treatment.id,
         "owner_id": treatment.owner_id,
         "terminal": treatment.state.is_terminal,
-        "html": html,
+        "html": as_in_a_request(lambda: fragments(treatment)),
     }
 
 
+def as_in_a_request(build: Callable[[], T]) -> T:
+    """What `build` makes in a request, as pages see it: a worker has none, so one at APP_URL
+    is made up for it (links are then absolute as the pages' are)."""
+    if has_request_context():
+        return build()
+    with current_app.test_request_context(base_url=current_app.config["APP_URL"]):
+        return build()
+
+
+def json_default(value: Any) -> str:
+    """Times as the API writes them (ISO 8601), anything else as text."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
 def send_update(message: dict[str, Any]) -> None:
+    """Publish a change to the live channel, best effort."""
     try:
-        redis_client().publish(live_channel(), json.dumps(message))
+        redis_client().publish(live_channel(), json.dumps(message, default=json_default))
     except RedisError as exc:
-        log.warning("treatment %s: live update not published (%s)", message["treatment_id"], exc)
+        work = message.get("treatment_id") or message.get("task_id")
+        log.warning("%s: live update not published (%s)", work, exc)

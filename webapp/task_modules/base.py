@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -113,6 +114,12 @@ class TaskModule(ABC):
     def export(self, treatment: Treatment, kind: str) -> Response:
         """One of `exports`, as a download."""
         abort(404)
+
+    def archive(self, treatment: Treatment) -> Iterator[tuple[str, bytes]]:
+        """The results as files for an archive of a set's results (name, content): by
+        default, each of `exports`."""
+        for kind in self.exports:
+            yield f"{self.name}.{kind}", self.export(treatment, kind).get_data()
 
     def result_rows(
         self, treatment: Treatment, offset: int, limit: int

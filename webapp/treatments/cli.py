@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 
 import click
 from flask.cli import AppGroup
@@ -13,6 +12,7 @@ from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.following import follow, wait_options
 from webapp.lifecycle import Status
 from webapp.task_modules.registry import task_modules
 from webapp.treatments import service
@@ -63,20 +63,7 @@ def _parameters(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--param", "pairs", multiple=True, metavar="NAME=VALUE", help="A parameter.")
 @click.option("--as", "email", default="", help="Whose treatment it is (default: the set's owner).")
 @click.option("--email/--no-email", "notify_email", default=False, help="Email its end.")
-@click.option("--wait", is_flag=True, help="Print its progress until it ends.")
-@click.option(
-    "--every",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(0.05),
-    help="Seconds between looks.",
-)
-@click.option(
-    "--timeout",
-    default=0.0,
-    type=click.FloatRange(0),
-    help="Give up waiting after this many seconds (0: never).",
-)
+@wait_options
 def launch_command(
     set_id: int,
     task: str,
@@ -109,31 +96,8 @@ def launch_command(
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Queued {treatment.id}: {module.label} on “{document_set.title}”.")
     if wait:
-        sys.exit(0 if follow(treatment.id, every, timeout) == Status.SUCCESS else 1)
-
-
-def follow(treatment_id: str, every: float, timeout: float) -> Status | None:
-    """Print each new state and progress until the treatment ends; its last status, or None
-    when the timeout passed first."""
-    started, said = time.monotonic(), ""
-    while True:
-        db.session.expire_all()
-        treatment = _treatment(treatment_id)
-        line = f"{treatment.state.label}: {treatment.progress_text}"
-        if treatment.message:
-            line += f" · {treatment.message}"
-        if line != said:
-            click.echo(line)
-            said = line
-        if treatment.state.is_terminal:
-            if treatment.error:
-                click.echo(f"Error: {treatment.error}")
-            return Status(treatment.status)
-        if timeout and time.monotonic() - started > timeout:
-            click.echo(f"Still {treatment.state.label.lower()} after {timeout:g} s; not waiting.")
-            return None
-        db.session.rollback()
-        time.sleep(every)
+        ended = follow(lambda: _treatment(treatment.id), every, timeout)
+        sys.exit(0 if ended is Status.SUCCESS else 1)
 
 
 @treatments_cli.command("relaunch")

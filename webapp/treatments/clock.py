@@ -27,6 +27,7 @@ from webapp.extensions import db, redis_client
 from webapp.health import API_HEALTH_KEY, processing_api_health
 from webapp.lifecycle import Status, transition
 from webapp.task_modules.registry import task_module
+from webapp.tasks.runner import dispatch_tasks
 from webapp.tracked_jobs import job_alive
 from webapp.treatments.apply import events_jobs, forget_pending_job, schedule_events
 from webapp.treatments.completion import dispatch_emails
@@ -73,7 +74,7 @@ def dispatch() -> int:
             forget_pending_job(treatment_id)
             schedule_events(treatment_id)
             count += 1
-    return count + dispatch_imports() + dispatch_emails()
+    return count + dispatch_imports() + dispatch_tasks() + dispatch_emails()
 
 
 def api_state(body: dict[str, Any]) -> str:

@@ -57,7 +57,7 @@ def list_stream() -> ResponseReturnValue:
     user_id, is_admin = current_user.id, current_user.is_admin
 
     def wants(message: Message) -> bool:
-        return bool(is_admin or message.get("owner_id") == user_id)
+        return "treatment_id" in message and bool(is_admin or message.get("owner_id") == user_id)
 
     def current() -> Iterator[str]:
         stmt = select(Treatment).order_by(Treatment.requested_at.desc()).limit(ROWS_SENT)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import math
 from functools import cache
 from typing import Any, cast
 
@@ -20,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from webapp.columns import utcnow
 from webapp.extensions import csrf, db
 from webapp.security import public
+from webapp.storable import Unstorable, storable_json
 from webapp.task_modules.registry import task_modules
 from webapp.treatments.apply import refusal, schedule_events
 from webapp.treatments.models import Treatment, TreatmentEvent
@@ -53,56 +52,13 @@ def database_down(error: OperationalError) -> ResponseReturnValue:
     return _reply(503, "The database is unavailable; send it again later.")
 
 
-class Unstorable(ValueError):
-    """A JSON value no database column can keep."""
-
-
-def _refuse_constant(name: str) -> Any:
-    raise Unstorable(f"{name} is not a number JSON allows.")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise Unstorable(f"{text[:40]} is too large a number.")
-    return value
-
-
-def _check_storable(value: Any, depth: int = 0) -> None:
-    """NUL characters and lone surrogates cannot be stored (PostgreSQL refuses them)."""
-    if depth > 64:
-        raise Unstorable("it is nested too deeply.")
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise Unstorable("a text holds a NUL character.")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise Unstorable("a text holds an unpaired surrogate.") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_storable(key, depth + 1)
-            _check_storable(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            _check_storable(item, depth + 1)
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
-        raise Unstorable("an integer is too large.")
-
-
 def _payload(raw: bytes) -> dict[str, Any]:
     """The notification, or a ValueError saying what makes it unusable."""
-    try:
-        data = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
-    except Unstorable:
-        raise
-    except (ValueError, RecursionError) as exc:
-        raise ValueError("The body is not JSON.") from exc
+    data = storable_json(raw)
     if not isinstance(data, dict):
         raise ValueError("The body must be a JSON object.")
     if not isinstance(data.get("event"), str) or not isinstance(data.get("experiment_id"), str):
         raise ValueError("The body must have string `event` and `experiment_id`.")
-    _check_storable(data)
     return data
 
 

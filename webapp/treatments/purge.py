@@ -1,6 +1,8 @@
-"""Forget what is old: event histories, failed and cancelled treatments, derived files.
+"""Forget what is old: event histories, failed and cancelled treatments, ended background
+tasks with their artifacts, derived files.
 
 Results of successful treatments are research data: they stay until someone deletes them.
+A task's outputs and artifacts are made from such data, and can be made again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from sqlalchemy import delete, func, or_, select
 
 from webapp.columns import utcnow
 from webapp.extensions import db
-from webapp.lifecycle import Status
+from webapp.lifecycle import TERMINAL, Status
+from webapp.tasks.models import Task
+from webapp.tasks.service import forget_tasks
 from webapp.treatments.models import Treatment, TreatmentEvent
 
 log = logging.getLogger(__name__)
@@ -39,12 +43,13 @@ def parse_age(text: str) -> timedelta:
 class PurgeReport:
     events: int = 0
     treatments: int = 0
+    tasks: int = 0
     files: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.events} event(s), {self.treatments} failed or cancelled treatment(s), "
-            f"{self.files} derived file(s)"
+            f"{self.tasks} ended task(s), {self.files} derived file(s)"
         )
 
 
@@ -77,10 +82,24 @@ def purge(older_than: timedelta, dry_run: bool = False) -> PurgeReport:
         )
         or 0,
     )
+    old_tasks = list(
+        db.session.scalars(
+            select(Task.id).where(
+                Task.parent_id.is_(None),
+                Task.status.in_([s.value for s in TERMINAL]),
+                or_(
+                    Task.finished_at < cutoff,
+                    Task.finished_at.is_(None) & (Task.updated_at < cutoff),
+                ),
+            )
+        )
+    )
+    report.tasks = len(old_tasks)
     files = _old_files(time.time() - older_than.total_seconds())
     report.files = len(files)
     if dry_run:
         return report
+    forget_tasks(old_tasks)
     db.session.execute(delete(TreatmentEvent).where(old_events, applied))
     # Their events, results and region sets go with them (ON DELETE CASCADE).
     db.session.execute(delete(Treatment).where(old_failures))

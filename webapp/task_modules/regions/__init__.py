@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
@@ -23,7 +25,11 @@ from webapp.extensions import db
 from webapp.processing_api import model_choices
 from webapp.security import public
 from webapp.task_modules.base import ParametersForm, Stored, TaskModule
-from webapp.task_modules.regions.corrections import corrected_regions, treatment_region_sets
+from webapp.task_modules.regions.corrections import (
+    Box,
+    corrected_regions,
+    treatment_region_sets,
+)
 from webapp.task_modules.regions.keys import ANNOTATIONS, CROP_LIST
 from webapp.task_modules.regions.models import Region, RegionSet
 from webapp.task_modules.regions.parsing import parse_regions
@@ -102,6 +108,18 @@ class RegionsModule(TaskModule):
 
     def export(self, treatment: Treatment, kind: str) -> Response:
         return regions_csv(treatment)
+
+    def archive(self, treatment: Treatment) -> Iterator[tuple[str, bytes]]:
+        """The CSV, and an IIIF annotation list per page that has regions."""
+        from webapp.task_modules.regions.web_annotations import annotation_list_document
+
+        yield from super().archive(treatment)
+        pages: dict[tuple[str, int], list[Box]] = {}
+        for box in corrected_regions(treatment_region_sets(treatment.id)):
+            pages.setdefault((box.region_set.ref, box.page.id), []).append(box)
+        for (ref, _), boxes in pages.items():
+            document = annotation_list_document(ref, boxes[0].page, boxes)
+            yield f"annotations/{ref}/{boxes[0].page.order}.json", json.dumps(document).encode()
 
     def result_rows(
         self, treatment: Treatment, offset: int, limit: int

@@ -95,6 +95,11 @@ def viewer(ref: str) -> Response:
 def annotation_list(ref: str, order: int) -> ResponseReturnValue:
     """The regions on one canvas, as a Presentation 2 annotation list."""
     page, regions = _regions_on(ref, order)
+    return allow_any_origin(presentation(annotation_list_document(ref, page, regions), 2))
+
+
+def annotation_list_document(ref: str, page: Page, regions: list[Box]) -> dict[str, Any]:
+    """The regions of set `ref` on one page, as a Presentation 2 annotation list."""
     list_url = _linked("regions.annotation_list", ref, page)
     resources: list[dict[str, Any]] = [
         {
@@ -106,13 +111,12 @@ def annotation_list(ref: str, order: int) -> ResponseReturnValue:
         }
         for region in regions
     ]
-    document = {
+    return {
         "@context": PRESENTATION_2,
         "@id": list_url,
         "@type": "sc:AnnotationList",
         "resources": resources,
     }
-    return allow_any_origin(presentation(document, 2))
 
 
 @bp.get("/<ref>/annotations/<int:order>.json")

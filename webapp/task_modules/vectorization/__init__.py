@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
@@ -20,7 +21,7 @@ from webapp.processing_api import model_choices
 from webapp.task_modules.base import Stored, TaskModule
 from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
 from webapp.task_modules.vectorization.models import Vectorization
-from webapp.task_modules.vectorization.results import bp, svgs_zip, viewer_context
+from webapp.task_modules.vectorization.results import bp, svg_files, svgs_zip, viewer_context
 from webapp.treatments.models import Treatment
 from webapp.urls import external_url
 
@@ -84,6 +85,11 @@ class VectorizationModule(RegionsSourceModule):
 
     def export(self, treatment: Treatment, kind: str) -> Response:
         return svgs_zip(treatment)
+
+    def archive(self, treatment: Treatment) -> Iterator[tuple[str, bytes]]:
+        """Each SVG as a file of its own, named by its crop."""
+        for name, svg in svg_files(treatment):
+            yield f"svg/{name}", svg.encode()
 
     def result_rows(
         self, treatment: Treatment, offset: int, limit: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, abort
@@ -37,13 +38,16 @@ def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str,
     return {"items": items, "sizes": sizes, "names": page_names(v.crop_id for v in items.items)}
 
 
-def svgs_zip(treatment: Treatment) -> Response:
+def svg_files(treatment: Treatment) -> Iterator[tuple[str, str]]:
+    """Each SVG of the treatment, named by its crop."""
     items = db.session.scalars(
         select(Vectorization).where(Vectorization.treatment_id == treatment.id)
     )
-    return zip_download(
-        f"vectorization-{treatment.id}.zip", ((f"{v.crop_id}.svg", v.svg) for v in items)
-    )
+    return ((f"{v.crop_id}.svg", v.svg) for v in items)
+
+
+def svgs_zip(treatment: Treatment) -> Response:
+    return zip_download(f"vectorization-{treatment.id}.zip", svg_files(treatment))
 
 
 @bp.get("/<int:vectorization_id>.svg")

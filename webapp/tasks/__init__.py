@@ -1,0 +1,1 @@
+"""Background tasks: typed work with progress, messages, artifacts and children (DESIGN 9)."""

@@ -1,0 +1,147 @@
+"""The RQ job that runs a background task, and the clock's part: queue again what Redis lost,
+take over what a dead worker left."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from webapp.columns import utcnow
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.lifecycle import Status, claim, transition
+from webapp.live.publish import as_in_a_request
+from webapp.tasks.base import BackgroundTask, InputError, TaskCancelled, TaskFailed
+from webapp.tasks.models import Task
+from webapp.tasks.registry import background_tasks
+from webapp.tasks.run import TaskRun
+from webapp.tracked_jobs import enqueue_tracked, tracked_job_waiting
+
+log = logging.getLogger(__name__)
+UNEXPECTED = "The task failed unexpectedly; the error has been logged."
+UNFINISHED = [Status.PENDING, Status.STARTED, Status.IN_PROGRESS]
+
+
+def _job_name(task_id: str) -> str:
+    return f"task:{task_id}"
+
+
+def enqueue_task(task_id: str) -> None:
+    task_class = background_tasks().get(
+        db.session.scalar(select(Task.name).where(Task.id == task_id)) or ""
+    )
+    timeout = task_class.timeout_seconds if task_class else 60
+    enqueue_tracked(_job_name(task_id), run_task, task_id, job_timeout=timeout)
+
+
+def _lease() -> float:
+    return float(current_app.config["TASK_LEASE_SECONDS"])
+
+
+def run_task(task_id: str) -> None:
+    """RQ job: run the task once; a second job for the same task finds it taken and leaves.
+
+    A task that was running when its worker died is taken over once its lease has run out,
+    and run again from the start, up to TASK_MAX_ATTEMPTS times.
+    """
+    if not claim(Task, task_id, UNFINISHED, _lease()):
+        return
+    task = db.session.get(Task, task_id)
+    assert task is not None
+    if task.container:
+        return  # its children do its work
+    if task.state is not Status.PENDING:
+        if task.attempts + 1 >= current_app.config["TASK_MAX_ATTEMPTS"]:
+            transition(
+                task,
+                Status.ERROR,
+                error=f"The worker running this task stopped {task.attempts + 1} times.",
+            )
+            return
+        db.session.execute(
+            update(Task).where(Task.id == task_id).values(attempts=Task.attempts + 1)
+        )
+        db.session.commit()
+    task_class = background_tasks().get(task.name)
+    if task_class is None:
+        transition(task, Status.ERROR, error=f"No task named “{task.name}” is installed here.")
+        return
+    if task.state is Status.PENDING and not transition(task, Status.STARTED):
+        return
+    as_in_a_request(lambda: _perform(task, task_class))
+
+
+def _perform(task: Task, task_class: type[BackgroundTask]) -> None:
+    run = TaskRun(task)
+    try:
+        outputs = task_class().run(run, **task.inputs)
+    except TaskCancelled:
+        db.session.rollback()
+        return
+    except (TaskFailed, InputError, UserError) as exc:
+        db.session.rollback()
+        transition(task, Status.ERROR, error=str(exc), values={"claimed_at": None})
+        return
+    except Exception:
+        log.exception("task %s (%s) failed", task.id, task.name)
+        db.session.rollback()
+        transition(task, Status.ERROR, error=UNEXPECTED, values={"claimed_at": None})
+        return
+    if run.children:
+        _contain(run)
+        return
+    problems = task_class.output_schema().validate(outputs or {})
+    if problems:
+        log.error(
+            "task %s (%s) returned outputs it does not declare: %s", task.id, task.name, problems
+        )
+        transition(task, Status.ERROR, error=UNEXPECTED, values={"claimed_at": None})
+        return
+    done = task.target if task.target is not None else task.current
+    transition(
+        task,
+        Status.SUCCESS,
+        task.message or "Done.",
+        values={"outputs": outputs or {}, "current": done, "claimed_at": None},
+    )
+
+
+def _contain(run: TaskRun) -> None:
+    """The run started children: the task is now theirs to end."""
+    from webapp.tasks.service import settle
+
+    task = run.task
+    try:
+        run.become_container()
+    except TaskCancelled:
+        db.session.rollback()
+        return
+    for child in run.children:
+        enqueue_task(child.id)
+    settle(task)
+
+
+def dispatch_tasks() -> int:
+    """The clock's part: queue again every task whose job is gone, or whose worker died (its
+    lease ran out); how many were queued."""
+    config = current_app.config
+    now = utcnow()
+    grace = now - timedelta(seconds=config["DISPATCH_GRACE_SECONDS"])
+    lease = now - timedelta(seconds=_lease())
+    stalled = db.session.execute(
+        select(Task.id, Task.claimed_at).where(
+            Task.status.in_([s.value for s in UNFINISHED]),
+            Task.container.is_(False),
+            or_(Task.claimed_at < lease, Task.claimed_at.is_(None) & (Task.updated_at < grace)),
+        )
+    ).all()
+    count = 0
+    for task_id, claimed_at in stalled:
+        if claimed_at is None and tracked_job_waiting(_job_name(task_id)):
+            continue
+        enqueue_task(task_id)
+        count += 1
+    return count

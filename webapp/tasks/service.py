@@ -1,0 +1,142 @@
+"""Starting, cancelling and deleting background tasks, what follows their moves, and a
+container's state from its children's: the rules, without HTTP."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from webapp.columns import utcnow
+from webapp.errors import UserError
+from webapp.extensions import db
+from webapp.lifecycle import TERMINAL, Status, aggregate, transition
+from webapp.live.publish import as_in_a_request, send_update
+from webapp.tasks.base import InputError
+from webapp.tasks.models import Task
+from webapp.tasks.registry import background_tasks
+from webapp.tasks.run import artifact_folder
+
+
+def start_task(
+    owner: Any, name: str, inputs: Any, *, parent: Task | None = None, queue: bool = True
+) -> Task:
+    """Check the inputs with the task's own schema and rules, commit the task as PENDING,
+    then queue it (DESIGN 3); InputError with a message per input otherwise."""
+    from webapp.tasks.runner import enqueue_task
+
+    task_class = background_tasks().get(str(name))
+    if task_class is None:
+        known = ", ".join(sorted(background_tasks()))
+        raise InputError({"name": [f"No task is named {name!r}. The tasks are: {known}."]})
+    if task_class.admin_only and not owner.is_admin:
+        raise InputError({"name": [f"Only administrators may start “{task_class.label}”."]})
+    loaded = task_class.load_inputs(inputs)
+    task_class().check(owner, loaded)
+    task = Task(
+        name=task_class.name,
+        owner_id=owner.id,
+        parent_id=parent.id if parent else None,
+        inputs=json.loads(json.dumps(loaded)),
+    )
+    db.session.add(task)
+    db.session.commit()
+    publish_task(task)
+    if queue:
+        enqueue_task(task.id)
+    return task
+
+
+def cancel_task(task: Task, by: Any) -> None:
+    """Cancel the task and its unfinished children; a running one stops at its next call."""
+    if task.state.is_terminal:
+        raise UserError(f"This task has already ended ({task.state.label}).")
+    if not transition(task, Status.CANCELLED, f"Cancelled by {by.display_name}."):
+        raise UserError(f"This task ended before it could be cancelled ({task.state.label}).")
+    for child in unfinished_children(task):
+        transition(child, Status.CANCELLED, "Cancelled with the task it is part of.")
+
+
+def unfinished_children(task: Task) -> list[Task]:
+    return list(
+        db.session.scalars(
+            select(Task).where(
+                Task.parent_id == task.id, Task.status.not_in([s.value for s in TERMINAL])
+            )
+        )
+    )
+
+
+def delete_task(task: Task) -> None:
+    """The task, its children, their histories and artifacts, files included. Only an ended
+    one: a running one is cancelled first."""
+    if not task.state.is_terminal:
+        raise UserError("Cancel it first: it is still running.")
+    forget_tasks([task.id])
+
+
+def forget_tasks(task_ids: list[str]) -> None:
+    """Delete these tasks (their children, events and artifacts cascade) and their files."""
+    ids = set(task_ids)
+    frontier = set(ids)
+    while frontier:
+        frontier = set(db.session.scalars(select(Task.id).where(Task.parent_id.in_(frontier))))
+        ids |= frontier
+    db.session.execute(delete(Task).where(Task.id.in_(task_ids)))
+    db.session.commit()
+    for task_id in ids:
+        shutil.rmtree(artifact_folder(task_id), ignore_errors=True)
+
+
+def moved(task: Task, target: Status) -> None:
+    """After a move is committed: tell the pages; an ended child may end its container."""
+    publish_task(task)
+    if target.is_terminal and task.parent_id:
+        parent = db.session.get(Task, task.parent_id)
+        if parent is not None:
+            settle(parent)
+
+
+def settle(container: Task) -> None:
+    """A container's progress and state from its children's (DESIGN 3): it counts the
+    children that ended, and ends when the last one does."""
+    if not container.container or container.state.is_terminal:
+        return
+    states = [
+        Status(status)
+        for status in db.session.scalars(select(Task.status).where(Task.parent_id == container.id))
+    ]
+    ended = sum(state.is_terminal for state in states)
+    db.session.execute(
+        update(Task)
+        .where(Task.id == container.id, Task.status.not_in([s.value for s in TERMINAL]))
+        .values(current=ended, target=len(states), updated_at=utcnow())
+    )
+    db.session.commit()
+    db.session.refresh(container)
+    outcome = aggregate(states)
+    failed = states.count(Status.ERROR)
+    if outcome.is_terminal:
+        said = f"{states.count(Status.SUCCESS)} of {len(states)} succeeded" + (
+            f", {failed} failed." if failed else "."
+        )
+        transition(container, outcome, said, error=said, values={"claimed_at": None})
+    else:
+        publish_task(container)
+
+
+def publish_task(task: Task) -> None:
+    """Send the task's state to every page and client following it. Best effort: one that
+    misses it gets the state when it reconnects, or by polling."""
+    from webapp.tasks.described import task_json
+
+    send_update(
+        {
+            "task_id": task.id,
+            "owner_id": task.owner_id,
+            "terminal": task.state.is_terminal,
+            "task": as_in_a_request(lambda: task_json(task)),
+        }
+    )
