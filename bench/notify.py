@@ -106,7 +106,7 @@ def _sender(
         response = connection.getresponse()
         response.read()
         latencies.append(time.perf_counter() - start)
-        if response.status != 200:
+        if not 200 <= response.status < 300:
             failures.append(response.status)
     connection.close()
 
@@ -148,6 +148,19 @@ def measure(
         [_signed(treatment_ids[i % len(treatment_ids)], n) for n in range(per_sender)]
         for i in range(senders)
     ]
+    return measure_batches(name, port, path, batches, seconds, processes)
+
+
+def measure_batches(
+    name: str,
+    port: int,
+    path: str,
+    batches: list[list[tuple[bytes, dict[str, str]]]],
+    seconds: float,
+    processes: int = CLIENT_PROCESSES,
+) -> Result:
+    """Each batch sent by a sender of its own, one request after the other, for `seconds`,
+    from `processes` client processes."""
     pipes = []
     workers = []
     start = time.perf_counter()

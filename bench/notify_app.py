@@ -1,4 +1,5 @@
-"""The app as the Procfile serves it, plus the two baselines bench/notify.py compares against."""
+"""The app as the Procfile serves it, plus the baselines bench/notify.py and bench/api.py
+compare against."""
 
 from __future__ import annotations
 
@@ -42,6 +43,18 @@ def verify_and_insert() -> ResponseReturnValue:
     db.session.execute(text("INSERT INTO bench_rows (body) VALUES (:body)"), {"body": raw.decode()})
     db.session.commit()
     return jsonify(ok=True), 200
+
+
+@bp.post("/row")
+@public()
+@csrf.exempt
+def insert_row() -> ResponseReturnValue:
+    """The task API's baseline: parse the JSON body and insert one row."""
+    raw = request.get_data()
+    json.loads(raw)
+    db.session.execute(text("INSERT INTO bench_rows (body) VALUES (:body)"), {"body": raw.decode()})
+    db.session.commit()
+    return jsonify(ok=True), 201
 
 
 app = create_app()

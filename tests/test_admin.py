@@ -274,8 +274,8 @@ def test_purge_forgets_what_is_old_and_keeps_research_data(
 
     dry = runner.invoke(args=["treatments", "purge", "--older-than", "30d", "--dry-run"])
     assert (
-        "Would delete 3 event(s), 2 failed or cancelled treatment(s), 1 derived file(s)"
-        in dry.output
+        "Would delete 3 event(s), 2 failed or cancelled treatment(s), 0 ended task(s), "
+        "1 derived file(s)" in dry.output
     )
     assert db.session.scalar(select(func.count()).select_from(Treatment)) == 4
 

@@ -349,3 +349,63 @@ def test_the_list_follows_its_treatments(page: Page, stack: Stack) -> None:
     page.wait_for_selector(f"{row}[data-status=SUCCESS]", timeout=ENDS)
     assert page.evaluate("window.__marker") == "not reloaded"
     _shot(page, "treatments-list")
+
+
+def _export(page: Page, stack: Stack, set_id: int) -> str:
+    """Press the set's "Export results"; what its status line says once the task ended."""
+    page.goto(f"{stack.url}/document-sets/{set_id}")
+    page.evaluate("window.__marker = 'not reloaded'")
+    page.click("#export-results button[data-export]")
+    page.wait_for_function(
+        "document.querySelector('#export-results button').disabled === false"
+        " && document.querySelector('[data-export-status]').textContent !== 'Starting…'",
+        timeout=ENDS,
+    )
+    assert page.evaluate("window.__marker") == "not reloaded"
+    return page.inner_text("#export-results [data-export-status]")
+
+
+def test_a_set_is_exported_through_the_js_task_client(page: Page, stack: Stack) -> None:
+    """`TaskAPI.run` on the set's page: the error of a set with no results, then the zip of
+    one with results, then the same with streams blocked (polling)."""
+    empty = _set_id(stack, "11")
+    said = _export(page, stack, empty)
+    assert "No treatment has succeeded" in said
+    page.click("#export-results [data-export-result] a")
+    page.wait_for_url(re.compile(r"/tasks/[0-9a-f-]{36}$"))
+    assert page.get_attribute("#task-live [data-status]", "data-status") == "ERROR"
+
+    _regions_treatment(stack)  # the first test's regions run on the first set
+    said = _export(page, stack, _set_id(stack))
+    assert said.startswith("Ready:"), said
+    link = page.locator("#export-results [data-export-result] a[download]")
+    with page.expect_download() as download:
+        link.click()
+    archive = download.value.path()
+    assert archive.read_bytes()[:2] == b"PK"
+    _shot(page, "export-results")
+
+    page.route("**/stream", lambda route: route.abort())
+    assert _export(page, stack, _set_id(stack)).startswith("Ready:")
+    page.unroute("**/stream")
+
+
+def test_the_task_client_rejects_with_a_message_per_input(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.url}/document-sets/{_set_id(stack)}")
+    refused = page.evaluate(
+        """TaskAPI.run("export_results", {document_set: "x", colour: 1})
+             .then(() => null, (error) => ({status: error.status, fields: error.fields}))"""
+    )
+    assert refused == {
+        "status": 400,
+        "fields": {"document_set": ["Not a valid integer."], "colour": ["Unknown field."]},
+    }
+    task = page.evaluate(
+        f"""TaskAPI.start("export_results", {{document_set: {_set_id(stack)}}})
+             .then((t) => TaskAPI.get(t.id))"""
+    )
+    assert task["name"] == "export_results"
+    page.goto(task["page"])
+    page.wait_for_selector("#task-live [data-status=SUCCESS]", timeout=ENDS)
+    assert page.locator("#task-live a[download]").count() == 1
+    _shot(page, "task-page")
