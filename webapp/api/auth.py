@@ -9,6 +9,7 @@ from datetime import timedelta
 from flask import abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
@@ -32,7 +33,9 @@ def authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer":
         digest = token_digest(token.strip())
-        row = db.session.scalar(select(ApiToken).where(ApiToken.digest == digest))
+        row = db.session.scalar(
+            select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.digest == digest)
+        )
         if row is None or not row.user.is_active:
             raise _refused("This token is unknown or has been revoked.")
         if not hit("API_TOKEN_RATE_LIMIT", "api-token", str(row.id)):

@@ -168,10 +168,10 @@ def start(body: dict[str, Any]) -> dict[str, Any]:
     """Start a task: its inputs are checked against its type (400 with a message per
     input, keyed by the input's name), then it is queued."""
     try:
-        task = start_task(current_user, body["name"], body["inputs"])
+        started = start_task(current_user._get_current_object(), body["name"], body["inputs"])
     except InputError as exc:
         invalid(exc.problems)
-    return task_json(task)
+    return started.described
 
 
 @bp.get("/<task_id>")

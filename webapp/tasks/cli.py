@@ -81,7 +81,7 @@ def launch_command(
     if owner is None:
         raise click.ClickException(f"No account {email}.")
     try:
-        task = start_task(owner, name, _inputs(pairs, given))
+        task = start_task(owner, name, _inputs(pairs, given)).task
     except InputError as exc:
         for field, messages in exc.problems.items():
             click.echo(f"{field}: {' '.join(messages)}", err=True)

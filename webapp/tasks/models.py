@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import User
@@ -79,12 +79,20 @@ class Task(WorkState, Base):
             return f"{self.current} done"
         return f"{min(self.current, self.target)} of {self.target}"
 
+    @property
+    def stored_id(self) -> str:
+        """The id, read without loading the row again once a commit has expired it."""
+        identity = inspect(self).identity
+        return str(identity[0]) if identity else self.id
+
     def visible_to(self, user: Any) -> bool:
         return bool(user.is_admin or self.owner_id == user.id)
 
     def record_move(self, target: Status, text: str, cause: Any) -> None:
         said = f"→ {target.label}" + (f": {text}" if text else "")
-        db.session.add(TaskEvent(task_id=self.id, kind="move", event=target.value, text=said))
+        db.session.add(
+            TaskEvent(task_id=self.stored_id, kind="move", event=target.value, text=said)
+        )
 
     def announce_move(self, target: Status) -> None:
         from webapp.tasks.service import moved

@@ -130,6 +130,6 @@ class TaskRun:
         container before its last sibling exists."""
         from webapp.tasks.service import start_task
 
-        child = start_task(self.owner, name, inputs, parent=self.task, queue=False)
+        child = start_task(self.owner, name, inputs, parent=self.task, queue=False).task
         self.children.append(child)
         return child

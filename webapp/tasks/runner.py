@@ -29,10 +29,9 @@ def _job_name(task_id: str) -> str:
     return f"task:{task_id}"
 
 
-def enqueue_task(task_id: str) -> None:
-    task_class = background_tasks().get(
-        db.session.scalar(select(Task.name).where(Task.id == task_id)) or ""
-    )
+def enqueue_task(task_id: str, name: str) -> None:
+    """Queue the task's run; RQ stops it past its class's time-out."""
+    task_class = background_tasks().get(name)
     timeout = task_class.timeout_seconds if task_class else 60
     enqueue_tracked(_job_name(task_id), run_task, task_id, job_timeout=timeout)
 
@@ -47,13 +46,17 @@ def run_task(task_id: str) -> None:
     A task that was running when its worker died is taken over once its lease has run out,
     and run again from the start, up to TASK_MAX_ATTEMPTS times.
     """
-    if not claim(Task, task_id, UNFINISHED, _lease()):
-        return
     task = db.session.get(Task, task_id)
-    assert task is not None
-    if task.container:
-        return  # its children do its work
-    if task.state is not Status.PENDING:
+    if task is None or task.container:
+        return  # deleted meanwhile; or a container, whose children do its work
+    if task.state is Status.PENDING:
+        # The move to STARTED is the claim: of two jobs of one task, one moves it.
+        if not transition(task, Status.STARTED, values={"claimed_at": utcnow()}):
+            return
+    else:
+        if not claim(Task, task_id, UNFINISHED, _lease()):
+            return
+        db.session.refresh(task)
         if task.attempts + 1 >= current_app.config["TASK_MAX_ATTEMPTS"]:
             transition(
                 task,
@@ -68,8 +71,6 @@ def run_task(task_id: str) -> None:
     task_class = background_tasks().get(task.name)
     if task_class is None:
         transition(task, Status.ERROR, error=f"No task named “{task.name}” is installed here.")
-        return
-    if task.state is Status.PENDING and not transition(task, Status.STARTED):
         return
     as_in_a_request(lambda: _perform(task, task_class))
 
@@ -120,7 +121,7 @@ def _contain(run: TaskRun) -> None:
         db.session.rollback()
         return
     for child in run.children:
-        enqueue_task(child.id)
+        enqueue_task(child.id, child.name)
     settle(task)
 
 
@@ -132,16 +133,16 @@ def dispatch_tasks() -> int:
     grace = now - timedelta(seconds=config["DISPATCH_GRACE_SECONDS"])
     lease = now - timedelta(seconds=_lease())
     stalled = db.session.execute(
-        select(Task.id, Task.claimed_at).where(
+        select(Task.id, Task.name, Task.claimed_at).where(
             Task.status.in_([s.value for s in UNFINISHED]),
             Task.container.is_(False),
             or_(Task.claimed_at < lease, Task.claimed_at.is_(None) & (Task.updated_at < grace)),
         )
     ).all()
     count = 0
-    for task_id, claimed_at in stalled:
+    for task_id, name, claimed_at in stalled:
         if claimed_at is None and tracked_job_waiting(_job_name(task_id)):
             continue
-        enqueue_task(task_id)
+        enqueue_task(task_id, name)
         count += 1
     return count

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from webapp.columns import utcnow
 from webapp.errors import UserError
@@ -20,11 +21,19 @@ from webapp.tasks.registry import background_tasks
 from webapp.tasks.run import artifact_folder
 
 
+class Started(NamedTuple):
+    task: Task
+    # As it was when committed, for the caller to answer with: read again, the task would
+    # cost a query per attribute group its commit expired.
+    described: dict[str, Any]
+
+
 def start_task(
     owner: Any, name: str, inputs: Any, *, parent: Task | None = None, queue: bool = True
-) -> Task:
+) -> Started:
     """Check the inputs with the task's own schema and rules, commit the task as PENDING,
     then queue it (DESIGN 3); InputError with a message per input otherwise."""
+    from webapp.tasks.described import task_json
     from webapp.tasks.runner import enqueue_task
 
     task_class = background_tasks().get(str(name))
@@ -37,16 +46,22 @@ def start_task(
     task_class().check(owner, loaded)
     task = Task(
         name=task_class.name,
-        owner_id=owner.id,
+        owner=owner,
         parent_id=parent.id if parent else None,
         inputs=json.loads(json.dumps(loaded)),
+        artifacts=[],
+        children=[],
     )
     db.session.add(task)
+    db.session.flush()
+    described = as_in_a_request(lambda: task_json(task))
+    # Read before the commit, which expires what it wrote: each read after costs a query.
+    task_id, owner_id = task.id, task.owner_id
     db.session.commit()
-    publish_task(task)
+    send_update(_update(task_id, owner_id, terminal=False, described=described))
     if queue:
-        enqueue_task(task.id)
-    return task
+        enqueue_task(task_id, task_class.name)
+    return Started(task, described)
 
 
 def cancel_task(task: Task, by: Any) -> None:
@@ -92,7 +107,7 @@ def forget_tasks(task_ids: list[str]) -> None:
 
 def moved(task: Task, target: Status) -> None:
     """After a move is committed: tell the pages; an ended child may end its container."""
-    publish_task(task)
+    publish_task(task)  # which reads the task afresh, for what follows too
     if target.is_terminal and task.parent_id:
         parent = db.session.get(Task, task.parent_id)
         if parent is not None:
@@ -132,11 +147,21 @@ def publish_task(task: Task) -> None:
     misses it gets the state when it reconnects, or by polling."""
     from webapp.tasks.described import task_json
 
-    send_update(
-        {
-            "task_id": task.id,
-            "owner_id": task.owner_id,
-            "terminal": task.state.is_terminal,
-            "task": as_in_a_request(lambda: task_json(task)),
-        }
+    # After a move or a write the row is stale: read once with what the description needs.
+    fresh = (
+        db.session.scalars(
+            select(Task)
+            .options(joinedload(Task.owner), joinedload(Task.artifacts))
+            .where(Task.id == task.stored_id)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .one()
     )
+    described = as_in_a_request(lambda: task_json(fresh))
+    send_update(_update(fresh.id, fresh.owner_id, fresh.state.is_terminal, described))
+
+
+def _update(task_id: str, owner_id: int, terminal: bool, described: Any) -> dict[str, Any]:
+    """The live message of a task's change."""
+    return {"task_id": task_id, "owner_id": owner_id, "terminal": terminal, "task": described}
