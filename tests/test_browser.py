@@ -353,14 +353,10 @@ def test_the_list_follows_its_treatments(page: Page, stack: Stack) -> None:
 
 def _export(page: Page, stack: Stack, set_id: int) -> str:
     """Press the set's "Export results"; what its status line says once the task ended."""
-    page.goto(f"{stack.url}/document-sets/{set_id}")
+    page.goto(f"{stack.url}/sets/{set_id}")
     page.evaluate("window.__marker = 'not reloaded'")
     page.click("#export-results button[data-export]")
-    page.wait_for_function(
-        "document.querySelector('#export-results button').disabled === false"
-        " && document.querySelector('[data-export-status]').textContent !== 'Starting…'",
-        timeout=ENDS,
-    )
+    page.wait_for_selector("#export-results[data-state=ended]", timeout=ENDS)
     assert page.evaluate("window.__marker") == "not reloaded"
     return page.inner_text("#export-results [data-export-status]")
 
@@ -368,7 +364,7 @@ def _export(page: Page, stack: Stack, set_id: int) -> str:
 def test_a_set_is_exported_through_the_js_task_client(page: Page, stack: Stack) -> None:
     """`TaskAPI.run` on the set's page: the error of a set with no results, then the zip of
     one with results, then the same with streams blocked (polling)."""
-    empty = _set_id(stack, "11")
+    empty = _set_id(stack, "(seed 11)")
     said = _export(page, stack, empty)
     assert "No treatment has succeeded" in said
     page.click("#export-results [data-export-result] a")
@@ -386,12 +382,16 @@ def test_a_set_is_exported_through_the_js_task_client(page: Page, stack: Stack) 
     _shot(page, "export-results")
 
     page.route("**/stream", lambda route: route.abort())
+    polled: list[str] = []
+    poll = re.compile(r"/api/v1/tasks/[0-9a-f-]{36}$")
+    page.on("request", lambda r: polled.append(r.url) if poll.search(r.url) else None)
     assert _export(page, stack, _set_id(stack)).startswith("Ready:")
+    assert polled, "the client never polled"
     page.unroute("**/stream")
 
 
 def test_the_task_client_rejects_with_a_message_per_input(page: Page, stack: Stack) -> None:
-    page.goto(f"{stack.url}/document-sets/{_set_id(stack)}")
+    page.goto(f"{stack.url}/sets/{_set_id(stack)}")
     refused = page.evaluate(
         """TaskAPI.run("export_results", {document_set: "x", colour: 1})
              .then(() => null, (error) => ({status: error.status, fields: error.fields}))"""

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+
+def new_uuid() -> str:
+    """A new id for work, as text: no one can guess another's from one's own."""
+    return str(uuid.uuid4())
 
 
 def utcnow() -> datetime:

@@ -131,6 +131,20 @@ class WorkState:
     def touch(self) -> None:
         self.updated_at = utcnow()
 
+    @property
+    def fraction_done(self) -> float:
+        """How far along, from 0 to 1; each kind counts in its own way."""
+        return 1.0 if self.state is Status.SUCCESS else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Time left at the pace so far, once there is a pace to go by."""
+        fraction = self.fraction_done
+        if self.state.is_terminal or self.started_at is None or not 0 < fraction < 1:
+            return None
+        elapsed = (utcnow() - self.started_at).total_seconds()
+        return max(0.0, elapsed * (1 - fraction) / fraction)
+
     def record_move(self, target: Status, text: str, cause: Any) -> None:
         """Inside the move's transaction: what this kind keeps of it (its event history)."""
 

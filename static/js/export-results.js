@@ -22,6 +22,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   button.addEventListener("click", async () => {
     button.disabled = true;
+    box.dataset.state = "running";
     bar.hidden = false;
     bar.value = 0;
     result.replaceChildren();
@@ -46,6 +47,7 @@ document.addEventListener("DOMContentLoaded", () => {
       if (error.task) result.append(link(path(error.task.page), "See the task", false));
     } finally {
       button.disabled = false;
+      box.dataset.state = "ended";
     }
   });
 });

@@ -102,18 +102,27 @@
     if (typeof EventSource === "undefined") {
       poll();
     } else {
+      let opened = false;
       source = new EventSource(taskPath(id) + "/stream");
+      source.addEventListener("open", () => {
+        opened = true;
+      });
       source.addEventListener("task", (event) => seen(JSON.parse(event.data)));
       source.addEventListener("end", () => {
         if (source) source.close();
       });
       source.onerror = () => {
-        // The browser reconnects a stream that ended on its own; one it gave up on (an
-        // error status) is replaced by polling.
-        if (source.readyState === EventSource.CLOSED && !stopped) {
-          source = null;
-          poll();
+        // A stream that ran and ended on its own (its lifetime is up) is reconnected by the
+        // browser; one that could not be opened, or that the server refused, is replaced
+        // by polling.
+        if (stopped) return;
+        if (opened && source.readyState !== EventSource.CLOSED) {
+          opened = false;
+          return;
         }
+        source.close();
+        source = null;
+        poll();
       };
     }
     return { done, stop };

@@ -1,7 +1,7 @@
 // A task's page follows its task with TaskAPI and shows each change as the server renders it.
 document.addEventListener("DOMContentLoaded", () => {
   const live = document.getElementById("task-live");
-  if (!live || !window.TaskAPI) return;
+  if (!live || !window.TaskAPI || !window.htmx) return;
   const shown = live.querySelector("[data-status]").dataset.status;
   if (["SUCCESS", "ERROR", "CANCELLED"].includes(shown)) return;
   let running = false;
@@ -16,8 +16,9 @@ document.addEventListener("DOMContentLoaded", () => {
     running = true;
     do {
       again = false;
-      const response = await fetch(live.dataset.live, { credentials: "same-origin" });
-      if (response.ok || response.status === 286) live.innerHTML = await response.text();
+      // Through htmx, so that the new part is set up as the first was (times in the
+      // reader's zone, confirmations).
+      await htmx.ajax("GET", live.dataset.live, { target: live, swap: "innerHTML" });
     } while (again);
     running = false;
   };

@@ -103,5 +103,6 @@ class ExportResults(BackgroundTask):
             run.add_file(name, path, "application/zip")
         finally:
             path.unlink(missing_ok=True)
-        run.say(f"{len(treatments)} treatments, {files} files.")
+        count = len(treatments)
+        run.say(f"{count} treatment{'s' if count != 1 else ''}, {files} files.")
         return {"treatments": [t.id for t in treatments], "files": files}

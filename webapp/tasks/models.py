@@ -3,7 +3,6 @@ artifacts; a container task's state is its children's (DESIGN 3 and 9)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -11,21 +10,17 @@ from sqlalchemy import JSON, ForeignKey, String, Text, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import User
-from webapp.columns import UTCDateTime, utcnow
+from webapp.columns import UTCDateTime, new_uuid, utcnow
 from webapp.extensions import Base, db
 from webapp.lifecycle import Status, WorkState
 
 ARTIFACT_KINDS = ("file", "url", "text")
 
 
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
 class Task(WorkState, Base):
     __tablename__ = "tasks"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     name: Mapped[str] = mapped_column(String(80), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     parent_id: Mapped[str | None] = mapped_column(
@@ -64,14 +59,6 @@ class Task(WorkState, Base):
         if not self.target:
             return 0.0
         return max(0.0, min(1.0, self.current / self.target))
-
-    @property
-    def eta_seconds(self) -> float | None:
-        fraction = self.fraction_done
-        if self.state.is_terminal or self.started_at is None or not 0 < fraction < 1:
-            return None
-        elapsed = (utcnow() - self.started_at).total_seconds()
-        return max(0.0, elapsed * (1 - fraction) / fraction)
 
     @property
     def progress_text(self) -> str:

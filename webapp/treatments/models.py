@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import User
-from webapp.columns import UTCDateTime, utcnow
+from webapp.columns import UTCDateTime, new_uuid, utcnow
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import Base
 from webapp.lifecycle import Status, WorkState
@@ -19,14 +18,10 @@ if TYPE_CHECKING:
     from webapp.task_modules.base import TaskModule
 
 
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
 class Treatment(WorkState, Base):
     __tablename__ = "treatments"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     task_type: Mapped[str] = mapped_column(String(50), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     document_set_id: Mapped[int | None] = mapped_column(
@@ -96,15 +91,6 @@ class Treatment(WorkState, Base):
         if self.api_total:
             fractions.append(min(1.0, (self.api_current or 0) / self.api_total))
         return max(fractions, default=0.0)
-
-    @property
-    def eta_seconds(self) -> float | None:
-        """Time left at the pace so far, once there is a pace to go by."""
-        fraction = self.fraction_done
-        if self.state.is_terminal or self.started_at is None or not 0 < fraction < 1:
-            return None
-        elapsed = (utcnow() - self.started_at).total_seconds()
-        return max(0.0, elapsed * (1 - fraction) / fraction)
 
     @property
     def document_uids(self) -> list[str]:
