@@ -373,7 +373,7 @@ def test_a_set_is_exported_through_the_js_task_client(page: Page, stack: Stack) 
 
     _regions_treatment(stack)  # the first test's regions run on the first set
     said = _export(page, stack, _set_id(stack))
-    assert said.startswith("Ready:"), said
+    assert said.startswith("Ready:"), said + stack.log()[-6000:]
     link = page.locator("#export-results [data-export-result] a[download]")
     with page.expect_download() as download:
         link.click()

@@ -12,10 +12,11 @@ import time
 import zipfile
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select, update
@@ -479,3 +480,30 @@ def test_a_body_no_database_could_keep_is_refused_before_anything(
     )
     assert titled.status_code == 400
     assert db.session.scalar(select(func.count(Task.id))) == 0
+
+
+def test_a_task_runs_as_its_owner_where_no_one_is_logged_in(
+    app: Flask, client: FlaskClient, logged_in: User
+) -> None:
+    """As in a worker: no request, no session. The similarity CSV reads the owner's marks."""
+    document_set = make_set(logged_in)
+    _pairs(logged_in, document_set)
+    task_id = json_body(_start(client, "export_results", document_set=document_set.id))["id"]
+
+    def work() -> None:
+        with app.app_context():
+            run_task(task_id)
+            db.session.remove()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join(60)
+    task = _task(task_id)
+    assert task.state is Status.SUCCESS, task.error
+    assert any(name.endswith("similarity.csv") for name in _zip_names(task))
+
+
+def _zip_names(task: Task) -> list[str]:
+    (artifact,) = task.artifacts
+    path = Path(current_app.config["STORAGE_DIR"]) / artifact.path
+    return zipfile.ZipFile(path).namelist()

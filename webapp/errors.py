@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
@@ -63,7 +64,7 @@ def render_error(error: HTTPException) -> ResponseReturnValue:
         if fields := _field_messages(error):
             body["fields"] = fields
             if not data.get("message"):
-                body["message"] = "Some fields are not valid."
+                body["message"] = _("Some fields are not valid.")
         response = jsonify(body)
         response.status_code = code
         for name, value in error.get_headers():
@@ -75,13 +76,13 @@ def render_error(error: HTTPException) -> ResponseReturnValue:
 
 def _database_down(error: OperationalError) -> ResponseReturnValue:
     log.exception("database unavailable")
-    return render_error(ServiceUnavailable("The database is unavailable; please retry shortly."))
+    return render_error(ServiceUnavailable(_("The database is unavailable; please retry shortly.")))
 
 
 def _unexpected(error: Exception) -> ResponseReturnValue:
     log.exception("unhandled error on %s %s", request.method, request.path)
     return render_error(
-        InternalServerError("Something went wrong on our side; it has been logged.")
+        InternalServerError(_("Something went wrong on our side; it has been logged."))
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from flask import Flask, current_app
+from flask_babel import Babel, refresh
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -35,6 +36,7 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 mail = Mail()
+babel = Babel()
 
 
 @event.listens_for(Engine, "connect")
@@ -78,6 +80,7 @@ def size_pool(app: Flask) -> None:
 
 
 def init_extensions(app: Flask) -> None:
+    from webapp.i18n import TRANSLATIONS, select_locale
     from webapp.rate_limits import init_rate_limits
 
     size_pool(app)
@@ -87,4 +90,10 @@ def init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     init_rate_limits(app)
     mail.init_app(app)
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS)
+    )
+    # Each request chooses its language afresh: a context that outlives a request (a test's,
+    # a stream's) must not keep the language of the one before.
+    app.before_request(refresh)
     init_redis(app)

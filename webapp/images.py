@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from webapp.errors import UserError
@@ -27,20 +28,28 @@ def _readable(name: str) -> Iterator[None]:
         Image.DecompressionBombError,
         Image.DecompressionBombWarning,
     ) as exc:
-        raise UserError(f"{name} is not an image we can read.") from exc
+        raise UserError(_("%(name)s is not an image we can read.", name=name)) from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise UserError(f"{name} is a damaged or truncated image.") from exc
+        raise UserError(_("%(name)s is a damaged or truncated image.", name=name)) from exc
 
 
 def _checked(image: Image.Image, name: str) -> Image.Image:
     """An opened image, its header read and nothing decoded yet, if its format and size pass."""
     if image.format not in ACCEPTED_FORMATS:
-        raise UserError(f"{name}: {image.format} images are not accepted.")
+        raise UserError(
+            _("%(name)s: %(format)s images are not accepted.", name=name, format=image.format)
+        )
     limit = current_app.config["MAX_IMAGE_PIXELS"]
     if image.width * image.height > limit:
         raise UserError(
-            f"{name} is too large an image ({image.width} by {image.height} pixels; the limit is "
-            f"{limit / 1e6:g} million)."
+            _(
+                "%(name)s is too large an image (%(width)s by %(height)s pixels; the limit is "
+                "%(limit)s million).",
+                name=name,
+                width=image.width,
+                height=image.height,
+                limit=format(limit / 1e6, "g"),
+            )
         )
     return image
 

@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import String, Text, event, func, inspect, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from webapp.columns import UTCDateTime, utcnow
 from webapp.extensions import db
+from webapp.i18n import N_
 
 
 class Status(StrEnum):
@@ -31,6 +33,12 @@ class Status(StrEnum):
 
     @property
     def label(self) -> str:
+        """In the reader's language (English where no one reads: a worker, the history)."""
+        return str(gettext(_LABELS[self]))
+
+    @property
+    def recorded_label(self) -> str:
+        """As the history keeps it: in one language for everyone who reads it later."""
         return _LABELS[self]
 
     @property
@@ -43,14 +51,14 @@ class Status(StrEnum):
 
 
 _LABELS = {
-    Status.PENDING: "Queued",
-    Status.STARTED: "Started",
-    Status.IN_PROGRESS: "In progress",
-    Status.RETRYING: "Retrying",
-    Status.WAITING: "Waiting",
-    Status.SUCCESS: "Succeeded",
-    Status.ERROR: "Failed",
-    Status.CANCELLED: "Cancelled",
+    Status.PENDING: N_("Queued"),
+    Status.STARTED: N_("Started"),
+    Status.IN_PROGRESS: N_("In progress"),
+    Status.RETRYING: N_("Retrying"),
+    Status.WAITING: N_("Waiting"),
+    Status.SUCCESS: N_("Succeeded"),
+    Status.ERROR: N_("Failed"),
+    Status.CANCELLED: N_("Cancelled"),
 }
 # Shapes as well as colours, so that no status is told by colour alone.
 _ICONS = {

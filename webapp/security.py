@@ -6,11 +6,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 from webapp.extensions import login_manager
+from webapp.i18n import N_
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,7 +77,7 @@ def refuse_nul() -> Any:
     if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
         values += [*request.form.values(), *request.form.keys()]
     if any("\x00" in value for value in values) or "\x00" in request.path:
-        abort(400, "A NUL character is not allowed in a request.")
+        abort(400, _("A NUL character is not allowed in a request."))
     return None
 
 
@@ -104,7 +106,8 @@ def set_security_headers(response: Response) -> Response:
 
 def init_security(app: Flask) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message = N_("Please log in to continue.")
+    login_manager.localize_callback = _
     login_manager.login_message_category = "info"
     app.before_request(refuse_nul)
     app.before_request(require_login)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import get_locale, gettext
 
+from webapp.document_sets.models import VISIBILITIES
+from webapp.i18n import LANGUAGES
 from webapp.iiif.links import crop_url, fitting, image_url
 from webapp.lifecycle import Status
 from webapp.readable import as_text, readable_error
@@ -13,15 +16,23 @@ def duration(seconds: float) -> str:
     """A span of time as people say it: "less than a minute", "about 4 min", "about 2 h 10"."""
     minutes = round(seconds / 60)
     if minutes < 1:
-        return "less than a minute"
+        return str(gettext("less than a minute"))
     if minutes < 60:
-        return f"about {minutes} min"
-    return f"about {minutes // 60} h {minutes % 60:02d}"
+        return str(gettext("about %(minutes)s min", minutes=minutes))
+    return str(
+        gettext("about %(hours)s h %(minutes)s", hours=minutes // 60, minutes=f"{minutes % 60:02d}")
+    )
 
 
 def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
-        Status=Status, image_url=image_url, crop_url=crop_url, fitting=fitting
+        Status=Status,
+        image_url=image_url,
+        crop_url=crop_url,
+        fitting=fitting,
+        current_locale=lambda: str(get_locale()),
+        LANGUAGES=LANGUAGES,
+        VISIBILITIES=VISIBILITIES,
     )
     app.jinja_env.filters["duration"] = duration
     # A notification may carry any JSON value where text is expected: every one renders.

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
@@ -82,7 +83,7 @@ def queues() -> ResponseReturnValue:
 @bp.post("/queues/<queue>/failed/<job_id>/<action>")
 def failed_job(queue: str, job_id: str, action: str) -> ResponseReturnValue:
     if queue not in QUEUES or action not in {"requeue", "delete"}:
-        flash("Unknown queue or action.", "error")
+        flash(_("Unknown queue or action."), "error")
         return redirect(url_for("admin.queues"))
     registry = FailedJobRegistry(queue=get_queue(queue))
     try:
@@ -91,7 +92,12 @@ def failed_job(queue: str, job_id: str, action: str) -> ResponseReturnValue:
         else:
             registry.remove(job_id, delete_job=True)
     except (NoSuchJobError, RedisError, ValueError) as exc:
-        flash(f"Job {job_id}: {exc}", "error")
+        flash(_("Job %(job_id)s: %(exc)s", job_id=job_id, exc=exc), "error")
     else:
-        flash(f"Job {job_id}: {'requeued' if action == 'requeue' else 'deleted'}.", "success")
+        done = (
+            _("Job %(job_id)s: requeued.", job_id=job_id)
+            if action == "requeue"
+            else _("Job %(job_id)s: deleted.", job_id=job_id)
+        )
+        flash(done, "success")
     return redirect(url_for("admin.queues"))

@@ -6,23 +6,25 @@ from urllib.parse import urlencode
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from webapp.admin import bp, users
 from webapp.admin.forms import NewUserForm
-from webapp.admin.treatments import SORTS, Filters, bulk
+from webapp.admin.treatments import SORT_LABELS, Filters, bulk
 from webapp.auth.accounts import create_user
 from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.i18n import N_
 from webapp.lifecycle import Status
 from webapp.pagination import paginate
 from webapp.task_modules.registry import task_modules
 from webapp.treatments.models import Treatment
 
-BULK_ACTIONS = {"relaunch": "Relaunch", "cancel": "Cancel", "delete": "Delete"}
+BULK_ACTIONS = {"relaunch": N_("Relaunch"), "cancel": N_("Cancel"), "delete": N_("Delete")}
 
 
 @bp.get("/")
@@ -40,7 +42,7 @@ def treatments() -> ResponseReturnValue:
         filters=filters,
         statuses=list(Status),
         modules=task_modules(),
-        sorts=list(SORTS),
+        sorts=SORT_LABELS,
         actions=BULK_ACTIONS,
     )
 
@@ -50,10 +52,13 @@ def treatments_bulk() -> ResponseReturnValue:
     action = request.form.get("action", "")
     ids = request.form.getlist("ids")
     if action not in BULK_ACTIONS or not ids:
-        flash("Choose treatments and an action.", "error")
+        flash(_("Choose treatments and an action."), "error")
     else:
         outcome = bulk(action, ids[:500], current_user)
-        flash(f"{BULK_ACTIONS[action]}: {outcome.done} done.", "success")
+        flash(
+            _("%(action)s: %(done)s done.", action=_(BULK_ACTIONS[action]), done=outcome.done),
+            "success",
+        )
         for refusal in outcome.refused or []:
             flash(refusal, "error")
     query = urlencode(Filters.from_args(request.args).args())
@@ -77,7 +82,7 @@ def users_page() -> ResponseReturnValue:
                 form.email.errors = [str(exc)]
                 status = 400
             else:
-                flash(f"Created {user.email}.", "success")
+                flash(_("Created %(email)s.", email=user.email), "success")
                 return redirect(url_for("admin.users_page"))
         else:
             status = 400
@@ -103,15 +108,22 @@ def user_action(user_id: int, action: str) -> ResponseReturnValue:
             users.set_admin(user, False, current_user)
         elif action == "reset-password":
             password = users.reset_password(user)
-            flash(f"New password for {user.email}: {password} (shown once).", "success")
+            flash(
+                _(
+                    "New password for %(email)s: %(password)s (shown once).",
+                    email=user.email,
+                    password=password,
+                ),
+                "success",
+            )
         else:
-            flash(f"Unknown action {action!r}.", "error")
+            flash(_("Unknown action %(action)s.", action=repr(action)), "error")
             return redirect(url_for("admin.users_page"))
     except UserError as exc:
         flash(str(exc), "error")
     else:
         if action != "reset-password":
-            flash(f"{user.email}: done.", "success")
+            flash(_("%(email)s: done.", email=user.email), "success")
     return redirect(url_for("admin.users_page"))
 
 

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, or_, select
 from werkzeug.datastructures import MultiDict
 
 from webapp.auth.models import User
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.i18n import N_
 from webapp.lifecycle import Status
 from webapp.task_modules.registry import task_modules
 from webapp.treatments import service
@@ -22,6 +24,12 @@ SORTS: dict[str, ColumnElement[Any]] = {
     "oldest": Treatment.requested_at.asc(),
     "status": Treatment.status.asc(),
     "task": Treatment.task_type.asc(),
+}
+SORT_LABELS = {
+    "newest": N_("Newest"),
+    "oldest": N_("Oldest"),
+    "status": N_("Status"),
+    "task": N_("Task"),
 }
 
 
@@ -124,7 +132,7 @@ def bulk(action: str, ids: list[str], by: User) -> BulkOutcome:
             elif action == "delete":
                 service.delete(treatment)
             else:
-                raise UserError(f"Unknown action {action!r}.")
+                raise UserError(_("Unknown action %(action)s.", action=repr(action)))
             outcome.done += 1
         except UserError as exc:
             assert outcome.refused is not None

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import secrets
 
+from flask_babel import gettext as _
+
 from webapp.auth.models import User
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.i18n import N_
 
 
-def _not_yourself(user: User, by: User, what: str) -> None:
+def _not_yourself(user: User, by: User, refusal: str) -> None:
     # An administrator who locks themselves out may leave nobody able to let them back in.
     if user.id == by.id:
-        raise UserError(f"You cannot {what} your own account.")
+        raise UserError(_(refusal))
 
 
 def set_active(user: User, active: bool, by: User) -> None:
-    _not_yourself(user, by, "deactivate")
+    _not_yourself(user, by, N_("You cannot deactivate your own account."))
     user.active = active
     db.session.commit()
 
 
 def set_admin(user: User, admin: bool, by: User) -> None:
-    _not_yourself(user, by, "change the rights of")
+    _not_yourself(user, by, N_("You cannot change the rights of your own account."))
     user.is_admin = admin
     db.session.commit()
 

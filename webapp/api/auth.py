@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import abort, current_app, g, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -30,16 +31,16 @@ def _refused(message: str) -> Unauthorized:
 def authenticate() -> None:
     """Run before every API view."""
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _space, token = header.partition(" ")
     if scheme.lower() == "bearer":
         digest = token_digest(token.strip())
         row = db.session.scalar(
             select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.digest == digest)
         )
         if row is None or not row.user.is_active:
-            raise _refused("This token is unknown or has been revoked.")
+            raise _refused(_("This token is unknown or has been revoked."))
         if not hit("API_TOKEN_RATE_LIMIT", "api-token", str(row.id)):
-            abort(429, "Too many requests with this token; slow down and retry shortly.")
+            abort(429, _("Too many requests with this token; slow down and retry shortly."))
         now = utcnow()
         if row.last_used_at is None or now - row.last_used_at > LAST_USED_STEP:
             row.last_used_at = now
@@ -52,7 +53,7 @@ def authenticate() -> None:
         if request.method not in SAFE_METHODS and current_app.config["WTF_CSRF_ENABLED"]:
             csrf.protect()
         return
-    raise _refused("Send a personal API token: Authorization: Bearer <token>.")
+    raise _refused(_("Send a personal API token: Authorization: Bearer <token>."))
 
 
 def forget(_error: BaseException | None = None) -> None:

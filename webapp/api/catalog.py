@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, url_for
+from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -113,7 +114,7 @@ def witnesses(args: dict[str, Any]) -> dict[str, Any]:
 def witness(witness_id: int) -> dict[str, Any]:
     found = db.session.get(Witness, witness_id)
     if found is None:
-        abort(404, "No such witness.")
+        abort(404, _("No such witness."))
     return witness_json(found)
 
 
@@ -123,7 +124,7 @@ def witness(witness_id: int) -> dict[str, Any]:
 def digitization(digitization_id: int) -> dict[str, Any]:
     found = db.session.get(Digitization, digitization_id)
     if found is None:
-        abort(404, "No such digitization.")
+        abort(404, _("No such digitization."))
     return digitization_json(found)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
@@ -78,14 +79,14 @@ def as_json(document_set: DocumentSet, digitizations: int | None = None) -> dict
 def _visible(set_id: int) -> DocumentSet:
     document_set = usable_set(current_user, str(set_id))
     if document_set is None:
-        abort(404, "No such document set, or not one you may see.")
+        abort(404, _("No such document set, or not one you may see."))
     return document_set
 
 
 def _editable(set_id: int) -> DocumentSet:
     document_set = _visible(set_id)
     if not document_set.editable_by(current_user):
-        abort(404, "No such document set of yours.")
+        abort(404, _("No such document set of yours."))
     return document_set
 
 
@@ -107,7 +108,7 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
     """A new, empty, private set of the user's."""
     title = body["title"].strip()
     if not title:
-        invalid({"title": ["Give the set a title."]})
+        invalid({"title": [_("Give the set a title.")]})
     document_set = DocumentSet(title=title, owner_id=current_user.id)
     db.session.add(document_set)
     db.session.commit()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, NoReturn, TypeVar
 
+from flask_babel import gettext as _
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
@@ -55,7 +56,7 @@ def page_json(items: list[Any], page: Any) -> dict[str, Any]:
 
 def invalid(problems: dict[str, list[str]]) -> NoReturn:
     """400 with a message per bad field, in the API's one error shape."""
-    abort(400, message="Some fields are not valid.", errors=problems)
+    abort(400, message=_("Some fields are not valid."), errors=problems)
     raise AssertionError("abort returned")
 
 

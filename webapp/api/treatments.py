@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -143,7 +144,7 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
     """Queue a task on a document set the user may use, with the task's own parameters."""
     document_set = usable_set(current_user, str(body["document_set"]))
     if document_set is None:
-        abort(404, "No such document set, or not one you may use.")
+        abort(404, _("No such document set, or not one you may use."))
     module = task_modules().get(body["task"])
     if module is None:
         invalid({"task": [f"Unknown task; one of {', '.join(task_modules())}."]})
@@ -206,7 +207,7 @@ def results(args: dict[str, Any], treatment_id: str) -> dict[str, Any]:
     treatment = visible_or_404(treatment_id)
     module = task_modules().get(treatment.task_type)
     if module is None:
-        abort(404, "This treatment's task is no longer installed.")
+        abort(404, _("This treatment's task is no longer installed."))
     offset = (args["page"] - 1) * args["per_page"]
     items, total = module.result_rows(treatment, offset, args["per_page"])
     exports = {
@@ -232,7 +233,7 @@ def export(treatment_id: str, fmt: str) -> Any:
     treatment = visible_or_404(treatment_id)
     module = task_modules().get(treatment.task_type)
     if module is None or fmt not in module.exports:
-        abort(404, "No such export of this treatment.")
+        abort(404, _("No such export of this treatment."))
     return module.export(treatment, fmt)
 
 

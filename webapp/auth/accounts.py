@@ -7,6 +7,7 @@ import secrets
 from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -19,7 +20,7 @@ from webapp.extensions import db, login_manager
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The user of a session or remember cookie, while its session token is the current one."""
-    number, _, token = user_id.partition(":")
+    number, _colon, token = user_id.partition(":")
     if not number.isdigit() or len(number) > 18:
         return None
     user = db.session.get(User, int(number))
@@ -36,11 +37,16 @@ def create_user(email: str, password: str, *, name: str = "", is_admin: bool = F
     try:
         address = validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise UserError(f"Not a valid email address: {exc}") from exc
+        raise UserError(_("Not a valid email address: %(exc)s", exc=exc)) from exc
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"The password must have at least {MIN_PASSWORD} characters.")
+        raise UserError(
+            _(
+                "The password must have at least %(MIN_PASSWORD)s characters.",
+                MIN_PASSWORD=MIN_PASSWORD,
+            )
+        )
     if find_user(address):
-        raise UserError(f"A user with the email {address} already exists.")
+        raise UserError(_("A user with the email %(address)s already exists.", address=address))
     user = User(email=address, name=name.strip(), is_admin=is_admin)
     user.set_password(password)
     db.session.add(user)
@@ -72,7 +78,12 @@ def issue_token(user: User, name: str) -> str:
     """A new personal API token for the user, named; the token itself, which is kept nowhere."""
     name = name.strip()
     if not name or len(name) > TOKEN_NAME_LENGTH:
-        raise UserError(f"Name the token in 1 to {TOKEN_NAME_LENGTH} characters.")
+        raise UserError(
+            _(
+                "Name the token in 1 to %(TOKEN_NAME_LENGTH)s characters.",
+                TOKEN_NAME_LENGTH=TOKEN_NAME_LENGTH,
+            )
+        )
     row, token = ApiToken.issue(user, name)
     db.session.add(row)
     db.session.commit()
@@ -82,6 +93,6 @@ def issue_token(user: User, name: str) -> str:
 def revoke_token(user: User, token_id: int) -> None:
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
-        raise UserError("No such token of yours.")
+        raise UserError(_("No such token of yours."))
     db.session.delete(row)
     db.session.commit()

@@ -4,20 +4,21 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from webapp.forms import Form
+from webapp.i18n import _l
 
 MIN_PASSWORD = 8
 
 
 class LoginForm(Form):
-    email = EmailField("Email", validators=[DataRequired(), Email()])
-    password = PasswordField("Password", validators=[DataRequired()])
-    remember = BooleanField("Keep me logged in")
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me logged in"))
 
 
 class PasswordForm(Form):
-    current = PasswordField("Current password", validators=[DataRequired()])
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[
             DataRequired(),
             Length(
@@ -28,5 +29,6 @@ class PasswordForm(Form):
         ],
     )
     confirm = PasswordField(
-        "Repeat the new password", validators=[EqualTo("new", message="The passwords differ.")]
+        _l("Repeat the new password"),
+        validators=[EqualTo("new", message=_l("The passwords differ."))],
     )

@@ -26,6 +26,8 @@ class User(UserMixin, CreatedAt, Base):
     session_token: Mapped[str] = mapped_column(
         String(32), default=lambda: secrets.token_urlsafe(16), server_default=""
     )
+    # The language the user chose for pages and emails; empty: their browser's.
+    locale: Mapped[str] = mapped_column(String(10), default="", server_default="")
 
     @property
     def is_active(self) -> bool:

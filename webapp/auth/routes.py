@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -14,6 +15,7 @@ from webapp.auth.models import ApiToken
 from webapp.auth.throttle import account_locked, count_failure, login_attempt_allowed
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.i18n import LANGUAGES
 from webapp.security import public
 
 
@@ -46,7 +48,7 @@ def login() -> ResponseReturnValue:
             login_user(user, remember=bool(form.remember.data))
             return redirect(_safe_next(request.args.get("next")))
         count_failure(email)
-        flash("Wrong email or password.", "error")
+        flash(_("Wrong email or password."), "error")
     return render_template("auth/login.html", form=form)
 
 
@@ -57,7 +59,7 @@ def logout() -> ResponseReturnValue:
         current_user.end_sessions()
         db.session.commit()
     logout_user()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -73,7 +75,7 @@ def change_password() -> ResponseReturnValue:
             db.session.commit()
             # Every other session has ended with the old password; this one goes on.
             login_user(current_user._get_current_object())
-            flash("Your password has been changed; your other sessions have ended.", "success")
+            flash(_("Your password has been changed; your other sessions have ended."), "success")
             return redirect(url_for("catalog.index"))
     return _account_page(form)
 
@@ -91,6 +93,20 @@ def _account_page(
         new_token=new_token,
         token_error=error,
     ), status
+
+
+@bp.post("/account/language")
+@login_required
+def language() -> ResponseReturnValue:
+    """The language of the user's pages and emails; none: their browser's."""
+    chosen = request.form.get("locale", "")
+    if chosen and chosen not in LANGUAGES:
+        flash(_("Choose one of the languages offered."), "error")
+    else:
+        current_user.locale = chosen
+        db.session.commit()
+        flash(_("Your language has been saved."), "success")
+    return redirect(url_for("auth.change_password"))
 
 
 @bp.post("/account/tokens")
@@ -113,5 +129,5 @@ def revoke(token_id: int) -> ResponseReturnValue:
     except UserError as exc:
         flash(str(exc), "error")
     else:
-        flash("The token was revoked: it no longer opens the API.", "success")
+        flash(_("The token was revoked: it no longer opens the API."), "success")
     return redirect(url_for("auth.change_password"))

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from webapp import storage
@@ -74,15 +75,17 @@ def _image_url(resource: Any, v3: bool) -> str | None:
 def _v2_pages(manifest: dict[str, Any]) -> list[ManifestPage]:
     sequences = manifest.get("sequences")
     if not isinstance(sequences, list) or not sequences or not isinstance(sequences[0], dict):
-        raise UserError("The manifest has no sequence of canvases.")
+        raise UserError(_("The manifest has no sequence of canvases."))
     pages = []
     for index, canvas in enumerate(sequences[0].get("canvases") or [], start=1):
         images = canvas.get("images") if isinstance(canvas, dict) else None
         if not isinstance(images, list) or not images or not isinstance(images[0], dict):
-            raise UserError(f"Canvas {index} of the manifest has no image.")
+            raise UserError(_("Canvas %(index)s of the manifest has no image.", index=index))
         url = _image_url(images[0].get("resource"), v3=False)
         if url is None:
-            raise UserError(f"Canvas {index} of the manifest has no usable image URL.")
+            raise UserError(
+                _("Canvas %(index)s of the manifest has no usable image URL.", index=index)
+            )
         pages.append(ManifestPage(_label(canvas.get("label")) or f"p. {index}", url))
     return pages
 
@@ -93,12 +96,16 @@ def _v3_pages(manifest: dict[str, Any]) -> list[ManifestPage]:
         try:
             body = canvas["items"][0]["items"][0]["body"]
         except (KeyError, IndexError, TypeError):
-            raise UserError(f"Canvas {index} of the manifest has no painted image.") from None
+            raise UserError(
+                _("Canvas %(index)s of the manifest has no painted image.", index=index)
+            ) from None
         if isinstance(body, list):
             body = body[0] if body else None
         url = _image_url(body, v3=True)
         if url is None:
-            raise UserError(f"Canvas {index} of the manifest has no usable image URL.")
+            raise UserError(
+                _("Canvas %(index)s of the manifest has no usable image URL.", index=index)
+            )
         pages.append(ManifestPage(_label(canvas.get("label")) or f"p. {index}", url))
     return pages
 
@@ -106,24 +113,32 @@ def _v3_pages(manifest: dict[str, Any]) -> list[ManifestPage]:
 def parse_manifest(manifest: Any) -> tuple[str, list[ManifestPage]]:
     """The label and pages of a Presentation 2 or 3 manifest, or a UserError saying why not."""
     if not isinstance(manifest, dict):
-        raise UserError("The document is not a IIIF manifest (not a JSON object).")
+        raise UserError(_("The document is not a IIIF manifest (not a JSON object)."))
     kind = manifest.get("@type") or manifest.get("type")
     if kind not in {"sc:Manifest", "Manifest"}:
-        raise UserError("The document is not a IIIF manifest (its type is not Manifest).")
+        raise UserError(_("The document is not a IIIF manifest (its type is not Manifest)."))
     pages = _v3_pages(manifest) if kind == "Manifest" else _v2_pages(manifest)
     if not pages:
-        raise UserError("The manifest has no pages.")
+        raise UserError(_("The manifest has no pages."))
     if len(pages) > MAX_PAGES:
-        raise UserError(f"The manifest has {len(pages)} pages; the limit is {MAX_PAGES}.")
+        raise UserError(
+            _(
+                "The manifest has %(pages)s pages; the limit is %(MAX_PAGES)s.",
+                pages=len(pages),
+                MAX_PAGES=MAX_PAGES,
+            )
+        )
     return _label(manifest.get("label")), pages
 
 
 def fetch_manifest(url: str) -> tuple[str, list[ManifestPage]]:
-    body, _ = fetch(url, max_bytes=MAX_MANIFEST_BYTES, timeout=current_app.config["IMPORT_TIMEOUT"])
+    body, _type = fetch(
+        url, max_bytes=MAX_MANIFEST_BYTES, timeout=current_app.config["IMPORT_TIMEOUT"]
+    )
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError("The URL does not return JSON; is it a IIIF manifest URL?") from exc
+        raise UserError(_("The URL does not return JSON; is it a IIIF manifest URL?")) from exc
     return parse_manifest(data)
 
 
@@ -206,14 +221,14 @@ def _copy_page(digitization: Digitization, order: int, label: str, url: str) -> 
         db.session.add(Page.stored(digitization.id, order, image, label))
         return
     max_bytes = current_app.config["MAX_IMAGE_MB"] * 1_000_000
-    body, _ = fetch(url, max_bytes=max_bytes, timeout=current_app.config["IMPORT_TIMEOUT"])
+    body, _type = fetch(url, max_bytes=max_bytes, timeout=current_app.config["IMPORT_TIMEOUT"])
     image = load_image(body, f"Page {order} ({url})")
     db.session.add(Page.stored(digitization.id, order, image, label, source_url=url))
 
 
 def _forget_uploads(digitization: Digitization) -> None:
     """An ended copy keeps no uploaded file: its pages are stored, or it failed."""
-    for _, source in digitization.source_pages:
+    for _label, source in digitization.source_pages:
         uploaded = storage.incoming_path(source)
         if uploaded is not None:
             uploaded.unlink(missing_ok=True)
@@ -313,7 +328,9 @@ def _conclude(digitization: Digitization) -> None:
 
 def cancel_import(digitization: Digitization, by: User) -> None:
     if digitization.state.is_terminal:
-        raise UserError(f"This import has already ended ({digitization.state.label}).")
+        raise UserError(
+            _("This import has already ended (%(label)s).", label=digitization.state.label)
+        )
     if not transition(digitization, Status.CANCELLED, f"Cancelled by {by.display_name}."):
-        raise UserError("This import ended before it could be cancelled.")
+        raise UserError(_("This import ended before it could be cancelled."))
     _forget_uploads(digitization)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
 from PIL import Image
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +14,7 @@ from webapp import storage
 from webapp.auth.models import User
 from webapp.columns import CreatedAt, UTCDateTime, utcnow
 from webapp.extensions import Base, db
+from webapp.i18n import N_
 from webapp.lifecycle import Status, WorkState
 
 witness_works = Table(
@@ -23,7 +25,7 @@ witness_works = Table(
 )
 
 DIGITIZATION_SOURCES = {"man": "IIIF manifest", "img": "uploaded images", "pdf": "PDF"}
-WITNESS_KINDS = {"manuscript": "Manuscript", "print": "Printed copy"}
+WITNESS_KINDS = {"manuscript": N_("Manuscript"), "print": N_("Printed copy")}
 
 
 class CatalogEntry(CreatedAt):
@@ -101,7 +103,7 @@ class Witness(CatalogEntry, Base):
 
     @property
     def kind_label(self) -> str:
-        return WITNESS_KINDS.get(self.kind, self.kind)
+        return str(gettext(WITNESS_KINDS[self.kind])) if self.kind in WITNESS_KINDS else self.kind
 
     @property
     def label(self) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import selectinload
@@ -21,6 +22,7 @@ from webapp.catalog.uploads import create_from_uploads
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.forms import Form
+from webapp.i18n import N_
 from webapp.lifecycle import Status
 from webapp.pagination import paginate
 
@@ -35,6 +37,14 @@ class Kind:
     plural: str
     order: Any
     searched: tuple[Any, ...]
+    # Whole phrases, each kind's own: a translation agrees with the kind's gender.
+    add: str
+    none_yet: str
+    none_match: str
+    search: str
+    saved: str
+    added: str
+    deleted: str
 
     def search_filter(self, query: str) -> ColumnElement[bool]:
         return matching(self.model, self.searched, query)
@@ -44,13 +54,48 @@ KINDS = {
     "witnesses": Kind(
         Witness,
         WitnessForm,
-        "witness",
-        "Witnesses",
+        N_("witness"),
+        N_("Witnesses"),
         Witness.siglum,
         (Witness.siglum, Witness.place, Witness.date),
+        add=N_("Add a witness"),
+        none_yet=N_("No witnesses yet."),
+        none_match=N_("No witnesses match “%(query)s”."),
+        search=N_("Search witnesses…"),
+        saved=N_("The witness “%(label)s” was saved."),
+        added=N_("The witness “%(label)s” was added."),
+        deleted=N_("The witness “%(label)s” was deleted, and removed from every set."),
     ),
-    "series": Kind(Series, SeriesForm, "series", "Series", Series.title, (Series.title,)),
-    "works": Kind(Work, WorkForm, "work", "Works", Work.title, (Work.title, Work.author)),
+    "series": Kind(
+        Series,
+        SeriesForm,
+        N_("series"),
+        N_("Series"),
+        Series.title,
+        (Series.title,),
+        add=N_("Add a series"),
+        none_yet=N_("No series yet."),
+        none_match=N_("No series match “%(query)s”."),
+        search=N_("Search series…"),
+        saved=N_("The series “%(label)s” was saved."),
+        added=N_("The series “%(label)s” was added."),
+        deleted=N_("The series “%(label)s” was deleted, and removed from every set."),
+    ),
+    "works": Kind(
+        Work,
+        WorkForm,
+        N_("work"),
+        N_("Works"),
+        Work.title,
+        (Work.title, Work.author),
+        add=N_("Add a work"),
+        none_yet=N_("No works yet."),
+        none_match=N_("No works match “%(query)s”."),
+        search=N_("Search works…"),
+        saved=N_("The work “%(label)s” was saved."),
+        added=N_("The work “%(label)s” was added."),
+        deleted=N_("The work “%(label)s” was deleted, and removed from every set."),
+    ),
 }
 
 
@@ -121,13 +166,13 @@ def _entry_form(kind: str, entry: Any | None) -> ResponseReturnValue:
             form.series_id.data = entry.series_id or 0
             form.work_ids.data = [work.id for work in entry.works]
     if form.validate_on_submit():
-        done = "saved" if entry else "added"
+        said = spec.saved if entry else spec.added
         if entry is None:
             entry = spec.model(created_by_id=current_user.id)
             db.session.add(entry)
         _fill(kind, entry, form)
         db.session.commit()
-        flash(f"The {spec.singular} “{entry.label}” was {done}.", "success")
+        flash(_(said, label=entry.label), "success")
         return redirect(url_for("catalog.detail", kind=kind, entry_id=entry.id))
     return render_template("catalog/form.html", form=form, spec=spec, kind=kind, entry=entry)
 
@@ -175,9 +220,7 @@ def delete(kind: str, entry_id: int) -> ResponseReturnValue:
     db.session.commit()
     for digitization_id in digitization_ids:
         storage.delete_digitization_files(digitization_id)
-    flash(
-        f"The {KINDS[kind].singular} “{label}” was deleted, and removed from every set.", "success"
-    )
+    flash(_(KINDS[kind].deleted, label=label), "success")
     return redirect(url_for("catalog.listing", kind=kind))
 
 
@@ -193,7 +236,7 @@ def import_manifest(entry_id: int) -> ResponseReturnValue:
         except UserError as exc:
             form.manifest_url.errors = [str(exc)]
         else:
-            flash("The manifest was read; its images are being copied.", "success")
+            flash(_("The manifest was read; its images are being copied."), "success")
             return redirect(url_for("catalog.digitization", digitization_id=digitization.id))
     return _witness_page(witness, import_form=form, status=400)
 
@@ -215,7 +258,10 @@ def upload_images(entry_id: int) -> ResponseReturnValue:
             form.images.errors = [str(exc)]
         else:
             flash(
-                f"{digitization.pages_total} images were received; they are being stored.",
+                _(
+                    "%(count)s images were received; they are being stored.",
+                    count=digitization.pages_total,
+                ),
                 "success",
             )
             return redirect(url_for("catalog.digitization", digitization_id=digitization.id))
@@ -246,7 +292,7 @@ def cancel_import(digitization_id: int) -> ResponseReturnValue:
     except UserError as exc:
         flash(str(exc), "error")
     else:
-        flash("The import was cancelled; the images copied so far are kept.", "success")
+        flash(_("The import was cancelled; the images copied so far are kept."), "success")
     return redirect(url_for("catalog.digitization", digitization_id=entry.id))
 
 
@@ -257,5 +303,5 @@ def delete_digitization(digitization_id: int) -> ResponseReturnValue:
     db.session.delete(entry)
     db.session.commit()
     storage.delete_digitization_files(digitization_id)
-    flash("The digitization was deleted, and removed from every set.", "success")
+    flash(_("The digitization was deleted, and removed from every set."), "success")
     return redirect(url_for("catalog.detail", kind="witnesses", entry_id=witness_id))

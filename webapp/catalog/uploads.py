@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from webapp import storage
@@ -29,7 +30,13 @@ def _stream_to_disk(upload: FileStorage, path: str, max_bytes: int) -> None:
         while chunk := upload.stream.read(CHUNK):
             written += len(chunk)
             if written > max_bytes:
-                raise UserError(f"{upload.filename} is larger than {max_bytes // 1_000_000} MB.")
+                raise UserError(
+                    _(
+                        "%(filename)s is larger than %(mb)s MB.",
+                        filename=upload.filename,
+                        mb=max_bytes // 1_000_000,
+                    )
+                )
             out.write(chunk)
 
 
@@ -38,7 +45,7 @@ def create_from_uploads(
 ) -> Digitization:
     files = [f for f in files if f and f.filename]
     if not files:
-        raise UserError("Choose at least one image file.")
+        raise UserError(_("Choose at least one image file."))
     digitization = Digitization(
         witness=witness,
         source="img",

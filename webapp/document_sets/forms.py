@@ -5,15 +5,16 @@ from wtforms.validators import DataRequired, Length
 
 from webapp.document_sets.models import VISIBILITIES
 from webapp.forms import Form
+from webapp.i18n import _l
 
 TITLE_MAX = 200
 
 
 class TitleForm(Form):
     title = StringField(
-        "Title",
+        _l("Title"),
         validators=[
-            DataRequired(message="Give the set a title."),
+            DataRequired(message=_l("Give the set a title.")),
             Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters."),
         ],
         filters=[lambda value: value.strip() if value else value],
@@ -21,7 +22,7 @@ class TitleForm(Form):
 
 
 class SharingForm(Form):
-    visibility = SelectField("Who may see it", choices=VISIBILITIES)
+    visibility = SelectField(_l("Who may see it"), choices=VISIBILITIES)
     shared_with = TextAreaField(
-        "Shared with (emails, one per line)", validators=[Length(max=10_000)]
+        _l("Shared with (emails, one per line)"), validators=[Length(max=10_000)]
     )

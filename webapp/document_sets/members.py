@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.auth.accounts import find_user
@@ -13,6 +14,7 @@ from webapp.catalog.models import Digitization, Series, Witness, Work
 from webapp.document_sets.models import VISIBILITIES, DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.i18n import N_
 
 SEARCH_LIMIT = 10
 
@@ -28,15 +30,15 @@ class MemberKind:
 
 MEMBER_KINDS = {
     "witness": MemberKind(
-        Witness, "witnesses", "Witness", "Witnesses", (Witness.siglum, Witness.place)
+        Witness, "witnesses", N_("Witness"), N_("Witnesses"), (Witness.siglum, Witness.place)
     ),
-    "series": MemberKind(Series, "series", "Series", "Series", (Series.title,)),
-    "work": MemberKind(Work, "works", "Work", "Works", (Work.title, Work.author)),
+    "series": MemberKind(Series, "series", N_("Series"), N_("Series"), (Series.title,)),
+    "work": MemberKind(Work, "works", N_("Work"), N_("Works"), (Work.title, Work.author)),
     "digitization": MemberKind(
         Digitization,
         "digitizations",
-        "Digitization",
-        "Digitizations",
+        N_("Digitization"),
+        N_("Digitizations"),
         (Witness.siglum, Digitization.label),
     ),
 }
@@ -44,7 +46,7 @@ MEMBER_KINDS = {
 
 def _member_kind(kind: str) -> MemberKind:
     if kind not in MEMBER_KINDS:
-        raise UserError(f"Unknown kind of document: {kind!r}.")
+        raise UserError(_("Unknown kind of document: %(kind)s.", kind=repr(kind)))
     return MEMBER_KINDS[kind]
 
 
@@ -52,7 +54,9 @@ def add_member(document_set: DocumentSet, kind: str, member_id: int) -> Any:
     spec = _member_kind(kind)
     member = db.session.get(spec.model, member_id)
     if member is None:
-        raise UserError(f"No {spec.label.lower()} with id {member_id}.")
+        raise UserError(
+            _("No %(kind)s with id %(member_id)s.", kind=_(spec.label).lower(), member_id=member_id)
+        )
     members = getattr(document_set, spec.attribute)
     if member not in members:
         members.append(member)
@@ -84,11 +88,13 @@ def share(document_set: DocumentSet, visibility: str, emails: list[str]) -> None
     """Set who may see the set: its visibility and the accounts it is shared with; an email
     with no account refuses the whole change."""
     if visibility not in VISIBILITIES:
-        raise UserError(f"Visibility is one of {', '.join(VISIBILITIES)}.")
+        raise UserError(
+            _("Visibility is one of %(VISIBILITIES)s.", VISIBILITIES=", ".join(VISIBILITIES))
+        )
     users = [find_user(email) for email in emails]
     unknown = [email for email, user in zip(emails, users, strict=True) if user is None]
     if unknown:
-        raise UserError(f"No account for: {', '.join(unknown)}.")
+        raise UserError(_("No account for: %(unknown)s.", unknown=", ".join(unknown)))
     document_set.visibility = visibility
     document_set.shared_with = [u for u in users if u is not None]
     db.session.commit()

@@ -21,6 +21,7 @@ from webapp.auth.models import User
 from webapp.catalog.models import Digitization, Page, Series, Witness, Work, witness_works
 from webapp.columns import CreatedAt
 from webapp.extensions import Base, db
+from webapp.i18n import N_
 
 
 def _member_table(name: str, target: str, table: str = "") -> Table:
@@ -41,9 +42,9 @@ set_digitizations = _member_table("digitizations", "digitization")
 set_shares = _member_table("users", "user", "document_set_shares")
 
 VISIBILITIES = {
-    "private": "Private",
-    "shared": "Shared with named users",
-    "public": "Public",
+    "private": N_("Private"),
+    "shared": N_("Shared with named users"),
+    "public": N_("Public"),
 }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -88,7 +89,10 @@ def create() -> ResponseReturnValue:
     document_set = DocumentSet(title=form.title.data, owner_id=current_user.id)
     db.session.add(document_set)
     db.session.commit()
-    flash(f"The set “{document_set.title}” was created; now add documents to it.", "success")
+    flash(
+        _("The set “%(title)s” was created; now add documents to it.", title=document_set.title),
+        "success",
+    )
     return redirect(url_for("document_sets.detail", set_id=document_set.id))
 
 
@@ -105,7 +109,7 @@ def rename(set_id: int) -> ResponseReturnValue:
         return _render_builder(document_set, title_form=form, status=400)
     document_set.title = form.title.data or document_set.title
     db.session.commit()
-    flash("The set was renamed.", "success")
+    flash(_("The set was renamed."), "success")
     return redirect(url_for("document_sets.detail", set_id=set_id))
 
 
@@ -122,7 +126,7 @@ def sharing(set_id: int) -> ResponseReturnValue:
         except UserError as exc:
             form.shared_with.errors = [str(exc)]
         else:
-            flash("Sharing was updated.", "success")
+            flash(_("Sharing was updated."), "success")
             return redirect(url_for("document_sets.detail", set_id=set_id))
     return _render_builder(document_set, sharing_form=form, status=400)
 
@@ -133,7 +137,7 @@ def delete(set_id: int) -> ResponseReturnValue:
     title = document_set.title
     db.session.delete(document_set)
     db.session.commit()
-    flash(f"The set “{title}” was deleted.", "success")
+    flash(_("The set “%(title)s” was deleted.", title=title), "success")
     return redirect(url_for("document_sets.index"))
 
 
@@ -155,7 +159,7 @@ def _member_id() -> int:
     value = request.form.get("id", "")
     # ASCII digits only ("²" is a digit to str.isdigit), within the database's integers.
     if not (value.isascii() and value.isdigit() and len(value) <= 9):
-        raise UserError("Say which document to add or remove.")
+        raise UserError(_("Say which document to add or remove."))
     return int(value)
 
 

@@ -8,6 +8,7 @@ from flask import Response, render_template, request, url_for
 from webapp.catalog.lookup import digitization_or_404
 from webapp.catalog.models import Digitization
 from webapp.catalog.names import document_name
+from webapp.i18n import N_
 from webapp.iiif import bp
 from webapp.iiif.manifests import canvas_id
 from webapp.security import content_security_policy
@@ -47,6 +48,6 @@ def viewer(ref: str) -> Response:
         digitization,
         url_for("iiif.manifest_v3", ref=ref, _external=True),
         url_for("catalog.digitization", digitization_id=digitization.id),
-        "Pages",
+        N_("Pages"),
         annotations=False,
     )

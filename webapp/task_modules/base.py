@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.extensions import db
 from webapp.forms import Form
+from webapp.i18n import N_
 from webapp.urls import external_url
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class TaskModule(ABC):
     viewer_template: ClassVar[str | None] = None
     exports: ClassVar[dict[str, str]] = {}
     # What progress is counted in, singular and plural: the API reports one result per unit.
-    unit: ClassVar[tuple[str, str]] = ("document", "documents")
+    unit: ClassVar[tuple[str, str]] = (N_("document"), N_("documents"))
 
     @property
     def route(self) -> str:

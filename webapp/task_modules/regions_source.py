@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectField, ValidationError
 
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.i18n import _l
 from webapp.lifecycle import Status
 from webapp.task_modules.base import ParametersForm, TaskModule
 from webapp.task_modules.regions.corrections import corrected_regions
@@ -22,14 +24,14 @@ from webapp.urls import external_url
 class RunField(SelectField):
     def pre_validate(self, form: Any) -> None:
         if self.data not in cast(dict[str, str], self.choices):
-            raise ValidationError("Choose one of the regions runs of this document set.")
+            raise ValidationError(_("Choose one of the regions runs of this document set."))
 
 
 class RegionsSourceForm(ParametersForm):
     regions_treatment = RunField(
-        "Run on the regions found by",
+        _l("Run on the regions found by"),
         choices={},
-        description="A successful region extraction on the same document set, newest first.",
+        description=_l("A successful region extraction on the same document set, newest first."),
     )
 
     def set_choices(self, module: TaskModule, user: Any, document_set: DocumentSet | None) -> None:
@@ -51,16 +53,24 @@ class RegionsSourceForm(ParametersForm):
             )
         self.regions_treatment.choices = {t.id: _run_label(t, user) for t in runs}
         if document_set is not None and not self.regions_treatment.choices:
-            self.regions_treatment.description = (
-                f"No region extraction has succeeded on “{document_set.title}” yet: "
-                "run Regions on it first."
+            self.regions_treatment.description = _(
+                "No region extraction has succeeded on “%(title)s” yet: run Regions on it first.",
+                title=document_set.title,
             )
 
 
 def _run_label(run: Treatment, user: Any) -> str:
     ended = f"{run.finished_at:%Y-%m-%d %H:%M}" if run.finished_at else "—"
-    by = "" if run.owner_id == user.id else f", by {run.owner.display_name}"
-    return f"Regions of {ended}{by} ({run.id[:8]})"
+    if run.owner_id == user.id:
+        return str(_("Regions of %(ended)s (%(id)s)", ended=ended, id=run.id[:8]))
+    return str(
+        _(
+            "Regions of %(ended)s, by %(name)s (%(id)s)",
+            ended=ended,
+            name=run.owner.display_name,
+            id=run.id[:8],
+        )
+    )
 
 
 class RegionsSourceModule(TaskModule):
@@ -82,11 +92,11 @@ def region_documents(document_set: DocumentSet, parameters: dict[str, Any]) -> l
     a `url_list` of its crops."""
     source = db.session.get(Treatment, str(parameters.get("regions_treatment", "")))
     if source is None or source.task_type != "regions":
-        raise UserError("Choose a regions treatment to run on.")
+        raise UserError(_("Choose a regions treatment to run on."))
     if source.status != Status.SUCCESS:
-        raise UserError("The chosen regions treatment has not succeeded.")
+        raise UserError(_("The chosen regions treatment has not succeeded."))
     if source.document_set_id != document_set.id:
-        raise UserError("The chosen regions treatment ran on another document set.")
+        raise UserError(_("The chosen regions treatment ran on another document set."))
     region_sets = list(
         db.session.scalars(
             select(RegionSet).where(RegionSet.treatment_id == source.id).order_by(RegionSet.id)
@@ -99,5 +109,5 @@ def region_documents(document_set: DocumentSet, parameters: dict[str, Any]) -> l
         if rs.id in holding
     ]
     if not documents:
-        raise UserError("The chosen regions treatment found no regions.")
+        raise UserError(_("The chosen regions treatment found no regions."))
     return documents

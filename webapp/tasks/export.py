@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.document_sets.access import usable_set
 from webapp.extensions import db
+from webapp.i18n import N_
 from webapp.lifecycle import Status
 from webapp.security import DatabaseInteger
 from webapp.task_modules.registry import task_modules
@@ -25,22 +27,22 @@ from webapp.treatments.models import Treatment
 
 class ExportResults(BackgroundTask):
     name = "export_results"
-    label = "Export a set's results"
-    description = (
+    label = N_("Export a set's results")
+    description = N_(
         "One zip of every successful treatment on a document set: regions as CSV and IIIF "
         "annotation lists, pairs as CSV, vectorizations as SVG files."
     )
     inputs: ClassVar[dict[str, Parameter]] = {
         "document_set": IntParameter(
-            label="Document set",
+            label=N_("Document set"),
             help="The id of a set you may see",
             min=1,
             max=DatabaseInteger.LARGEST,
         ),
     }
     outputs: ClassVar[dict[str, Parameter]] = {
-        "treatments": ListParameter(label="The treatments exported", of=StringParameter()),
-        "files": IntParameter(label="How many files the zip holds"),
+        "treatments": ListParameter(label=N_("The treatments exported"), of=StringParameter()),
+        "files": IntParameter(label=N_("How many files the zip holds")),
     }
 
     def check(self, user: Any, inputs: dict[str, Any]) -> None:
@@ -50,7 +52,7 @@ class ExportResults(BackgroundTask):
     def run(self, run: TaskRun, **inputs: Any) -> dict[str, Any]:
         document_set = usable_set(run.owner, str(inputs["document_set"]))
         if document_set is None:
-            raise TaskFailed("The document set is gone, or no longer one you may see.")
+            raise TaskFailed(_("The document set is gone, or no longer one you may see."))
         treatments = list(
             db.session.scalars(
                 select(Treatment)
@@ -63,7 +65,9 @@ class ExportResults(BackgroundTask):
             )
         )
         if not treatments:
-            raise TaskFailed(f"No treatment has succeeded on “{document_set.title}” yet.")
+            raise TaskFailed(
+                _("No treatment has succeeded on “%(title)s” yet.", title=document_set.title)
+            )
         run.set_target(len(treatments))
         run.set_sub_state(f"Archiving {len(treatments)} treatments")
         storage = Path(current_app.config["STORAGE_DIR"])

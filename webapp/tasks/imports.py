@@ -7,10 +7,12 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from flask import url_for
+from flask_babel import gettext as _
 
 from webapp.catalog.iiif_import import copy_manifest_images, record_import
 from webapp.catalog.models import Digitization, Witness
 from webapp.extensions import db
+from webapp.i18n import N_
 from webapp.lifecycle import Status
 from webapp.security import DatabaseInteger
 from webapp.tasks.base import BackgroundTask, InputError, TaskCancelled, TaskFailed
@@ -19,7 +21,7 @@ from webapp.tasks.run import TaskRun
 
 URL_LENGTH = 2000
 WITNESS = IntParameter(
-    label="Witness",
+    label=N_("Witness"),
     help="The id of the witness the digitizations belong to",
     min=1,
     max=DatabaseInteger.LARGEST,
@@ -37,17 +39,19 @@ def _web_address(url: str) -> bool:
 
 class ImportManifest(BackgroundTask):
     name = "import_manifest"
-    label = "Import a IIIF manifest"
-    description = "Read a IIIF manifest (Presentation 2 or 3) and copy its images into a witness."
+    label = N_("Import a IIIF manifest")
+    description = N_(
+        "Read a IIIF manifest (Presentation 2 or 3) and copy its images into a witness."
+    )
     inputs: ClassVar[dict[str, Parameter]] = {
         "witness": WITNESS,
-        "url": StringParameter(label="Manifest URL", max_length=URL_LENGTH),
-        "label": StringParameter(label="Label", max_length=300, blank=True, default=""),
+        "url": StringParameter(label=N_("Manifest URL"), max_length=URL_LENGTH),
+        "label": StringParameter(label=N_("Label"), max_length=300, blank=True, default=""),
     }
     outputs: ClassVar[dict[str, Parameter]] = {
-        "digitization": IntParameter(label="The new digitization's id"),
-        "pages": IntParameter(label="Images copied"),
-        "failed": IntParameter(label="Images that could not be copied"),
+        "digitization": IntParameter(label=N_("The new digitization's id")),
+        "pages": IntParameter(label=N_("Images copied")),
+        "failed": IntParameter(label=N_("Images that could not be copied")),
     }
 
     def check(self, user: Any, inputs: dict[str, Any]) -> None:
@@ -62,7 +66,7 @@ class ImportManifest(BackgroundTask):
     def run(self, run: TaskRun, **inputs: Any) -> dict[str, Any]:
         witness = _witness(inputs)
         if witness is None:
-            raise TaskFailed("The witness is gone.")
+            raise TaskFailed(_("The witness is gone."))
         run.set_sub_state("Reading the manifest")
         digitization = record_import(witness, inputs["url"], run.owner, inputs["label"])
         run.set_target(digitization.pages_total)
@@ -85,7 +89,7 @@ class ImportManifest(BackgroundTask):
         assert copied is not None
         if copied.state is Status.CANCELLED:
             run.check_cancelled()
-            raise TaskFailed("The import was cancelled from the catalogue.")
+            raise TaskFailed(_("The import was cancelled from the catalogue."))
         if copied.state is not Status.SUCCESS:
             raise TaskFailed(copied.error or copied.message or "The images could not be copied.")
         run.set_progress(copied.pages_total)
@@ -99,15 +103,15 @@ class ImportManifest(BackgroundTask):
 
 class ImportManifests(BackgroundTask):
     name = "import_manifests"
-    label = "Import IIIF manifests"
-    description = (
+    label = N_("Import IIIF manifests")
+    description = N_(
         "Import a list of IIIF manifests into a witness: one import task per manifest, "
         "followed together."
     )
     inputs: ClassVar[dict[str, Parameter]] = {
         "witness": WITNESS,
         "urls": ListParameter(
-            label="Manifest URLs",
+            label=N_("Manifest URLs"),
             of=StringParameter(max_length=URL_LENGTH),
             min_items=1,
             max_items=200,

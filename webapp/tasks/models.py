@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import JSON, ForeignKey, String, Text, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,8 +64,10 @@ class Task(WorkState, Base):
     @property
     def progress_text(self) -> str:
         if self.target is None:
-            return f"{self.current} done"
-        return f"{min(self.current, self.target)} of {self.target}"
+            return str(gettext("%(done)s done", done=self.current))
+        return str(
+            gettext("%(done)s of %(total)s", done=min(self.current, self.target), total=self.target)
+        )
 
     @property
     def stored_id(self) -> str:
@@ -76,7 +79,7 @@ class Task(WorkState, Base):
         return bool(user.is_admin or self.owner_id == user.id)
 
     def record_move(self, target: Status, text: str, cause: Any) -> None:
-        said = f"→ {target.label}" + (f": {text}" if text else "")
+        said = f"→ {target.recorded_label}" + (f": {text}" if text else "")
         db.session.add(
             TaskEvent(task_id=self.stored_id, kind="move", event=target.value, text=said)
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, ClassVar
 
+from webapp.i18n import N_
 from webapp.tasks.base import BackgroundTask, InputError, TaskFailed
 from webapp.tasks.inputs import BoolParameter, IntParameter, Parameter, StringParameter
 from webapp.tasks.run import TaskRun
@@ -14,23 +15,25 @@ from webapp.treatments.purge import parse_age, purge
 
 class Purge(BackgroundTask):
     name = "purge"
-    label = "Purge old work"
-    description = (
+    label = N_("Purge old work")
+    description = N_(
         "Delete old event histories, failed and cancelled treatments, ended tasks with their "
         "artifacts, and old derived images."
     )
     admin_only = True
     inputs: ClassVar[dict[str, Parameter]] = {
-        "older_than": StringParameter(label="Older than", help="e.g. 30d, 12h, 90m", default="30d"),
-        "dry_run": BoolParameter(label="Only count", default=False),
+        "older_than": StringParameter(
+            label=N_("Older than"), help="e.g. 30d, 12h, 90m", default="30d"
+        ),
+        "dry_run": BoolParameter(label=N_("Only count"), default=False),
     }
     outputs: ClassVar[dict[str, Parameter]] = {
         name: IntParameter(label=label)
         for name, label in {
-            "events": "Events",
-            "treatments": "Treatments",
-            "tasks": "Tasks",
-            "files": "Derived files",
+            "events": N_("Events"),
+            "treatments": N_("Treatments"),
+            "tasks": N_("Tasks"),
+            "files": N_("Derived files"),
         }.items()
     }
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -28,7 +29,7 @@ STOP_POLLING = 286
 def task_or_404(task_id: str) -> Task:
     task = db.session.get(Task, task_id[:36].lower())
     if task is None or not task.visible_to(current_user):
-        abort(404, "No such task, or not one of yours.")
+        abort(404, _("No such task, or not one of yours."))
     return task
 
 
@@ -87,7 +88,7 @@ def cancel(task_id: str) -> ResponseReturnValue:
     except UserError as exc:
         flash(str(exc), "error")
     else:
-        flash("The task was cancelled.", "success")
+        flash(_("The task was cancelled."), "success")
     return redirect(url_for("tasks.detail", task_id=task.id))
 
 
@@ -99,7 +100,7 @@ def delete(task_id: str) -> ResponseReturnValue:
     except UserError as exc:
         flash(str(exc), "error")
         return redirect(url_for("tasks.detail", task_id=task.id))
-    flash("The task was deleted, with its history and artifacts.", "success")
+    flash(_("The task was deleted, with its history and artifacts."), "success")
     return redirect(url_for("tasks.index"))
 
 

@@ -4,9 +4,12 @@ take over what a dead worker left."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import or_, select, update
 
 from webapp.columns import utcnow
@@ -75,7 +78,26 @@ def run_task(task_id: str) -> None:
     as_in_a_request(lambda: _perform(task, task_class))
 
 
+@contextmanager
+def _as(user: Any) -> Iterator[None]:
+    """The run acts as its owner: what it reads of `current_user` (their marks, their
+    language) is theirs. The request's own user, if any, is given back after."""
+    before = g.pop("_login_user", None)
+    g._login_user = user
+    try:
+        yield
+    finally:
+        g.pop("_login_user", None)
+        if before is not None:
+            g._login_user = before
+
+
 def _perform(task: Task, task_class: type[BackgroundTask]) -> None:
+    with _as(task.owner):
+        _run(task, task_class)
+
+
+def _run(task: Task, task_class: type[BackgroundTask]) -> None:
     run = TaskRun(task)
     try:
         outputs = task_class().run(run, **task.inputs)

@@ -7,6 +7,7 @@ import json
 import shutil
 from typing import Any, NamedTuple
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
@@ -67,9 +68,11 @@ def start_task(
 def cancel_task(task: Task, by: Any) -> None:
     """Cancel the task and its unfinished children; a running one stops at its next call."""
     if task.state.is_terminal:
-        raise UserError(f"This task has already ended ({task.state.label}).")
+        raise UserError(_("This task has already ended (%(label)s).", label=task.state.label))
     if not transition(task, Status.CANCELLED, f"Cancelled by {by.display_name}."):
-        raise UserError(f"This task ended before it could be cancelled ({task.state.label}).")
+        raise UserError(
+            _("This task ended before it could be cancelled (%(label)s).", label=task.state.label)
+        )
     for child in unfinished_children(task):
         transition(child, Status.CANCELLED, "Cancelled with the task it is part of.")
 
@@ -88,7 +91,7 @@ def delete_task(task: Task) -> None:
     """The task, its children, their histories and artifacts, files included. Only an ended
     one: a running one is cancelled first."""
     if not task.state.is_terminal:
-        raise UserError("Cancel it first: it is still running.")
+        raise UserError(_("Cancel it first: it is still running."))
     forget_tasks([task.id])
 
 

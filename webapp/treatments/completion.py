@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from smtplib import SMTPException
 
 from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_mail import Message
 from redis.exceptions import RedisError
 from sqlalchemy import ForeignKey, Text, or_, select, update
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.columns import UTCDateTime, utcnow
 from webapp.extensions import Base, db, get_queue, mail
+from webapp.i18n import locale_of
 from webapp.task_modules.registry import task_module
 from webapp.treatments.models import Treatment
 from webapp.urls import external_url
@@ -74,6 +77,12 @@ def _claim(email_id: int) -> bool:
 
 
 def _message(treatment: Treatment) -> Message:
+    """The email, in its reader's language."""
+    with force_locale(locale_of(treatment.owner)):
+        return _composed(treatment)
+
+
+def _composed(treatment: Treatment) -> Message:
     context = {
         "treatment": treatment,
         "module": task_module(treatment.task_type),
@@ -81,8 +90,13 @@ def _message(treatment: Treatment) -> Message:
         "app_url": current_app.config["APP_URL"],
     }
     return Message(
-        subject=f"[Scriptorium] {context['module'].label} on “{treatment.document_set_title}”: "
-        f"{treatment.state.label}",
+        subject="[Scriptorium] "
+        + _(
+            "%(task)s on “%(set)s”: %(state)s",
+            task=_(context["module"].label),
+            set=treatment.document_set_title,
+            state=treatment.state.label,
+        ),
         recipients=[treatment.owner.email],
         body=render_template("treatments/email.txt", **context),
         html=render_template("treatments/email.html", **context),

@@ -9,16 +9,17 @@ from webapp.document_sets.access import usable_sets
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.forms import Form
+from webapp.i18n import _l
 from webapp.task_modules.base import ParametersForm, TaskModule
 from webapp.task_modules.registry import task_modules
 
 
 class TreatmentForm(Form):
-    document_set = SelectField("Document set", choices={})
-    task_type = SelectField("Task", choices={})
-    notify_email = BooleanField("Email me when it ends", default=True)
-    change_task = SubmitField("Show this task's options")
-    submit = SubmitField("Launch")
+    document_set = SelectField(_l("Document set"), choices={})
+    task_type = SelectField(_l("Task"), choices={})
+    notify_email = BooleanField(_l("Email me when it ends"), default=True)
+    change_task = SubmitField(_l("Show this task's options"))
+    submit = SubmitField(_l("Launch"))
 
     def set_choices(self, user: Any) -> None:
         self.document_set.choices = {str(s.id): s.title for s in usable_sets(user)}

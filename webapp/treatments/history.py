@@ -18,7 +18,7 @@ from webapp.treatments.models import Treatment, TreatmentEvent
 def record_move(treatment: Treatment, target: Status, text: str, cause: Any) -> None:
     """The move in the history (on the notification that caused it, or as a row of its own),
     and, for an ending with an email asked for, the email's outbox row: one per ending."""
-    said = f"→ {target.label}" + (f": {text}" if text else "")
+    said = f"→ {target.recorded_label}" + (f": {text}" if text else "")
     if isinstance(cause, TreatmentEvent):
         cause.outcome = " ".join(filter(None, [cause.outcome, said]))
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -82,7 +83,10 @@ class Treatment(WorkState, Base):
         """Progress as said everywhere it is shown: "12 of 21 pairs"."""
         singular, plural = self._counted_in().unit
         total = self.units_total
-        return f"{self.units_done} of {total} {singular if total == 1 else plural}"
+        unit = gettext(singular if total == 1 else plural)
+        return str(
+            gettext("%(done)s of %(total)s %(unit)s", done=self.units_done, total=total, unit=unit)
+        )
 
     @property
     def fraction_done(self) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
@@ -23,7 +24,7 @@ from webapp.treatments.models import Treatment
 def visible_or_404(treatment_id: str) -> Treatment:
     treatment = db.session.get(Treatment, treatment_id[:36])
     if treatment is None or not treatment.visible_to(current_user):
-        abort(404, "No such treatment, or not one of yours.")
+        abort(404, _("No such treatment, or not one of yours."))
     return treatment
 
 
@@ -61,7 +62,14 @@ def new() -> ResponseReturnValue:
             flash(str(exc), "error")
             status = 400
         else:
-            flash(f"{module.label} was queued on “{document_set.title}”.", "success")
+            flash(
+                _(
+                    "%(label)s was queued on “%(title)s”.",
+                    label=module.label,
+                    title=document_set.title,
+                ),
+                "success",
+            )
             return redirect(url_for("treatments.detail", treatment_id=treatment.id))
     elif submitted:
         status = 400
@@ -151,7 +159,7 @@ def cancel(treatment_id: str) -> ResponseReturnValue:
     except UserError as exc:
         flash(str(exc), "error")
     else:
-        flash("The treatment was cancelled.", "success")
+        flash(_("The treatment was cancelled."), "success")
     return redirect(url_for("treatments.detail", treatment_id=treatment.id))
 
 
@@ -163,7 +171,7 @@ def relaunch(treatment_id: str) -> ResponseReturnValue:
     except UserError as exc:
         flash(str(exc), "error")
         return redirect(url_for("treatments.detail", treatment_id=original.id))
-    flash("A new run was queued with the same parameters and documents.", "success")
+    flash(_("A new run was queued with the same parameters and documents."), "success")
     return redirect(url_for("treatments.detail", treatment_id=treatment.id))
 
 
@@ -176,5 +184,5 @@ def delete(treatment_id: str) -> ResponseReturnValue:
     except UserError as exc:
         flash(str(exc), "error")
         return redirect(url_for("treatments.detail", treatment_id=treatment.id))
-    flash("The treatment was deleted, with its events and results.", "success")
+    flash(_("The treatment was deleted, with its events and results."), "success")
     return redirect(url_for("treatments.index"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete as sql_delete
 
 from webapp import processing_api as api
@@ -42,7 +43,7 @@ def create_treatment(
     merged = {**module.defaults, **parameters}
     documents = module.documents(document_set, merged)
     if not documents:
-        raise UserError("The document set has no digitized pages to treat.")
+        raise UserError(_("The document set has no digitized pages to treat."))
     treatment = Treatment(
         task_type=module.name,
         owner_id=owner.id,
@@ -62,8 +63,11 @@ def relaunch(original: Treatment) -> Treatment:
     """
     if not original.state.is_terminal:
         raise UserError(
-            f"This treatment is still running ({original.state.label}): "
-            "cancel it or wait for it to end before relaunching it."
+            _(
+                "This treatment is still running (%(label)s): "
+                "cancel it or wait for it to end before relaunching it.",
+                label=original.state.label,
+            )
         )
     treatment = Treatment(
         task_type=original.task_type,
@@ -81,15 +85,22 @@ def relaunch(original: Treatment) -> Treatment:
 def cancel(treatment: Treatment, by: User) -> None:
     """Stop the work at the API, then mark it CANCELLED; if the API refuses, nothing changes."""
     if treatment.state.is_terminal:
-        raise UserError(f"This treatment has already ended ({treatment.state.label}).")
+        raise UserError(
+            _("This treatment has already ended (%(label)s).", label=treatment.state.label)
+        )
     if treatment.tracking_id:
         try:
             api.cancel(task_module(treatment.task_type).route, treatment.tracking_id)
         except api.APIError as exc:
-            raise UserError(f"The processing API did not cancel the treatment: {exc}") from exc
+            raise UserError(
+                _("The processing API did not cancel the treatment: %(exc)s", exc=exc)
+            ) from exc
     if not transition(treatment, Status.CANCELLED, f"Cancelled by {by.display_name}."):
         raise UserError(
-            f"This treatment ended before it could be cancelled ({treatment.state.label})."
+            _(
+                "This treatment ended before it could be cancelled (%(label)s).",
+                label=treatment.state.label,
+            )
         )
 
 
@@ -97,6 +108,6 @@ def delete(treatment: Treatment) -> None:
     """The treatment, its events and every result it stored (their tables cascade). Only an
     ended one: a running one is cancelled first."""
     if not treatment.state.is_terminal:
-        raise UserError("Cancel it first: it is still running.")
+        raise UserError(_("Cancel it first: it is still running."))
     db.session.execute(sql_delete(Treatment).where(Treatment.id == treatment.id))
     db.session.commit()

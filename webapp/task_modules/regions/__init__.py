@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
@@ -22,6 +23,7 @@ from webapp.columns import get_or_create
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.i18n import N_, _l
 from webapp.processing_api import model_choices
 from webapp.security import public
 from webapp.task_modules.base import ParametersForm, Stored, TaskModule
@@ -42,7 +44,7 @@ bp = Blueprint("regions", __name__, url_prefix="/regions")
 
 
 class RegionsForm(ParametersForm):
-    model = SelectField("Model", choices=FALLBACK_MODELS)
+    model = SelectField(_l("Model"), choices=FALLBACK_MODELS)
 
     def set_choices(self, module: TaskModule, user: Any, document_set: DocumentSet | None) -> None:
         self.model.choices = model_choices(module, FALLBACK_MODELS)
@@ -93,14 +95,14 @@ def crop_list(ref: str) -> ResponseReturnValue:
 
 class RegionsModule(TaskModule):
     name = "regions"
-    label = "Region extraction"
-    description = "Find illustrations and diagrams on every page."
+    label = N_("Region extraction")
+    description = N_("Find illustrations and diagrams on every page.")
     default_route = "regions"
     defaults: ClassVar[dict[str, Any]] = {"model": "illustration_extraction"}
     form_class = RegionsForm
     results_template = "task_modules/regions_summary.html"
     viewer_template = "task_modules/regions_viewer.html"
-    exports: ClassVar[dict[str, str]] = {"csv": "Regions as CSV"}
+    exports: ClassVar[dict[str, str]] = {"csv": N_("Regions as CSV")}
     blueprint = bp
 
     def viewer(self, treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
@@ -117,7 +119,7 @@ class RegionsModule(TaskModule):
         pages: dict[tuple[str, int], list[Box]] = {}
         for box in corrected_regions(treatment_region_sets(treatment.id)):
             pages.setdefault((box.region_set.ref, box.page.id), []).append(box)
-        for (ref, _), boxes in pages.items():
+        for (ref, _page), boxes in pages.items():
             document = annotation_list_document(ref, boxes[0].page, boxes)
             yield f"annotations/{ref}/{boxes[0].page.order}.json", json.dumps(document).encode()
 
@@ -148,10 +150,15 @@ class RegionsModule(TaskModule):
             else None
         )
         if parsed is None or digitization is None or not ref_matches(digitization, parsed):
-            raise UserError(f"The regions result names an unknown document {doc_uid!r}.")
+            raise UserError(
+                _(
+                    "The regions result names an unknown document %(doc_uid)s.",
+                    doc_uid=repr(doc_uid),
+                )
+            )
         found, unread = parse_regions(content, doc_uid)
         pages = {page.order: page for page in digitization.pages}
-        region_set, _ = get_or_create(
+        region_set, _made = get_or_create(
             RegionSet, treatment_id=treatment.id, digitization_id=digitization.id
         )
         model = str(treatment.parameters.get("model", ""))[:100]
@@ -160,7 +167,11 @@ class RegionsModule(TaskModule):
             page = pages.get(item.order)
             if page is None:
                 raise UserError(
-                    f"The regions result names page {item.order}, which {doc_uid} does not have."
+                    _(
+                        "The regions result names page %(order)s, which %(doc_uid)s does not have.",
+                        order=item.order,
+                        doc_uid=doc_uid,
+                    )
                 )
             x, y = min(max(item.x, 0), page.width - 1), min(max(item.y, 0), page.height - 1)
             rows.append(

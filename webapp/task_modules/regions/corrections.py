@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -15,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from webapp.catalog.models import Digitization, Page, Witness
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.i18n import N_
 from webapp.task_modules.regions.models import Region, RegionCorrection, RegionSet
 from webapp.treatments.models import Treatment
 from webapp.urls import external_url
@@ -75,7 +77,7 @@ def _machine(region: Region, correction: RegionCorrection | None) -> Box:
         correction or region,
         region.confidence,
         region.model,
-        "adjusted" if correction else None,
+        N_("adjusted") if correction else None,
     )
 
 
@@ -127,7 +129,9 @@ def corrected_regions(
     ):
         if made.region_id is None:
             boxes.append(
-                _box(f"c{made.id}", sets[made.region_set_id], made.page, made, None, "", "drawn")
+                _box(
+                    f"c{made.id}", sets[made.region_set_id], made.page, made, None, "", N_("drawn")
+                )
             )
         else:
             by_region[made.region_id] = made
@@ -159,25 +163,31 @@ def _checked_box(page: Page, values: dict[str, Any]) -> tuple[int, int, int, int
     for name in ("x", "y", "w", "h"):
         text = str(values.get(name, "")).strip()
         if not (text.isascii() and text.isdigit() and len(text) <= 9):
-            raise UserError(f"{name} must be a whole number of pixels.")
+            raise UserError(_("%(name)s must be a whole number of pixels.", name=name))
         numbers.append(int(text))
     x, y, w, h = numbers
     if w < 1 or h < 1:
-        raise UserError("A region is at least one pixel wide and high.")
+        raise UserError(_("A region is at least one pixel wide and high."))
     if x + w > page.width or y + h > page.height:
         raise UserError(
-            f"The region must lie inside the page ({page.width} by {page.height} pixels)."
+            _(
+                "The region must lie inside the page (%(width)s by %(height)s pixels).",
+                width=page.width,
+                height=page.height,
+            )
         )
     label = str(values.get("label", "")).strip()
     if len(label) > LABEL_LENGTH:
-        raise UserError(f"A label has at most {LABEL_LENGTH} characters.")
+        raise UserError(
+            _("A label has at most %(LABEL_LENGTH)s characters.", LABEL_LENGTH=LABEL_LENGTH)
+        )
     return x, y, w, h, label
 
 
 def _page_of(region_set: RegionSet, order: Any) -> Page:
     page = next((p for p in region_set.digitization.pages if str(p.order) == str(order)), None)
     if page is None:
-        raise UserError("That page is not one of this digitization's.")
+        raise UserError(_("That page is not one of this digitization's."))
     return page
 
 
@@ -185,15 +195,15 @@ def _target(region_set: RegionSet, key: str) -> Region | RegionCorrection:
     """The machine region, or the drawn region, that `key` names."""
     kind, number = key[:1], key[1:]
     if kind not in ("r", "c") or not (number.isascii() and number.isdigit() and len(number) < 19):
-        raise UserError("No such region in this set.")
+        raise UserError(_("No such region in this set."))
     if kind == "r":
         region = db.session.get(Region, int(number))
         if region is None or region.region_set_id != region_set.id:
-            raise UserError("No such region in this set.")
+            raise UserError(_("No such region in this set."))
         return region
     drawn = db.session.get(RegionCorrection, int(number))
     if drawn is None or drawn.region_set_id != region_set.id or drawn.region_id is not None:
-        raise UserError("No such region in this set.")
+        raise UserError(_("No such region in this set."))
     return drawn
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from webapp.catalog.models import Page
@@ -65,15 +67,15 @@ def correct(ref: str, order: int) -> ResponseReturnValue:
     try:
         if action == "draw":
             corrections.draw(region_set, current_user, order, request.form)
-            flash("The region was added.", "success")
+            flash(_("The region was added."), "success")
         elif action == "adjust":
             corrections.adjust(region_set, current_user, key, request.form)
-            flash("The region was adjusted.", "success")
+            flash(_("The region was adjusted."), "success")
         elif action == "delete":
             corrections.remove(region_set, current_user, key)
-            flash("The region was deleted.", "success")
+            flash(_("The region was deleted."), "success")
         else:
-            raise UserError("Choose to draw, adjust or delete a region.")
+            raise UserError(_("Choose to draw, adjust or delete a region."))
     except UserError as exc:
         # Shown again with what was typed, so that nothing is lost.
         return _editor(region_set, page, str(exc), request.form)
@@ -88,7 +90,11 @@ def reset(ref: str) -> ResponseReturnValue:
     page = _page(region_set, order) if order is not None else None
     undone = corrections.reset(region_set, page.id if page else None)
     flash(
-        f"{undone} correction{'' if undone == 1 else 's'} undone: back to the machine's output.",
+        ngettext(
+            "%(num)s correction undone: back to the machine's output.",
+            "%(num)s corrections undone: back to the machine's output.",
+            undone,
+        ),
         "success",
     )
     if page is not None:

@@ -12,6 +12,7 @@ from flask import Response, abort, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.catalog.models import Page
+from webapp.i18n import N_
 from webapp.iiif.manifests import (
     PRESENTATION_2,
     PRESENTATION_3,
@@ -85,7 +86,7 @@ def viewer(ref: str) -> Response:
         region_set.digitization,
         url_for("regions.manifest_3", ref=ref, _external=True),
         url_for("treatments.results", treatment_id=region_set.treatment_id),
-        "Regions",
+        N_("Regions"),
         annotations=True,
     )
 

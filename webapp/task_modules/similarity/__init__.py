@@ -8,6 +8,7 @@ import math
 from typing import Any, ClassVar
 
 from flask import Blueprint, Response
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, FloatField, IntegerField, SelectField
@@ -17,6 +18,7 @@ from webapp.bulk import higher, put_rows
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.i18n import N_, _l
 from webapp.processing_api import model_choices
 from webapp.task_modules.base import Stored, TaskModule
 from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
@@ -32,19 +34,19 @@ FALLBACK_FEATURES = {"default": "Default descriptor"}
 
 
 class SimilarityForm(RegionsSourceForm):
-    algorithm = SelectField("Algorithm", choices=FALLBACK_ALGORITHMS)
-    feat_net = SelectField("Features", choices=FALLBACK_FEATURES)
+    algorithm = SelectField(_l("Algorithm"), choices=FALLBACK_ALGORITHMS)
+    feat_net = SelectField(_l("Features"), choices=FALLBACK_FEATURES)
     topk = IntegerField(
-        "Most similar regions kept per region",
+        _l("Most similar regions kept per region"),
         default=10,
         validators=[InputRequired(), NumberRange(1, 100)],
     )
     threshold = FloatField(
-        "Lowest score kept", default=0.5, validators=[InputRequired(), NumberRange(0.0, 1.0)]
+        _l("Lowest score kept"), default=0.5, validators=[InputRequired(), NumberRange(0.0, 1.0)]
     )
-    prefilter = BooleanField("Prefilter candidates with a fast descriptor first")
+    prefilter = BooleanField(_l("Prefilter candidates with a fast descriptor first"))
     prefilter_n = IntegerField(
-        "Candidates kept by the prefilter",
+        _l("Candidates kept by the prefilter"),
         default=50,
         validators=[InputRequired(), NumberRange(1, 1000)],
     )
@@ -57,19 +59,26 @@ class SimilarityForm(RegionsSourceForm):
 
 def _pairs(data: Any, doc_uid: str) -> tuple[list[str], list[Any]]:
     if not isinstance(data, dict):
-        raise UserError(f"The similarity result for {doc_uid} is not a JSON object.")
+        raise UserError(
+            _("The similarity result for %(doc_uid)s is not a JSON object.", doc_uid=doc_uid)
+        )
     index, pairs = data.get("index"), data.get("pairs")
     images = index.get("images") if isinstance(index, dict) else None
     if not isinstance(images, list) or not isinstance(pairs, list):
-        raise UserError(f"The similarity result for {doc_uid} has no index of images or pairs.")
+        raise UserError(
+            _(
+                "The similarity result for %(doc_uid)s has no index of images or pairs.",
+                doc_uid=doc_uid,
+            )
+        )
     ids = [str(image.get("id")) if isinstance(image, dict) else "" for image in images]
     return ids, pairs
 
 
 class SimilarityModule(RegionsSourceModule):
     name = "similarity"
-    label = "Similarity"
-    description = "Find regions that look alike, within and across documents."
+    label = N_("Similarity")
+    description = N_("Find regions that look alike, within and across documents.")
     default_route = "similarity"
     defaults: ClassVar[dict[str, Any]] = {
         "algorithm": "cosine",
@@ -83,8 +92,8 @@ class SimilarityModule(RegionsSourceModule):
     form_class = SimilarityForm
     results_template = "task_modules/similarity_summary.html"
     viewer_template = "task_modules/similarity_viewer.html"
-    exports: ClassVar[dict[str, str]] = {"csv": "Pairs as CSV"}
-    unit = ("pair", "pairs")
+    exports: ClassVar[dict[str, str]] = {"csv": N_("Pairs as CSV")}
+    unit = (N_("pair"), N_("pairs"))
 
     @classmethod
     def units_total(cls, documents: int) -> int:
@@ -139,7 +148,9 @@ class SimilarityModule(RegionsSourceModule):
         try:
             data = json.loads(content)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UserError(f"The similarity result for {doc_uid} is not JSON.") from exc
+            raise UserError(
+                _("The similarity result for %(doc_uid)s is not JSON.", doc_uid=doc_uid)
+            ) from exc
         ids, pairs = _pairs(data, doc_uid)
         algorithm = str(treatment.parameters.get("algorithm", ""))[:100]
         threshold = float(treatment.parameters.get("threshold") or 0.0)
@@ -149,7 +160,12 @@ class SimilarityModule(RegionsSourceModule):
         best: dict[tuple[str, str], float] = {}
         for pair in pairs:
             if not (isinstance(pair, list) and len(pair) >= 3):
-                raise UserError(f"The similarity result for {doc_uid} has a malformed pair.")
+                raise UserError(
+                    _(
+                        "The similarity result for %(doc_uid)s has a malformed pair.",
+                        doc_uid=doc_uid,
+                    )
+                )
             i, j, score = pair[0], pair[1], pair[2]
             if not (
                 isinstance(i, int)
@@ -158,7 +174,12 @@ class SimilarityModule(RegionsSourceModule):
                 and 0 <= j < len(ids)
                 and isinstance(score, int | float)
             ):
-                raise UserError(f"The similarity result for {doc_uid} has a pair out of range.")
+                raise UserError(
+                    _(
+                        "The similarity result for %(doc_uid)s has a pair out of range.",
+                        doc_uid=doc_uid,
+                    )
+                )
             a, b = sorted((ids[i], ids[j]))
             # The real API pairs images with themselves, keeps scores <= 0 and applies no
             # threshold: the lowest score kept is ours to apply.

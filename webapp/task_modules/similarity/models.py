@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.auth.models import User
 from webapp.columns import UTCDateTime, utcnow
 from webapp.extensions import Base
+from webapp.i18n import N_
 
 
 class SimilarityPair(Base):
@@ -28,10 +29,10 @@ class SimilarityPair(Base):
 
 # What a researcher says of a pair, from the strongest to none.
 MARKS = {
-    "exact": "Exact match",
-    "partial": "Partial match",
-    "similar": "Similar",
-    "no": "No match",
+    "exact": N_("Exact match"),
+    "partial": N_("Partial match"),
+    "similar": N_("Similar"),
+    "no": N_("No match"),
 }
 # The marks that say two crops show the same figure, so that they belong to one cluster.
 ALIKE = ("exact", "partial", "similar")

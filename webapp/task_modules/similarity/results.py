@@ -14,6 +14,7 @@ from webapp.catalog.names import PageName, digitization_name, page_names
 from webapp.catalog.refs import parse_crop_id
 from webapp.exports import csv_download
 from webapp.extensions import db
+from webapp.i18n import N_
 from webapp.iiif.links import crop_url
 from webapp.pagination import paginate
 from webapp.task_modules.similarity.models import MARKS, SimilarityPair
@@ -21,8 +22,8 @@ from webapp.task_modules.similarity.review import clusters, marks_on, my_mark_fi
 from webapp.treatments.models import Treatment
 
 PAIRS_PER_VIEW = 20
-SORTS = {"score_desc": "Most similar first", "score_asc": "Least similar first"}
-VIEWS = {"pairs": "Pairs", "proposals": "Proposed matches", "clusters": "Clusters"}
+SORTS = {"score_desc": N_("Most similar first"), "score_asc": N_("Least similar first")}
+VIEWS = {"pairs": N_("Pairs"), "proposals": N_("Proposed matches"), "clusters": N_("Clusters")}
 
 
 def _documents(treatment: Treatment) -> dict[str, str]:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -36,9 +37,9 @@ def _crops(treatment: Treatment) -> set[str]:
 def mark_pair(treatment: Treatment, user: Any, a: str, b: str, mark: str) -> None:
     """Set (or, with an empty mark, clear) the user's mark on two crops of the treatment."""
     if mark and mark not in MARKS:
-        raise UserError("Choose exact match, partial match, similar or no match.")
+        raise UserError(_("Choose exact match, partial match, similar or no match."))
     if not a or not b or a == b or not {a, b} <= _crops(treatment):
-        raise UserError("Mark two different regions of this treatment's pairs.")
+        raise UserError(_("Mark two different regions of this treatment's pairs."))
     a, b = ordered(a, b)
     found = select(PairMark).where(
         PairMark.treatment_id == treatment.id,

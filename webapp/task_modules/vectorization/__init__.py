@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 from flask import Response
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectField
@@ -17,6 +18,7 @@ from webapp.bulk import newer, put_rows
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.i18n import N_, _l
 from webapp.processing_api import model_choices
 from webapp.task_modules.base import Stored, TaskModule
 from webapp.task_modules.regions_source import RegionsSourceForm, RegionsSourceModule
@@ -32,7 +34,7 @@ MAX_TOTAL_BYTES = 200_000_000
 
 
 class VectorizationForm(RegionsSourceForm):
-    model = SelectField("Model", choices=FALLBACK_MODELS)
+    model = SelectField(_l("Model"), choices=FALLBACK_MODELS)
 
     def set_choices(self, module: TaskModule, user: Any, document_set: DocumentSet | None) -> None:
         super().set_choices(module, user, document_set)
@@ -44,32 +46,52 @@ def read_svgs(content: bytes, doc_uid: str) -> dict[str, str]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile as exc:
-        raise UserError(f"The vectorization result for {doc_uid} is not a zip file.") from exc
+        raise UserError(
+            _("The vectorization result for %(doc_uid)s is not a zip file.", doc_uid=doc_uid)
+        ) from exc
     members = [
         m for m in archive.infolist() if not m.is_dir() and m.filename.lower().endswith(".svg")
     ]
     if len(members) > MAX_FILES or sum(m.file_size for m in members) > MAX_TOTAL_BYTES:
-        raise UserError(f"The vectorization result for {doc_uid} is too large.")
+        raise UserError(
+            _("The vectorization result for %(doc_uid)s is too large.", doc_uid=doc_uid)
+        )
     svgs: dict[str, str] = {}
     for member in members:
         if member.file_size > MAX_SVG_BYTES:
-            raise UserError(f"{member.filename} in the result for {doc_uid} is too large.")
+            raise UserError(
+                _(
+                    "%(filename)s in the result for %(doc_uid)s is too large.",
+                    filename=member.filename,
+                    doc_uid=doc_uid,
+                )
+            )
         try:
             text = archive.read(member).decode("utf-8")
         except (UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
             raise UserError(
-                f"{member.filename} in the result for {doc_uid} is unreadable."
+                _(
+                    "%(filename)s in the result for %(doc_uid)s is unreadable.",
+                    filename=member.filename,
+                    doc_uid=doc_uid,
+                )
             ) from exc
         if "<svg" not in text[:2000]:
-            raise UserError(f"{member.filename} in the result for {doc_uid} is not an SVG.")
+            raise UserError(
+                _(
+                    "%(filename)s in the result for %(doc_uid)s is not an SVG.",
+                    filename=member.filename,
+                    doc_uid=doc_uid,
+                )
+            )
         svgs[PurePosixPath(member.filename).stem[:300]] = text
     return svgs
 
 
 class VectorizationModule(RegionsSourceModule):
     name = "vectorization"
-    label = "Vectorization"
-    description = "Turn each region into an SVG of its strokes."
+    label = N_("Vectorization")
+    description = N_("Turn each region into an SVG of its strokes.")
     default_route = "vectorization"
     defaults: ClassVar[dict[str, Any]] = {"model": "strokes"}
     result_model = Vectorization
@@ -77,7 +99,7 @@ class VectorizationModule(RegionsSourceModule):
     form_class = VectorizationForm
     results_template = "task_modules/vectorization_summary.html"
     viewer_template = "task_modules/vectorization_viewer.html"
-    exports: ClassVar[dict[str, str]] = {"zip": "SVGs as a zip"}
+    exports: ClassVar[dict[str, str]] = {"zip": N_("SVGs as a zip")}
     blueprint = bp
 
     def viewer(self, treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
