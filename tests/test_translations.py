@@ -147,3 +147,15 @@ def test_api_errors_speak_the_callers_language(client: FlaskClient, app: Flask, 
     assert missing["message"] == "Aucune tâche de ce nom, ou pas l’une des vôtres."
     bad = json_body(client.post("/api/v1/tasks/", json={"name": "sum"}, headers=headers))
     assert bad["message"] == "Certains champs ne sont pas valides."
+    assert bad["fields"] == {"numbers": ["Donnée manquante pour un champ requis."]}
+    inputs = {"numbers": [1, "x"], "mode": "avg", "colour": 1}
+    typed = client.post("/api/v1/tasks/", json={"name": "sum", "inputs": inputs}, headers=headers)
+    assert json_body(typed)["fields"] == {
+        "numbers": ["Élément 2 : Ce n’est pas un nombre valide."],
+        "mode": ["Doit être l’un de : sum, max."],
+        "colour": ["Champ inconnu."],
+    }
+    unnamed = json_body(client.post("/api/v1/tasks/", json={}, headers=headers))
+    assert unnamed["fields"] == {"name": ["Donnée manquante pour un champ requis."]}
+    english = json_body(client.post("/api/v1/tasks/", json={}, headers=_bearer(_token(app, user))))
+    assert english["fields"] == {"name": ["Missing data for required field."]}

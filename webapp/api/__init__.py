@@ -8,7 +8,12 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from webapp.api.schemas import ErrorSchema
+from webapp.api.messages import speak_the_readers_language
+
+# Before any schema is made: each field keeps the messages it was made with.
+speak_the_readers_language()
+
+from webapp.api.schemas import ErrorSchema  # noqa: E402
 
 PREFIX = "/api/v1"
 

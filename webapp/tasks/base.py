@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
 
 from webapp.tasks.inputs import Parameter, schema_of
@@ -57,7 +58,7 @@ class BackgroundTask:
     def load_inputs(cls, inputs: Any) -> dict[str, Any]:
         """The inputs, checked and with their defaults, or InputError."""
         if not isinstance(inputs, dict):
-            raise InputError({"inputs": ["Give the inputs as a JSON object."]})
+            raise InputError({"inputs": [_("Give the inputs as a JSON object.")]})
         try:
             loaded: dict[str, Any] = cls.input_schema().load(inputs)
         except ValidationError as exc:
@@ -95,11 +96,20 @@ def _flat(messages: Any) -> dict[str, list[str]]:
     for key, value in messages.items():
         if isinstance(value, dict):
             flat[str(key)] = [
-                f"Item {int(index) + 1}: {' '.join(map(str, texts))}"
+                _("Item %(n)s: %(problem)s", n=int(index) + 1, problem=_joined(texts))
                 if isinstance(index, int)
-                else f"{index}: {' '.join(map(str, texts))}"
+                else f"{index}: {_joined(texts)}"
                 for index, texts in value.items()
             ]
         else:
-            flat[str(key)] = [str(text) for text in value]
+            flat[str(key)] = [str(text) for text in _listed(value)]
     return flat
+
+
+def _listed(texts: Any) -> list[Any]:
+    """marshmallow gives one message alone, several in a list."""
+    return texts if isinstance(texts, list) else [texts]
+
+
+def _joined(texts: Any) -> str:
+    return " ".join(str(text) for text in _listed(texts))
