@@ -47,6 +47,19 @@ def _start(client: FlaskClient, name: str, **inputs: Any) -> Any:
     return client.post(API, json={"name": name, "inputs": inputs})
 
 
+def _in_a_worker(app: Flask, task_id: str) -> threading.Thread:
+    """The task's run in a thread of its own, as a worker runs it: an app context, no request."""
+
+    def work() -> None:
+        with app.app_context():
+            run_task(task_id)
+            db.session.remove()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    return worker
+
+
 def _task(task_id: str) -> Task:
     db.session.expire_all()
     task = db.session.get(Task, task_id)
@@ -205,14 +218,7 @@ def test_a_running_task_stops_at_its_next_step_once_cancelled(
 ) -> None:
     task_id = json_body(_start(client, "slow", steps=2000, pause=0.01))["id"]
     user_id = logged_in.id
-
-    def work() -> None:
-        with app.app_context():
-            run_task(task_id)
-            db.session.remove()
-
-    worker = threading.Thread(target=work)
-    worker.start()
+    worker = _in_a_worker(app, task_id)
     deadline = time.monotonic() + 30
     while _task(task_id).current < 5 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -489,15 +495,7 @@ def test_a_task_runs_as_its_owner_where_no_one_is_logged_in(
     document_set = make_set(logged_in)
     _pairs(logged_in, document_set)
     task_id = json_body(_start(client, "export_results", document_set=document_set.id))["id"]
-
-    def work() -> None:
-        with app.app_context():
-            run_task(task_id)
-            db.session.remove()
-
-    worker = threading.Thread(target=work)
-    worker.start()
-    worker.join(60)
+    _in_a_worker(app, task_id).join(60)
     task = _task(task_id)
     assert task.state is Status.SUCCESS, task.error
     assert any(name.endswith("similarity.csv") for name in _zip_names(task))

@@ -9,8 +9,10 @@ from typing import Any, NoReturn, TypeVar
 from flask_babel import gettext as _
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
+from sqlalchemy import Select
 
 from webapp.errors import UserError
+from webapp.extensions import db
 
 
 class ErrorSchema(Schema):
@@ -47,6 +49,18 @@ def page_schema(schema: type[Schema]) -> type[Schema]:
             "total": fields.Integer(required=True),
         },
     )
+
+
+def listing(
+    stmt: Select[Any], args: dict[str, Any], describe: Callable[[Any], Any], **columns: Any
+) -> dict[str, Any]:
+    """One page of `stmt`, each row described, filtered by the query's arguments: `columns`
+    names the column each argument filters."""
+    for name, column in columns.items():
+        if args.get(name):
+            stmt = stmt.where(column == args[name])
+    page = db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False)
+    return page_json([describe(row) for row in page.items], page)
 
 
 def page_json(items: list[Any], page: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.api import api
 from webapp.api.blueprint import ApiBlueprint
-from webapp.api.schemas import TOKEN, PageArgs, acted, invalid, page_json, page_schema
+from webapp.api.schemas import TOKEN, PageArgs, acted, invalid, listing, page_schema
 from webapp.extensions import db
 from webapp.lifecycle import Status
 from webapp.live.hub import Message
@@ -152,12 +152,7 @@ def list_tasks(args: dict[str, Any]) -> dict[str, Any]:
     stmt = stmt.where(
         Task.parent_id == args["parent"].lower() if args.get("parent") else Task.parent_id.is_(None)
     )
-    if args.get("status"):
-        stmt = stmt.where(Task.status == args["status"])
-    if args.get("name"):
-        stmt = stmt.where(Task.name == args["name"])
-    page = db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False)
-    return page_json([task_json(t) for t in page.items], page)
+    return listing(stmt, args, task_json, status=Task.status, name=Task.name)
 
 
 @bp.post("/")

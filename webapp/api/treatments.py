@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from webapp.api.blueprint import ApiBlueprint
-from webapp.api.schemas import TOKEN, PageArgs, acted, invalid, page_json, page_schema
+from webapp.api.schemas import TOKEN, PageArgs, acted, invalid, listing, page_schema
 from webapp.document_sets.access import usable_set
 from webapp.errors import UserError
 from webapp.extensions import db
@@ -128,12 +128,7 @@ def list_treatments(args: dict[str, Any]) -> dict[str, Any]:
     )
     if not current_user.is_admin:
         stmt = stmt.where(Treatment.owner_id == current_user.id)
-    if args.get("status"):
-        stmt = stmt.where(Treatment.status == args["status"])
-    if args.get("task"):
-        stmt = stmt.where(Treatment.task_type == args["task"])
-    page = db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False)
-    return page_json([as_json(t) for t in page.items], page)
+    return listing(stmt, args, as_json, status=Treatment.status, task=Treatment.task_type)
 
 
 @bp.post("/")
