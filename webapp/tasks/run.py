@@ -37,6 +37,8 @@ class TaskRun:
         self.task = task
         self.children: list[Task] = []
         self._published = 0.0
+        # Known here once moved, so that a write need not read the status back.
+        self._in_progress = task.state is Status.IN_PROGRESS
 
     @property
     def owner(self) -> Any:
@@ -58,8 +60,9 @@ class TaskRun:
         db.session.commit()
         for name, value in values.items():
             set_committed_value(self.task, name, value)
-        if self.task.state is not Status.IN_PROGRESS:
+        if not self._in_progress:
             transition(self.task, Status.IN_PROGRESS)
+            self._in_progress = True
         elif publish or time.monotonic() - self._published >= PUBLISH_EVERY:
             from webapp.tasks.service import publish_task
 
