@@ -45,6 +45,11 @@ def _flask(app: Flask, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def _launched() -> bool:
+    db.session.expire_all()
+    return db.session.scalar(select(Treatment.tracking_id)) is not None
+
+
 def _count() -> int:
     db.session.expire_all()
     return db.session.scalar(select(func.count()).select_from(Treatment)) or 0
@@ -99,11 +104,12 @@ def test_wait_follows_the_treatment_to_its_success(
         *("--wait", "--every", "0.1", "--timeout", "120"),
     ) as process:
         deadline = time.monotonic() + 60
-        while _count() == 0:
+        # The command commits its treatment, then queues its launch: run jobs until it started.
+        while not _launched():
             assert time.monotonic() < deadline, "the command never queued its treatment"
             assert process.poll() is None, process.communicate()
+            run_jobs()
             time.sleep(0.1)
-        run_jobs()
         treatment = db.session.scalars(select(Treatment)).one()
         uids = treatment.document_uids
         url = processing_api.serve("/r.json", regions_file(uids[0]))
@@ -137,12 +143,12 @@ def test_tasks_launch_and_wait_from_the_command_line_too(
         *("tasks", "launch", name, *given, "--as", user.email),
         *("--wait", "--every", "0.1", "--timeout", "120"),
     ) as process:
+        # The command commits its task, then queues it: the job is run once it is there.
         deadline = time.monotonic() + 60
-        while not _tasks():
-            assert time.monotonic() < deadline, "the command never queued its task"
-            assert process.poll() is None, process.communicate()
+        while process.poll() is None:
+            assert time.monotonic() < deadline, "the command never saw its task end"
+            run_jobs()
             time.sleep(0.1)
-        run_jobs()
         out, err = process.communicate(timeout=60)
     assert process.returncode == code, err[-2000:]
     lines = out.splitlines()
