@@ -1,4 +1,5 @@
-"""Following work from the command line until it ends: `--wait`, for treatments and tasks."""
+"""What the commands that launch work share: NAME=VALUE options, and `--wait`, which follows
+the work until it ends (treatments and tasks)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,17 @@ import click
 
 from webapp.extensions import db
 from webapp.lifecycle import Status
+
+
+def name_values(pairs: tuple[str, ...], option: str) -> dict[str, str]:
+    """Repeated NAME=VALUE options as a dict; a usage error names the bad one."""
+    found = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE.", param_hint=option)
+        found[name.strip()] = value
+    return found
 
 
 def wait_options(command: Callable[..., Any]) -> Callable[..., Any]:

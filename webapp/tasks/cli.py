@@ -13,7 +13,7 @@ from sqlalchemy import select
 from webapp.auth.models import User
 from webapp.errors import UserError
 from webapp.extensions import db
-from webapp.following import follow, wait_options
+from webapp.following import follow, name_values, wait_options
 from webapp.lifecycle import Status
 from webapp.tasks.base import InputError
 from webapp.tasks.models import Task
@@ -39,14 +39,11 @@ def _inputs(pairs: tuple[str, ...], given: str) -> dict[str, Any]:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--json") from exc
     if not isinstance(inputs, dict):
         raise click.BadParameter("give a JSON object.", param_hint="--json")
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise click.BadParameter(f"{pair!r} is not NAME=VALUE.", param_hint="--input")
+    for name, value in name_values(pairs, "--input").items():
         try:
-            inputs[name.strip()] = json.loads(value)
+            inputs[name] = json.loads(value)
         except json.JSONDecodeError:
-            inputs[name.strip()] = value
+            inputs[name] = value
     return inputs
 
 

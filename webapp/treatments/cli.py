@@ -12,7 +12,7 @@ from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
-from webapp.following import follow, wait_options
+from webapp.following import follow, name_values, wait_options
 from webapp.lifecycle import Status
 from webapp.task_modules.registry import task_modules
 from webapp.treatments import service
@@ -45,16 +45,6 @@ def list_command(status: str | None, limit: int) -> None:
             f"{t.id}\t{t.status}\t{t.task_type}\t{t.owner.email}\t"
             f"{t.progress_text}\t{t.requested_at:%Y-%m-%d %H:%M}"
         )
-
-
-def _parameters(pairs: tuple[str, ...]) -> dict[str, str]:
-    found = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise click.BadParameter(f"{pair!r} is not NAME=VALUE.", param_hint="--param")
-        found[name.strip()] = value
-    return found
 
 
 @treatments_cli.command("launch")
@@ -90,7 +80,7 @@ def launch_command(
     if module is None:
         raise click.BadParameter(f"one of {', '.join(task_modules())}.", param_hint="--task")
     try:
-        parameters = checked_parameters(module, owner, document_set, _parameters(pairs))
+        parameters = checked_parameters(module, owner, document_set, name_values(pairs, "--param"))
         treatment = service.create_treatment(owner, document_set, module, parameters, notify_email)
     except UserError as exc:
         raise click.ClickException(str(exc)) from exc
