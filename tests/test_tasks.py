@@ -505,3 +505,20 @@ def _zip_names(task: Task) -> list[str]:
     (artifact,) = task.artifacts
     path = Path(current_app.config["STORAGE_DIR"]) / artifact.path
     return zipfile.ZipFile(path).namelist()
+
+
+def test_a_container_its_last_child_did_not_settle_is_settled_by_the_clock(
+    client: FlaskClient, logged_in: User, httpserver: HTTPServer
+) -> None:
+    """A worker that died between a child's ending and its container's settling."""
+    witness = make_witness(logged_in)
+    url = _serve_v2(httpserver, 1)
+    started = json_body(_start(client, "import_manifests", witness=witness.id, urls=[url]))
+    run_task(started["id"])  # the container starts its child, which has not run
+    long_ago = utcnow() - timedelta(hours=1)
+    db.session.execute(update(Task).where(Task.parent_id == started["id"]).values(status="SUCCESS"))
+    db.session.execute(update(Task).where(Task.id == started["id"]).values(updated_at=long_ago))
+    db.session.commit()
+    assert _task(started["id"]).state is Status.IN_PROGRESS
+    dispatch_tasks()
+    assert _task(started["id"]).state is Status.SUCCESS

@@ -167,4 +167,17 @@ def dispatch_tasks() -> int:
             continue
         enqueue_task(task_id, name)
         count += 1
+    # A container is settled by its last child's ending; a worker that died between the two
+    # leaves it to the clock.
+    from webapp.tasks.service import settle
+
+    quiet = db.session.scalars(
+        select(Task).where(
+            Task.status.in_([s.value for s in UNFINISHED]),
+            Task.container.is_(True),
+            Task.updated_at < grace,
+        )
+    )
+    for container in list(quiet):
+        settle(container)
     return count
