@@ -12,6 +12,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from redis import Redis
+from redis.client import Pipeline
 from rq import Queue
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
@@ -57,6 +58,14 @@ def init_redis(app: Flask) -> None:
 
 def redis_client() -> Redis:
     return cast(Redis, current_app.extensions["redis"])
+
+
+def redis_transaction() -> Pipeline:
+    """Redis writes sent together, in one round trip, when executed: in MULTI mode from the
+    start, as RQ requires of a pipeline it is handed."""
+    pipe = redis_client().pipeline()
+    pipe.multi()
+    return pipe
 
 
 def get_queue(name: str = "default") -> Queue:

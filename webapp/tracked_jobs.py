@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from webapp.extensions import get_queue, redis_client
+from webapp.extensions import get_queue, redis_client, redis_transaction
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +29,27 @@ def _key(name: str) -> str:
 
 
 def enqueue_tracked(
-    name: str, func: Callable[..., Any], *args: Any, delay: float = 0, **options: Any
+    name: str,
+    func: Callable[..., Any],
+    *args: Any,
+    delay: float = 0,
+    pipeline: Pipeline | None = None,
+    **options: Any,
 ) -> None:
-    """Queue `func(*args)` now or after `delay` seconds; if Redis is down, the clock will."""
+    """Queue `func(*args)` now or after `delay` seconds, in one round trip to Redis together
+    with what `pipeline` (a `redis_transaction`) already holds; if Redis is down, the clock will."""
     job_id = f"{name.replace(':', '-')}-{uuid.uuid4().hex[:12]}"
+    pipe = pipeline if pipeline is not None else redis_transaction()
+    queue = get_queue()
     try:
-        redis_client().set(_key(name), job_id, ex=7 * 24 * 3600)
+        pipe.set(_key(name), job_id, ex=7 * 24 * 3600)
         if delay > 0:
-            get_queue().enqueue_in(timedelta(seconds=delay), func, *args, job_id=job_id, **options)
+            queue.enqueue_in(
+                timedelta(seconds=delay), func, *args, job_id=job_id, pipeline=pipe, **options
+            )
         else:
-            get_queue().enqueue(func, *args, job_id=job_id, **options)
+            queue.enqueue(func, *args, job_id=job_id, pipeline=pipe, **options)
+        pipe.execute()
     except RedisError:
         log.exception("could not queue %s; the clock will", name)
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import current_app, has_request_context, render_template
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
@@ -93,10 +94,15 @@ def json_default(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-def send_update(message: dict[str, Any]) -> None:
-    """Publish a change to the live channel, best effort."""
+def send_update(message: dict[str, Any], pipeline: Pipeline | None = None) -> None:
+    """Publish a change to the live channel, best effort; into `pipeline` if given, for its
+    owner to send with what else it holds."""
+    body = json.dumps(message, default=json_default)
+    if pipeline is not None:
+        pipeline.publish(live_channel(), body)
+        return
     try:
-        redis_client().publish(live_channel(), json.dumps(message, default=json_default))
+        redis_client().publish(live_channel(), body)
     except RedisError as exc:
         work = message.get("treatment_id") or message.get("task_id")
         log.warning("%s: live update not published (%s)", work, exc)

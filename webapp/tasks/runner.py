@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, g
+from redis.client import Pipeline
 from sqlalchemy import or_, select, update
 
 from webapp.columns import utcnow
@@ -32,11 +33,12 @@ def _job_name(task_id: str) -> str:
     return f"task:{task_id}"
 
 
-def enqueue_task(task_id: str, name: str) -> None:
-    """Queue the task's run; RQ stops it past its class's time-out."""
+def enqueue_task(task_id: str, name: str, pipeline: Pipeline | None = None) -> None:
+    """Queue the task's run (with what `pipeline` holds); RQ stops it past its class's
+    time-out."""
     task_class = background_tasks().get(name)
     timeout = task_class.timeout_seconds if task_class else 60
-    enqueue_tracked(_job_name(task_id), run_task, task_id, job_timeout=timeout)
+    enqueue_tracked(_job_name(task_id), run_task, task_id, job_timeout=timeout, pipeline=pipeline)
 
 
 def _lease() -> float:
