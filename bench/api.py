@@ -5,13 +5,17 @@ Serves the app as the Procfile does (gunicorn, gevent workers) and drains with t
 Procfile's worker, and measures in the same run:
 - starts/s and p50/p99 of `POST /api/v1/tasks` (a personal token, a no-op task) on
   PostgreSQL, next to the one-insert baseline (`/bench/row`: parse the body, insert a row)
-  from the same server and senders;
+  from the same server and senders: at saturation (each sender sends its next request when
+  the last is answered), and paced at `--rate` starts/s offered whatever the answers'
+  latency (an open loop: latencies run from when a request was due), which is what "so many
+  starts a second with a p99 under so many ms" means — at saturation the p99 only grows with
+  the number of senders;
 - the drain of those tasks by `rq worker --burst` with the Procfile's classes, per task,
   next to a plain RQ worker draining as many no-op jobs (per job, start-up left out);
 - a storm: every sender starts its tasks at once, on SQLite and on PostgreSQL; then the
   tasks are drained and counted: each start answered 201 must be there and have succeeded.
 
-    python -m bench.api [--senders 32] [--seconds 10] [--storm 400] [--quick]
+    python -m bench.api [--senders 32] [--rate 300] [--seconds 10] [--storm 400] [--quick]
 """
 
 from __future__ import annotations
@@ -140,6 +144,7 @@ def _storm_on(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--senders", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=300.0, help="starts/s offered, paced")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--storm", type=int, default=400, help="tasks started in the storm")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (the Procfile's)")
@@ -176,6 +181,16 @@ def main() -> int:
                     ("POST /api/v1/tasks", "/api/v1/tasks/"),
                 ):
                     results.append(measure_batches(name, port, path, batches, seconds))
+                    results.append(
+                        measure_batches(
+                            f"{name}, {args.rate:g}/s paced",
+                            port,
+                            path,
+                            batches,
+                            seconds,
+                            rate=args.rate,
+                        )
+                    )
             started = len(_tasks(url))
             many = _drain(run_env)
             with served("bench.notify_app:app", port, run_env, args.workers):
@@ -195,10 +210,10 @@ def main() -> int:
         forget_keys(REDIS, f"apibench{RUN}*", f"rqapibench{RUN}*")
 
     print(f"{args.senders} senders, {args.workers} gevent workers, PostgreSQL, {seconds:g} s each")
-    print(f"{'endpoint':32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(f"{'endpoint':42} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for result in results:
         print(
-            f"{result.name:32} {result.rate:8.0f} {result.percentile(0.5):8.1f} "
+            f"{result.name:42} {result.rate:8.0f} {result.percentile(0.5):8.1f} "
             f"{result.percentile(0.99):8.1f} {result.failures:7d}"
         )
     print(
@@ -211,11 +226,12 @@ def main() -> int:
             f"storm on {backend}: {counts['started']} started, {counts['refused']} refused, "
             f"{counts['lost']} lost, {counts['stuck']} stuck"
         )
-    baseline, starts = results
+    baseline, _baseline_paced, starts, paced = results
     print(
-        f"task starts / one-insert baseline: {starts.rate / baseline.rate:.2f} "
-        f"({starts.rate:.0f}/s, p99 {starts.percentile(0.99):.0f} ms; aim ≥ 300/s, p99 < 100 ms)"
-        f"; drain / RQ: {rq_cost / task_cost:.2f} (aim ≥ 0.8)"
+        f"task starts / one-insert baseline at saturation: {starts.rate / baseline.rate:.2f} "
+        f"({starts.rate:.0f}/s); paced at {args.rate:g}/s: {paced.rate:.0f}/s answered, "
+        f"p99 {paced.percentile(0.99):.0f} ms (aim ≥ 300/s with p99 < 100 ms); "
+        f"drain / RQ: {rq_cost / task_cost:.2f} (aim ≥ 0.8)"
     )
     return 0
 

@@ -89,6 +89,18 @@ def _signed(treatment_id: str, n: int) -> tuple[bytes, dict[str, str]]:
     return body.encode(), headers
 
 
+@dataclass(frozen=True)
+class Pace:
+    """When a paced sender's requests are due: the n-th at `first + n * interval` (wall-clock
+    seconds, which every client process shares)."""
+
+    first: float
+    interval: float
+
+    def due(self, n: int) -> float:
+        return self.first + n * self.interval
+
+
 def _sender(
     port: int,
     path: str,
@@ -96,16 +108,24 @@ def _sender(
     deadline: float,
     latencies: list[float],
     failures: list[int],
+    pace: Pace | None = None,
 ) -> None:
+    """Requests one after the other, or each when it is due if paced. A paced request's
+    latency runs from when it was due, so that a server falling behind is not hidden by
+    senders that wait for it."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    for body, headers in requests:
-        if time.perf_counter() > deadline:
+    for n, (body, headers) in enumerate(requests):
+        if time.time() > deadline:
             break
-        start = time.perf_counter()
+        if pace is None:
+            start = time.time()
+        else:
+            start = pace.due(n)
+            time.sleep(max(0.0, start - time.time()))
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         response.read()
-        latencies.append(time.perf_counter() - start)
+        latencies.append(time.time() - start)
         if not 200 <= response.status < 300:
             failures.append(response.status)
     connection.close()
@@ -115,16 +135,18 @@ def _sender_process(
     port: int,
     path: str,
     batches: list[list[tuple[bytes, dict[str, str]]]],
-    seconds: float,
+    deadline: float,
+    paces: list[Pace | None],
     out: Connection,
 ) -> None:
     """One client process: its own threads, so that senders do not queue on one GIL."""
     latencies: list[float] = []
     failures: list[int] = []
-    deadline = time.perf_counter() + seconds
     threads = [
-        threading.Thread(target=_sender, args=(port, path, batch, deadline, latencies, failures))
-        for batch in batches
+        threading.Thread(
+            target=_sender, args=(port, path, batch, deadline, latencies, failures, pace)
+        )
+        for batch, pace in zip(batches, paces, strict=True)
     ]
     for thread in threads:
         thread.start()
@@ -158,16 +180,32 @@ def measure_batches(
     batches: list[list[tuple[bytes, dict[str, str]]]],
     seconds: float,
     processes: int = CLIENT_PROCESSES,
+    rate: float = 0,
 ) -> Result:
-    """Each batch sent by a sender of its own, one request after the other, for `seconds`,
-    from `processes` client processes."""
+    """Each batch sent by a sender of its own for `seconds`, from `processes` client
+    processes: one request after the other, or, given a `rate`, paced so that the senders
+    together offer that many requests a second whatever the answers' latency (an open loop)."""
     pipes = []
     workers = []
-    start = time.perf_counter()
+    start = time.time()
+    # The client processes start in turn: paced ones begin together, once all have started.
+    first = start + 0.2 * processes
+    deadline = (first if rate else start) + seconds
+    paces: list[Pace | None] = [
+        Pace(first + k / rate, len(batches) / rate) if rate else None for k in range(len(batches))
+    ]
     for index in range(processes):
         receiver, sender = multiprocessing.Pipe(duplex=False)
         worker = multiprocessing.Process(
-            target=_sender_process, args=(port, path, batches[index::processes], seconds, sender)
+            target=_sender_process,
+            args=(
+                port,
+                path,
+                batches[index::processes],
+                deadline,
+                paces[index::processes],
+                sender,
+            ),
         )
         worker.start()
         pipes.append(receiver)
@@ -179,7 +217,7 @@ def measure_batches(
         latencies += got
         failures += failed
         worker.join()
-    elapsed = time.perf_counter() - start
+    elapsed = time.time() - (first if rate else start)
     return Result(name, len(latencies), elapsed, latencies, failures)
 
 
