@@ -8,22 +8,18 @@ import json
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, func, select
-from standardwebhooks import Webhook
 
-from outbound import OutboundError, Policy, post, redacted
+from outbound import redacted
+from outbound.webhooks import Outcome, backoff, deliver, signed_headers
 from processor.models import Job, OutboxMessage, db, new_id
 from processor.sources import USER_AGENT, policy
 
 log = logging.getLogger(__name__)
 
-# A receiver that answers these may accept later; any other 4xx never will.
-RETRY_STATUSES = {408, 429}
 # What a receiver answers is read only to be logged.
 ANSWER_MAX_BYTES = 64 * 1024
 
@@ -41,39 +37,12 @@ def notify(job: Job, event: str, **fields: Any) -> None:
     )
 
 
-@dataclass(frozen=True)
-class Outcome:
-    delivered: bool
-    retry: bool
-    detail: str
-    retry_after: float = 0.0
-
-
 def _headers(message: OutboxMessage) -> dict[str, str]:
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     secret = current_app.config["WEBHOOK_SECRET"]
     if secret:
-        now = datetime.now(UTC)
-        headers |= {
-            "webhook-id": message.webhook_id,
-            "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": Webhook(secret).sign(message.webhook_id, now, message.body),
-        }
+        headers |= signed_headers(secret, message.webhook_id, message.body)
     return headers
-
-
-def _post(url: str, body: str, headers: dict[str, str], rules: Policy) -> Outcome:
-    try:
-        answer = post(url, rules, data=body.encode(), headers=headers)
-    except OutboundError as exc:
-        return Outcome(False, exc.transient, str(exc)[:500])
-    if 200 <= answer.status < 300:
-        return Outcome(True, False, f"HTTP {answer.status}")
-    detail = f"HTTP {answer.status}: {answer.body[:300].decode(errors='replace')}"
-    retry_after = answer.headers.get("Retry-After", "")
-    wait = float(retry_after) if retry_after.isdigit() else 0.0
-    retry = answer.status >= 500 or answer.status in RETRY_STATUSES
-    return Outcome(False, retry, detail, wait)
 
 
 def due_messages(exclude: set[str], limit: int = 100) -> list[OutboxMessage]:
@@ -120,9 +89,7 @@ def record(message: OutboxMessage, outcome: Outcome) -> None:
             outcome.detail,
         )
     else:
-        delay = min(
-            config["OUTBOX_FIRST_DELAY"] * 2 ** (message.attempts - 1), config["OUTBOX_MAX_DELAY"]
-        )
+        delay = backoff(message.attempts, config["OUTBOX_FIRST_DELAY"], config["OUTBOX_MAX_DELAY"])
         message.next_attempt_at = now + max(delay, outcome.retry_after)
         log.warning(
             "notification %s to %s failed (attempt %d), next in %.0f s: %s",
@@ -157,7 +124,7 @@ class Sender:
         self.collect()
         rules = policy(ANSWER_MAX_BYTES, current_app.config["OUTBOX_TIMEOUT"])
         for message in due_messages(set(self.in_flight)):
-            future = self.pool.submit(_post, message.url, message.body, _headers(message), rules)
+            future = self.pool.submit(deliver, message.url, message.body, _headers(message), rules)
             self.in_flight[message.tracking_id] = (message.id, future)
         db.session.commit()
         return len(self.in_flight)

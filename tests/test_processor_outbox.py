@@ -13,9 +13,10 @@ from pytest_httpserver import HTTPServer
 from standardwebhooks import Webhook
 from werkzeug.wrappers import Request, Response
 
+from outbound.webhooks import Outcome
 from processor.config import load_config
 from processor.models import Job, OutboxMessage, db
-from processor.outbox import Outcome, Sender, notify, record
+from processor.outbox import Sender, notify, record
 from tests import provision
 from tests.processing_api import WEBHOOK_SECRET
 from tests.processor_harness import Processor
