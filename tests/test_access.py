@@ -13,6 +13,7 @@ from werkzeug.routing import Rule
 from tests.conftest import AuthActions
 from tests.factories import make_digitization, make_series, make_witness, make_work
 from webapp.auth.models import User
+from webapp.callbacks.models import CallbackDelivery
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import db
 from webapp.task_modules.vectorization.models import Vectorization
@@ -36,7 +37,7 @@ PUBLIC = {
     "api-docs.openapi_json",
     "api_reference.reference",
 }
-PRIVATE_ARGUMENTS = {"set_id", "treatment_id", "vectorization_id", "task_id"}
+PRIVATE_ARGUMENTS = {"set_id", "treatment_id", "vectorization_id", "task_id", "delivery_id"}
 SECRET = "Top secret set 7f3a"
 
 
@@ -74,6 +75,11 @@ def owned(app: Flask, user: User) -> Fixture:
     db.session.flush()
     artifact = TaskArtifact(task_id=task.id, kind="text", name="secret", text=SECRET)
     db.session.add(artifact)
+    treatment.callback_url = f"https://receiver.example.org/{SECRET}"
+    delivery = CallbackDelivery(
+        treatment_id=treatment.id, url=treatment.callback_url, webhook_id="msg_1", body=SECRET
+    )
+    db.session.add(delivery)
     db.session.commit()
     return Fixture(
         values={
@@ -99,6 +105,7 @@ def owned(app: Flask, user: User) -> Fixture:
             "task_id": task.id,
             "artifact_id": str(artifact.id),
             "member_id": str(witness.id),
+            "delivery_id": str(delivery.id),
         },
         kinds={
             "witnesses": str(witness.id),

@@ -56,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def register_blueprints(app: Flask) -> None:
     from webapp.admin import bp as admin_bp
     from webapp.auth import bp as auth_bp
+    from webapp.callbacks.routes import bp as callbacks_bp
     from webapp.catalog import bp as catalog_bp
     from webapp.document_sets import bp as sets_bp
     from webapp.health import bp as health_bp
@@ -67,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         admin_bp,
         auth_bp,
+        callbacks_bp,
         catalog_bp,
         sets_bp,
         iiif_bp,

@@ -133,6 +133,13 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "MAX_RUN_HOURS": float(os.environ.get("MAX_RUN_HOURS", "48")),
         "EMAIL_LEASE_SECONDS": float(os.environ.get("EMAIL_LEASE_SECONDS", "120")),
         "EMAIL_RETRY_MAX_SECONDS": float(os.environ.get("EMAIL_RETRY_MAX_SECONDS", "3600")),
+        # Callbacks: each attempt's time budget, the first retry's delay (doubling up to the
+        # ceiling), and how long a receiver that keeps failing is tried.
+        "CALLBACK_TIMEOUT_SECONDS": float(os.environ.get("CALLBACK_TIMEOUT_SECONDS", "10")),
+        "CALLBACK_FIRST_DELAY_SECONDS": float(os.environ.get("CALLBACK_FIRST_DELAY_SECONDS", "30")),
+        "CALLBACK_MAX_DELAY_SECONDS": float(os.environ.get("CALLBACK_MAX_DELAY_SECONDS", "3600")),
+        "CALLBACK_RETRY_HOURS": float(os.environ.get("CALLBACK_RETRY_HOURS", "24")),
+        "CALLBACK_LEASE_SECONDS": float(os.environ.get("CALLBACK_LEASE_SECONDS", "60")),
         "MODELS_TIMEOUT": float(os.environ.get("MODELS_TIMEOUT", "3")),
         "MODELS_RETRY_SECONDS": float(os.environ.get("MODELS_RETRY_SECONDS", "60")),
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from flask_babel import gettext
 from sqlalchemy import String, Text, event, func, inspect, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from webapp.callbacks.outbox import queue_callbacks, record_callback
 from webapp.columns import UTCDateTime, utcnow
 from webapp.extensions import db
 from webapp.i18n import N_
@@ -131,6 +132,10 @@ class WorkState:
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Where a summary of the ending is POSTed, signed (DESIGN 9); given through the API.
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    # What the kind is called in callbacks, and the column a callback names its work by.
+    work_kind: ClassVar[str] = "work"
 
     @property
     def state(self) -> Status:
@@ -152,6 +157,14 @@ class WorkState:
             return None
         elapsed = (utcnow() - self.started_at).total_seconds()
         return max(0.0, elapsed * (1 - fraction) / fraction)
+
+    def callback_counts(self) -> dict[str, int | None]:
+        """What a callback reports of the work's progress: each kind counts its own units."""
+        return {}
+
+    def callback_links(self) -> dict[str, str]:
+        """Where the ended work is seen: its page and its API address."""
+        return {}
 
     def record_move(self, target: Status, text: str, cause: Any) -> None:
         """Inside the move's transaction: what this kind keeps of it (its event history)."""
@@ -261,7 +274,11 @@ def transition(
     moved = bool(getattr(result, "rowcount", 0))
     if moved:
         work.record_move(target, text, cause)
+        if target.is_terminal and work.callback_url:
+            record_callback(work, target, text)
     session.commit()
     if moved:
         work.announce_move(target)
+        if target.is_terminal and work.callback_url:
+            queue_callbacks(work)
     return moved

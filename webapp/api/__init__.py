@@ -36,7 +36,7 @@ def is_api_request(path: str) -> bool:
 
 
 def init_api(app: Flask) -> None:
-    from webapp.api import catalog, document_sets, reference, tasks, treatments
+    from webapp.api import callbacks, catalog, document_sets, reference, tasks, treatments
     from webapp.extensions import csrf
 
     app.config.setdefault("API_TITLE", "Scriptorium")
@@ -55,7 +55,7 @@ def init_api(app: Flask) -> None:
     api.spec.components.security_scheme(
         "token", {"type": "http", "scheme": "bearer", "description": "A personal API token"}
     )
-    for blueprint in (catalog.bp, document_sets.bp, treatments.bp, tasks.bp):
+    for blueprint in (catalog.bp, document_sets.bp, treatments.bp, tasks.bp, callbacks.bp):
         # A token is not a session: its requests carry no CSRF token; the API's own check
         # asks one of requests that come with a session (webapp.api.auth).
         csrf.exempt(blueprint)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.api import api
 from webapp.api.blueprint import ApiBlueprint
+from webapp.api.callbacks import DeliverySchema, callback_url_field, deliveries_json, resent_json
 from webapp.api.schemas import TOKEN, PageArgs, acted, invalid, listing, page_schema
 from webapp.extensions import db
 from webapp.lifecycle import Status
@@ -78,6 +79,7 @@ class TaskSchema(Schema):
     requested_at = fields.DateTime(required=True)
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
+    callback_url = fields.String(allow_none=True)
     page = fields.Url(required=True)
 
 
@@ -88,6 +90,7 @@ class StartSchema(Schema):
         load_default=dict,
         metadata={"description": "The task's inputs, as its type declares them"},
     )
+    callback_url = callback_url_field()
 
 
 class TaskListArgs(PageArgs):
@@ -163,7 +166,12 @@ def start(body: dict[str, Any]) -> dict[str, Any]:
     """Start a task: its inputs are checked against its type (400 with a message per
     input, keyed by the input's name), then it is queued."""
     try:
-        started = start_task(current_user._get_current_object(), body["name"], body["inputs"])
+        started = start_task(
+            current_user._get_current_object(),
+            body["name"],
+            body["inputs"],
+            callback_url=body["callback_url"],
+        )
     except InputError as exc:
         invalid(exc.problems)
     return started.described
@@ -252,3 +260,19 @@ def artifacts(task_id: str) -> list[dict[str, Any]]:
 @bp.doc(security=TOKEN)
 def artifact(task_id: str, artifact_id: int) -> ResponseReturnValue:
     return artifact_response(artifact_of(visible_task_or_404(task_id), artifact_id))
+
+
+@bp.get("/<task_id>/callbacks")
+@bp.response(200, DeliverySchema(many=True))
+@bp.doc(security=TOKEN)
+def callbacks(task_id: str) -> list[dict[str, Any]]:
+    """The callbacks of its ending, newest first, with what became of each."""
+    return deliveries_json("task_id", visible_task_or_404(task_id).id)
+
+
+@bp.post("/<task_id>/callbacks/<int:delivery_id>/resend")
+@bp.response(201, DeliverySchema)
+@bp.doc(security=TOKEN)
+def resend_callback(task_id: str, delivery_id: int) -> dict[str, Any]:
+    """Send a callback again, now (the same message and `webhook-id`)."""
+    return resent_json("task_id", visible_task_or_404(task_id).id, delivery_id)

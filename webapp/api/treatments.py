@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from webapp.api.blueprint import ApiBlueprint
+from webapp.api.callbacks import DeliverySchema, callback_url_field, deliveries_json, resent_json
 from webapp.api.schemas import TOKEN, PageArgs, acted, invalid, listing, page_schema
 from webapp.document_sets.access import usable_set
 from webapp.errors import UserError
@@ -60,6 +61,7 @@ class TreatmentSchema(Schema):
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
     relaunch_of = fields.String(allow_none=True)
+    callback_url = fields.String(allow_none=True)
     page = fields.Url(required=True, metadata={"description": "The treatment's page"})
 
 
@@ -75,6 +77,7 @@ class CreateSchema(Schema):
     task = fields.String(required=True)
     parameters = fields.Dict(keys=fields.String(), load_default=dict)
     notify_email = fields.Boolean(load_default=False)
+    callback_url = callback_url_field()
 
 
 class EventSchema(Schema):
@@ -111,6 +114,7 @@ def as_json(treatment: Treatment) -> dict[str, Any]:
         "started_at": treatment.started_at,
         "finished_at": treatment.finished_at,
         "relaunch_of": treatment.relaunch_of_id,
+        "callback_url": treatment.callback_url,
         "page": url_for("treatments.detail", treatment_id=treatment.id, _external=True),
     }
 
@@ -154,6 +158,7 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
             module,
             parameters,
             body["notify_email"],
+            callback_url=body["callback_url"],
         )
     except UserError as exc:
         invalid({"parameters": [str(exc)]})
@@ -256,3 +261,19 @@ def relaunch(treatment_id: str) -> dict[str, Any]:
 def delete(treatment_id: str) -> None:
     """The treatment with its events and results; 409 while it still runs."""
     acted(visible_or_404(treatment_id), service.delete)
+
+
+@bp.get("/<treatment_id>/callbacks")
+@bp.response(200, DeliverySchema(many=True))
+@bp.doc(security=TOKEN)
+def callbacks(treatment_id: str) -> list[dict[str, Any]]:
+    """The callbacks of its ending, newest first, with what became of each."""
+    return deliveries_json("treatment_id", visible_or_404(treatment_id).id)
+
+
+@bp.post("/<treatment_id>/callbacks/<int:delivery_id>/resend")
+@bp.response(201, DeliverySchema)
+@bp.doc(security=TOKEN)
+def resend_callback(treatment_id: str, delivery_id: int) -> dict[str, Any]:
+    """Send a callback again, now (the same message and `webhook-id`)."""
+    return resent_json("treatment_id", visible_or_404(treatment_id).id, delivery_id)

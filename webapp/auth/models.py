@@ -28,6 +28,8 @@ class User(UserMixin, CreatedAt, Base):
     )
     # The language the user chose for pages and emails; empty: their browser's.
     locale: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    # The secret callbacks to this user's receivers are signed with; made when first needed.
+    webhook_secret: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     @property
     def is_active(self) -> bool:

@@ -13,6 +13,7 @@ from webapp.auth.accounts import authenticate, issue_token, revoke_token
 from webapp.auth.forms import LoginForm, PasswordForm
 from webapp.auth.models import ApiToken
 from webapp.auth.throttle import account_locked, count_failure, login_attempt_allowed
+from webapp.callbacks.signing import new_secret, secret_of
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.i18n import LANGUAGES
@@ -83,6 +84,8 @@ def change_password() -> ResponseReturnValue:
 def _account_page(
     form: PasswordForm, new_token: str | None = None, error: str = "", status: int = 200
 ) -> ResponseReturnValue:
+    secret = secret_of(current_user)
+    db.session.commit()  # made just now: kept before it is shown
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id)
     )
@@ -92,7 +95,17 @@ def _account_page(
         tokens=list(tokens),
         new_token=new_token,
         token_error=error,
+        webhook_secret=secret,
     ), status
+
+
+@bp.post("/account/callback-secret")
+@login_required
+def renew_webhook_secret() -> ResponseReturnValue:
+    current_user.webhook_secret = new_secret()
+    db.session.commit()
+    flash(_("Your callback secret has been replaced: update your receivers."), "success")
+    return redirect(url_for("auth.change_password") + "#callback-secret")
 
 
 @bp.post("/account/language")

@@ -55,5 +55,6 @@ def task_json(task: Task) -> dict[str, Any]:
         "requested_at": task.requested_at,
         "started_at": task.started_at,
         "finished_at": task.finished_at,
+        "callback_url": task.callback_url,
         "page": url_for("tasks.detail", task_id=task.id, _external=True),
     }

@@ -14,12 +14,14 @@ from webapp.auth.models import User
 from webapp.columns import UTCDateTime, new_uuid, utcnow
 from webapp.extensions import Base, db
 from webapp.lifecycle import Status, WorkState
+from webapp.urls import external_url
 
 ARTIFACT_KINDS = ("file", "url", "text")
 
 
 class Task(WorkState, Base):
     __tablename__ = "tasks"
+    work_kind = "task"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     name: Mapped[str] = mapped_column(String(80), index=True)
@@ -77,6 +79,15 @@ class Task(WorkState, Base):
 
     def visible_to(self, user: Any) -> bool:
         return bool(user.is_admin or self.owner_id == user.id)
+
+    def callback_counts(self) -> dict[str, int | None]:
+        return {"current": self.current, "target": self.target}
+
+    def callback_links(self) -> dict[str, str]:
+        return {
+            "page": external_url("tasks.detail", task_id=self.stored_id),
+            "api": external_url("api_tasks.get", task_id=self.stored_id),
+        }
 
     def record_move(self, target: Status, text: str, cause: Any) -> None:
         said = f"→ {target.recorded_label}" + (f": {text}" if text else "")

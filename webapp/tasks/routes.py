@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from webapp.callbacks.outbox import deliveries_of
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
@@ -70,7 +71,10 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/<task_id>")
 def detail(task_id: str) -> ResponseReturnValue:
-    return render_template("tasks/detail.html", **live_context(task_or_404(task_id)))
+    task = task_or_404(task_id)
+    return render_template(
+        "tasks/detail.html", **live_context(task), deliveries=deliveries_of("task_id", task.id)
+    )
 
 
 @bp.get("/<task_id>/live")

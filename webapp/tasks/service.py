@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
+from webapp.callbacks.signing import secret_of
 from webapp.columns import utcnow
 from webapp.errors import UserError
 from webapp.extensions import db, redis_transaction
@@ -30,7 +31,13 @@ class Started(NamedTuple):
 
 
 def start_task(
-    owner: Any, name: str, inputs: Any, *, parent: Task | None = None, queue: bool = True
+    owner: Any,
+    name: str,
+    inputs: Any,
+    *,
+    parent: Task | None = None,
+    queue: bool = True,
+    callback_url: str | None = None,
 ) -> Started:
     """Check the inputs with the task's own schema and rules, commit the task as PENDING,
     then queue it (DESIGN 3); InputError with a message per input otherwise."""
@@ -52,7 +59,10 @@ def start_task(
         inputs=json.loads(json.dumps(loaded)),
         artifacts=[],
         children=[],
+        callback_url=callback_url,
     )
+    if callback_url:
+        secret_of(owner)  # for its owner to verify the callback with, before it comes
     db.session.add(task)
     db.session.flush()
     described = as_in_a_request(lambda: task_json(task))

@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp import processing_api as api
+from webapp.callbacks.outbox import dispatch_callbacks
 from webapp.catalog.iiif_import import dispatch_imports
 from webapp.columns import utcnow
 from webapp.extensions import db, redis_client
@@ -74,7 +75,7 @@ def dispatch() -> int:
             forget_pending_job(treatment_id)
             schedule_events(treatment_id)
             count += 1
-    return count + dispatch_imports() + dispatch_tasks() + dispatch_emails()
+    return count + dispatch_imports() + dispatch_tasks() + dispatch_emails() + dispatch_callbacks()
 
 
 def api_state(body: dict[str, Any]) -> str:

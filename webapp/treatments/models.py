@@ -14,6 +14,7 @@ from webapp.columns import UTCDateTime, new_uuid, utcnow
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import Base
 from webapp.lifecycle import Status, WorkState
+from webapp.urls import external_url
 
 if TYPE_CHECKING:
     from webapp.task_modules.base import TaskModule
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 class Treatment(WorkState, Base):
     __tablename__ = "treatments"
+    work_kind = "treatment"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     task_type: Mapped[str] = mapped_column(String(50), index=True)
@@ -102,6 +104,20 @@ class Treatment(WorkState, Base):
 
     def visible_to(self, user: User) -> bool:
         return user.is_admin or self.owner_id == user.id
+
+    def callback_counts(self) -> dict[str, int | None]:
+        return {
+            "documents": len(self.documents),
+            "done": self.units_done,
+            "total": self.units_total,
+            "failed_documents": len(self.document_errors),
+        }
+
+    def callback_links(self) -> dict[str, str]:
+        return {
+            "page": external_url("treatments.detail", treatment_id=self.id),
+            "api": external_url("api_treatments.get", treatment_id=self.id),
+        }
 
     def record_move(self, target: Status, text: str, cause: Any) -> None:
         from webapp.treatments.history import record_move

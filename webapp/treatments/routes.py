@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
+from webapp.callbacks.outbox import deliveries_of
 from webapp.document_sets.access import usable_set
 from webapp.errors import UserError
 from webapp.extensions import db
@@ -125,7 +126,11 @@ def index() -> ResponseReturnValue:
 @bp.get("/<treatment_id>")
 def detail(treatment_id: str) -> ResponseReturnValue:
     treatment = visible_or_404(treatment_id)
-    return render_template("treatments/detail.html", **page_context(treatment, streamed=False))
+    return render_template(
+        "treatments/detail.html",
+        **page_context(treatment, streamed=False),
+        deliveries=deliveries_of("treatment_id", treatment.id),
+    )
 
 
 @bp.get("/<treatment_id>/results")

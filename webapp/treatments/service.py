@@ -10,6 +10,7 @@ from sqlalchemy import delete as sql_delete
 
 from webapp import processing_api as api
 from webapp.auth.models import User
+from webapp.callbacks.signing import secret_of
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
@@ -38,6 +39,7 @@ def create_treatment(
     module: TaskModule,
     parameters: dict[str, Any],
     notify_email: bool,
+    callback_url: str | None = None,
 ) -> Treatment:
     """Commit a PENDING treatment, then queue its launch."""
     merged = {**module.defaults, **parameters}
@@ -52,7 +54,10 @@ def create_treatment(
         parameters=merged,
         documents=documents,
         notify_email=notify_email,
+        callback_url=callback_url,
     )
+    if callback_url:
+        secret_of(owner)  # for its owner to verify the callback with, before it comes
     return _submit(treatment)
 
 
@@ -77,6 +82,7 @@ def relaunch(original: Treatment) -> Treatment:
         parameters=dict(original.parameters),
         documents=list(original.documents),
         notify_email=original.notify_email,
+        callback_url=original.callback_url,
         relaunch_of_id=original.id,
     )
     return _submit(treatment)
