@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import get_locale, gettext
 
-from webapp.document_sets.models import VISIBILITIES
 from webapp.i18n import LANGUAGES
 from webapp.iiif.links import crop_url, fitting, image_url
 from webapp.lifecycle import Status
 from webapp.readable import as_text, readable_error
+from webapp.sharing import VISIBILITIES
 
 
 def duration(seconds: float) -> str:

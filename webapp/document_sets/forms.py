@@ -3,9 +3,9 @@ from __future__ import annotations
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from webapp.document_sets.models import VISIBILITIES
 from webapp.forms import Form
 from webapp.i18n import _l
+from webapp.sharing import VISIBILITIES
 
 TITLE_MAX = 200
 

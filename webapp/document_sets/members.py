@@ -11,10 +11,11 @@ from sqlalchemy import select
 from webapp.auth.accounts import find_user
 from webapp.catalog.lookup import matching
 from webapp.catalog.models import Digitization, Series, Witness, Work
-from webapp.document_sets.models import VISIBILITIES, DocumentSet
+from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.i18n import N_
+from webapp.sharing import VISIBILITIES
 
 SEARCH_LIMIT = 10
 

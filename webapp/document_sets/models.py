@@ -21,7 +21,7 @@ from webapp.auth.models import User
 from webapp.catalog.models import Digitization, Page, Series, Witness, Work, witness_works
 from webapp.columns import CreatedAt
 from webapp.extensions import Base, db
-from webapp.i18n import N_
+from webapp.sharing import editable, visible
 
 
 def _member_table(name: str, target: str, table: str = "") -> Table:
@@ -40,12 +40,6 @@ set_series = _member_table("series", "series")
 set_works = _member_table("works", "work")
 set_digitizations = _member_table("digitizations", "digitization")
 set_shares = _member_table("users", "user", "document_set_shares")
-
-VISIBILITIES = {
-    "private": N_("Private"),
-    "shared": N_("Shared with named users"),
-    "public": N_("Public"),
-}
 
 
 class DocumentSet(CreatedAt, Base):
@@ -68,15 +62,10 @@ class DocumentSet(CreatedAt, Base):
     shared_with: Mapped[list[User]] = relationship(secondary=set_shares, order_by=User.email)
 
     def visible_to(self, user: User) -> bool:
-        return (
-            user.is_admin
-            or self.owner_id == user.id
-            or self.visibility == "public"
-            or (self.visibility == "shared" and user in self.shared_with)
-        )
+        return visible(self, user)
 
     def editable_by(self, user: User) -> bool:
-        return user.is_admin or self.owner_id == user.id
+        return editable(self, user)
 
     def _whole_witness_ids(self) -> CompoundSelect[tuple[int]]:
         """Witnesses included with all their digitizations: named, or through series or works."""
