@@ -38,11 +38,13 @@ class ProcessingAPI:
         self.start_answer: tuple[int, dict[str, Any]] | None = None
         self.status_answer: tuple[int, dict[str, Any]] = (200, {"status": "PENDING"})
         self.cancel_status = 200
+        # The tasks it runs: the others' models are a 404, as an API that lacks them answers.
+        self.offered = {"regions", "similarity", "vectorization"}
         for route in ("regions", "similarity", "vectorization"):
             server.expect_request(f"/{route}/start", method="POST").respond_with_handler(
                 self._start
             )
-            server.expect_request(f"/{route}/models").respond_with_json(MODELS)
+            server.expect_request(f"/{route}/models").respond_with_handler(self._models)
         server.expect_request(uri=_Suffix("/cancel"), method="POST").respond_with_handler(
             self._cancel
         )
@@ -56,6 +58,11 @@ class ProcessingAPI:
             {"tracking_id": f"trk-{len(self.starts)}", "experiment_id": payload["experiment_id"]},
         )
         return Response(json.dumps(body), status=status, content_type="application/json")
+
+    def _models(self, request: Request) -> Response:
+        if request.path.split("/")[1] not in self.offered:
+            return Response(json.dumps({"error": "Not found"}), status=404)
+        return Response(json.dumps(MODELS), content_type="application/json")
 
     def _cancel(self, request: Request) -> Response:
         self.cancels.append(request.path)

@@ -19,6 +19,7 @@ from webapp.extensions import db
 from webapp.task_modules.vectorization.models import Vectorization
 from webapp.tasks.models import Task, TaskArtifact
 from webapp.treatments.models import Treatment
+from webapp.workflows.models import Workflow
 
 PUBLIC = {
     "auth.login",
@@ -37,7 +38,14 @@ PUBLIC = {
     "api-docs.openapi_json",
     "api_reference.reference",
 }
-PRIVATE_ARGUMENTS = {"set_id", "treatment_id", "vectorization_id", "task_id", "delivery_id"}
+PRIVATE_ARGUMENTS = {
+    "set_id",
+    "treatment_id",
+    "vectorization_id",
+    "task_id",
+    "delivery_id",
+    "workflow_id",
+}
 SECRET = "Top secret set 7f3a"
 
 
@@ -80,6 +88,8 @@ def owned(app: Flask, user: User) -> Fixture:
         treatment_id=treatment.id, url=treatment.callback_url, webhook_id="msg_1", body=SECRET
     )
     db.session.add(delivery)
+    workflow = Workflow(owner_id=user.id, name=SECRET, steps=[], document_set_id=document_set.id)
+    db.session.add(workflow)
     db.session.commit()
     return Fixture(
         values={
@@ -106,6 +116,7 @@ def owned(app: Flask, user: User) -> Fixture:
             "artifact_id": str(artifact.id),
             "member_id": str(witness.id),
             "delivery_id": str(delivery.id),
+            "workflow_id": workflow.id,
         },
         kinds={
             "witnesses": str(witness.id),

@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.tasks.routes import bp as tasks_bp
     from webapp.treatments import bp as treatments_bp
     from webapp.treatments.notify import bp as notifications_bp
+    from webapp.workflows import bp as workflows_bp
 
     for blueprint in (
         admin_bp,
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
         health_bp,
         treatments_bp,
         tasks_bp,
+        workflows_bp,
         notifications_bp,
     ):
         app.register_blueprint(blueprint)

@@ -94,6 +94,19 @@ def cancel(route: str, tracking_id: str) -> None:
         raise APIError(_error_text(body))
 
 
+def offers(route: str) -> bool | None:
+    """Whether the API runs this task, by its models (`GET /{route}/models`): False when it
+    says it does not know it (a 4xx), None when it cannot be asked now."""
+    timeout = float(current_app.config["MODELS_TIMEOUT"])
+    try:
+        _call("GET", _url(route, "models"), timeout=(timeout, timeout), retries=0)
+    except TransientAPIError:
+        return None
+    except APIError:
+        return False
+    return True
+
+
 def status(route: str, tracking_id: str) -> dict[str, Any]:
     return dict(_call("GET", _url(route, tracking_id, "status")))
 

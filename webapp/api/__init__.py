@@ -36,7 +36,15 @@ def is_api_request(path: str) -> bool:
 
 
 def init_api(app: Flask) -> None:
-    from webapp.api import callbacks, catalog, document_sets, reference, tasks, treatments
+    from webapp.api import (
+        callbacks,
+        catalog,
+        document_sets,
+        reference,
+        tasks,
+        treatments,
+        workflows,
+    )
     from webapp.extensions import csrf
 
     app.config.setdefault("API_TITLE", "Scriptorium")
@@ -55,7 +63,8 @@ def init_api(app: Flask) -> None:
     api.spec.components.security_scheme(
         "token", {"type": "http", "scheme": "bearer", "description": "A personal API token"}
     )
-    for blueprint in (catalog.bp, document_sets.bp, treatments.bp, tasks.bp, callbacks.bp):
+    blueprints = (catalog.bp, document_sets.bp, treatments.bp, tasks.bp, workflows.bp, callbacks.bp)
+    for blueprint in blueprints:
         # A token is not a session: its requests carry no CSRF token; the API's own check
         # asks one of requests that come with a session (webapp.api.auth).
         csrf.exempt(blueprint)

@@ -26,6 +26,9 @@ class CallbackDelivery(Base):
     task_id: Mapped[str | None] = mapped_column(
         ForeignKey("tasks.id", ondelete="CASCADE"), index=True
     )
+    workflow_id: Mapped[str | None] = mapped_column(
+        ForeignKey("workflows.id", ondelete="CASCADE"), index=True
+    )
     url: Mapped[str] = mapped_column(Text)
     # The same on every attempt and on a delivery sent again: the receiver dedupes on it.
     webhook_id: Mapped[str] = mapped_column(String(40))

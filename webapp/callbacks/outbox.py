@@ -115,17 +115,17 @@ def _claim(delivery_id: int) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def owner_of(delivery: CallbackDelivery) -> User:
+def work_of(delivery: CallbackDelivery) -> Any:
+    """The work a delivery reports (None once deleted)."""
     from webapp.tasks.models import Task
     from webapp.treatments.models import Treatment
+    from webapp.workflows.models import Workflow
 
-    work = (
-        db.session.get(Treatment, delivery.treatment_id)
-        if delivery.treatment_id
-        else db.session.get(Task, delivery.task_id)
-    )
-    assert work is not None, "a delivery goes with its work"
-    return work.owner
+    for model in (Treatment, Task, Workflow):
+        ident = getattr(delivery, _column(model.work_kind))
+        if ident:
+            return db.session.get(model, ident)
+    return None
 
 
 def deliver_callback(delivery_id: int) -> None:
@@ -135,7 +135,9 @@ def deliver_callback(delivery_id: int) -> None:
     delivery = db.session.get(CallbackDelivery, delivery_id)
     assert delivery is not None
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
-    headers |= signed_headers(secret_of(owner_of(delivery)), delivery.webhook_id, delivery.body)
+    headers |= signed_headers(
+        secret_of(work_of(delivery).owner), delivery.webhook_id, delivery.body
+    )
     db.session.commit()  # a secret made just now is kept before anyone could verify with it
     rules = outbound_policy(ANSWER_MAX_BYTES, current_app.config["CALLBACK_TIMEOUT_SECONDS"])
     _record(delivery, deliver(delivery.url, delivery.body, headers, rules))
@@ -184,6 +186,7 @@ def send_again(delivery: CallbackDelivery, by: User) -> CallbackDelivery:
     copy = CallbackDelivery(
         treatment_id=delivery.treatment_id,
         task_id=delivery.task_id,
+        workflow_id=delivery.workflow_id,
         url=delivery.url,
         webhook_id=delivery.webhook_id,
         body=delivery.body,

@@ -59,6 +59,9 @@ class TaskModule(ABC):
     exports: ClassVar[dict[str, str]] = {}
     # What progress is counted in, singular and plural: the API reports one result per unit.
     unit: ClassVar[tuple[str, str]] = (N_("document"), N_("documents"))
+    # Parameters filled from an earlier treatment, by the task that treatment must run
+    # (in a workflow, from an earlier step's).
+    inputs: ClassVar[dict[str, str]] = {}
 
     @property
     def route(self) -> str:

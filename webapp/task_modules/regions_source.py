@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -75,6 +75,8 @@ def _run_label(run: Treatment, user: Any) -> str:
 
 class RegionsSourceModule(TaskModule):
     """A module whose documents are the region sets of an earlier regions treatment."""
+
+    inputs: ClassVar[dict[str, str]] = {"regions_treatment": "regions"}
 
     def documents(
         self, document_set: DocumentSet, parameters: dict[str, Any]

@@ -35,6 +35,7 @@ from webapp.treatments.completion import dispatch_emails
 from webapp.treatments.launch import enqueue_launch, launch_queued
 from webapp.treatments.models import Treatment, TreatmentEvent
 from webapp.treatments.purge import purge
+from webapp.workflows.engine import dispatch_workflows
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,14 @@ def dispatch() -> int:
             forget_pending_job(treatment_id)
             schedule_events(treatment_id)
             count += 1
-    return count + dispatch_imports() + dispatch_tasks() + dispatch_emails() + dispatch_callbacks()
+    return (
+        count
+        + dispatch_imports()
+        + dispatch_tasks()
+        + dispatch_emails()
+        + dispatch_callbacks()
+        + dispatch_workflows()
+    )
 
 
 def api_state(body: dict[str, Any]) -> str:

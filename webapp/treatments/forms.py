@@ -48,10 +48,12 @@ class ParameterErrors(UserError):
 
 
 def checked_parameters(
-    module: TaskModule, user: Any, document_set: DocumentSet, given: dict[str, Any]
+    module: TaskModule, user: Any, document_set: DocumentSet | None, given: dict[str, Any]
 ) -> dict[str, Any]:
     """A task's parameters, from a script (the API, the command line), checked by the task's
-    own form as the page checks them: numbers, strings and booleans, nothing unknown."""
+    own form as the page checks them: numbers, strings and booleans, nothing unknown. Without
+    a document set (a workflow's definition), the inputs an earlier step will give are left
+    out."""
     formdata: MultiDict[str, str] = MultiDict()
     problems: dict[str, list[str]] = {}
     for name, value in given.items():
@@ -63,6 +65,9 @@ def checked_parameters(
         else:
             problems[name] = ["A number, a string or a boolean."]
     form = parameters_form(module, user, document_set, formdata)
+    fed = set(module.inputs) if document_set is None else set()
+    for name in fed:
+        del form[name]
     problems |= {name: ["Unknown parameter."] for name in set(given) - set(form._fields)}
     if not form.validate() or problems:
         raise ParameterErrors(problems | {n: list(m) for n, m in form.errors.items()})

@@ -41,6 +41,10 @@ def record_move(treatment: Treatment, target: Status, text: str, cause: Any) -> 
 
 def announce_move(treatment: Treatment, target: Status) -> None:
     publish_treatment(treatment)
+    if treatment.workflow_id:
+        from webapp.workflows.engine import step_moved
+
+        step_moved(treatment, target)
     if target.is_terminal and treatment.notify_email:
         email_id = db.session.scalar(
             select(CompletionEmail.id).where(CompletionEmail.treatment_id == treatment.id)

@@ -47,6 +47,11 @@ class Treatment(WorkState, Base):
     relaunch_of_id: Mapped[str | None] = mapped_column(
         ForeignKey("treatments.id", ondelete="SET NULL")
     )
+    # A step of a workflow: the workflow, and the step's name in its definition.
+    workflow_id: Mapped[str | None] = mapped_column(
+        ForeignKey("workflows.id", ondelete="CASCADE"), index=True
+    )
+    workflow_step: Mapped[str] = mapped_column(String(80), default="", server_default="")
 
     owner: Mapped[User] = relationship()
     document_set: Mapped[DocumentSet | None] = relationship()
