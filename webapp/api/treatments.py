@@ -61,6 +61,13 @@ class TreatmentSchema(Schema):
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
     relaunch_of = fields.String(allow_none=True)
+    retry_of = fields.String(allow_none=True)
+    failed_documents = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "The documents a retry would run on, once it has ended"},
+    )
+    workflow = fields.String(allow_none=True)
     callback_url = fields.String(allow_none=True)
     page = fields.Url(required=True, metadata={"description": "The treatment's page"})
 
@@ -114,6 +121,9 @@ def as_json(treatment: Treatment) -> dict[str, Any]:
         "started_at": treatment.started_at,
         "finished_at": treatment.finished_at,
         "relaunch_of": treatment.relaunch_of_id,
+        "retry_of": treatment.retry_of_id,
+        "failed_documents": [d["uid"] for d in treatment.failed_documents],
+        "workflow": treatment.workflow_id,
         "callback_url": treatment.callback_url,
         "page": url_for("treatments.detail", treatment_id=treatment.id, _external=True),
     }
@@ -253,6 +263,15 @@ def cancel(treatment_id: str) -> dict[str, Any]:
 def relaunch(treatment_id: str) -> dict[str, Any]:
     """A new run with the same task, parameters and documents; 409 while it still runs."""
     return as_json(acted(visible_or_404(treatment_id), service.relaunch))
+
+
+@bp.post("/<treatment_id>/retry")
+@bp.response(201, TreatmentSchema)
+@bp.doc(security=TOKEN)
+def retry(treatment_id: str) -> dict[str, Any]:
+    """A new treatment on exactly the documents it failed on, with its parameters; their
+    results are shown with this one's. 409 when it has none."""
+    return as_json(acted(visible_or_404(treatment_id), service.retry_failed))
 
 
 @bp.delete("/<treatment_id>")

@@ -131,6 +131,13 @@ class TaskModule(ABC):
         """The results as JSON objects, `limit` of them from `offset`, and how many in all."""
         return [], 0
 
+    @classmethod
+    def failed_documents(
+        cls, documents: list[dict[str, str]], done: list[str]
+    ) -> list[dict[str, str]]:
+        """The documents that have no result: each result names one document."""
+        return [d for d in documents if d["uid"] not in done]
+
     def summary(self, treatment: Treatment) -> dict[str, int]:
         """Counts shown on the treatment page."""
         if self.result_model is None:
@@ -138,6 +145,6 @@ class TaskModule(ABC):
         count = db.session.scalar(
             select(func.count())
             .select_from(self.result_model)
-            .where(self.result_model.treatment_id == treatment.id)
+            .where(self.result_model.treatment_id.in_(treatment.result_ids))
         )
         return {self.result_name: count or 0}

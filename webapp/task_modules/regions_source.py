@@ -101,7 +101,9 @@ def region_documents(document_set: DocumentSet, parameters: dict[str, Any]) -> l
         raise UserError(_("The chosen regions treatment ran on another document set."))
     region_sets = list(
         db.session.scalars(
-            select(RegionSet).where(RegionSet.treatment_id == source.id).order_by(RegionSet.id)
+            select(RegionSet)
+            .where(RegionSet.treatment_id.in_(source.result_ids))
+            .order_by(RegionSet.id)
         )
     )
     holding = {box.region_set.id for box in corrected_regions(region_sets)}

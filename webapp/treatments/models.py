@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import User
 from webapp.columns import UTCDateTime, new_uuid, utcnow
 from webapp.document_sets.models import DocumentSet
-from webapp.extensions import Base
+from webapp.extensions import Base, db
 from webapp.lifecycle import Status, WorkState
 from webapp.urls import external_url
 
@@ -47,6 +47,10 @@ class Treatment(WorkState, Base):
     relaunch_of_id: Mapped[str | None] = mapped_column(
         ForeignKey("treatments.id", ondelete="SET NULL")
     )
+    # A run on the documents another one failed on: its results count as that one's too.
+    retry_of_id: Mapped[str | None] = mapped_column(
+        ForeignKey("treatments.id", ondelete="SET NULL"), index=True
+    )
     # A step of a workflow: the workflow, and the step's name in its definition.
     workflow_id: Mapped[str | None] = mapped_column(
         ForeignKey("workflows.id", ondelete="CASCADE"), index=True
@@ -55,7 +59,9 @@ class Treatment(WorkState, Base):
 
     owner: Mapped[User] = relationship()
     document_set: Mapped[DocumentSet | None] = relationship()
-    relaunch_of: Mapped[Treatment | None] = relationship(remote_side=[id])
+    relaunch_of: Mapped[Treatment | None] = relationship(
+        remote_side=[id], foreign_keys=[relaunch_of_id]
+    )
     events: Mapped[list[TreatmentEvent]] = relationship(
         back_populates="treatment",
         cascade="all, delete-orphan",
@@ -106,6 +112,33 @@ class Treatment(WorkState, Base):
     @property
     def document_uids(self) -> list[str]:
         return [document["uid"] for document in self.documents]
+
+    @property
+    def result_ids(self) -> list[str]:
+        """The treatments whose results are this one's: itself, and its retries (and theirs)."""
+        ids, frontier = [self.id], [self.id]
+        while frontier:
+            frontier = list(
+                db.session.scalars(select(Treatment.id).where(Treatment.retry_of_id.in_(frontier)))
+            )
+            ids += frontier
+        return ids
+
+    def retries(self) -> list[Treatment]:
+        return list(
+            db.session.scalars(
+                select(Treatment)
+                .where(Treatment.retry_of_id == self.id)
+                .order_by(Treatment.requested_at)
+            )
+        )
+
+    @property
+    def failed_documents(self) -> list[dict[str, str]]:
+        """The documents an ended run has no results for, once it ended with errors on some."""
+        if not self.state.is_terminal or not (self.document_errors or self.status == "ERROR"):
+            return []
+        return self._counted_in().failed_documents(self.documents, self.done_documents)
 
     def visible_to(self, user: User) -> bool:
         return user.is_admin or self.owner_id == user.id

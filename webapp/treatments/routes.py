@@ -180,6 +180,21 @@ def relaunch(treatment_id: str) -> ResponseReturnValue:
     return redirect(url_for("treatments.detail", treatment_id=treatment.id))
 
 
+@bp.post("/<treatment_id>/retry")
+def retry(treatment_id: str) -> ResponseReturnValue:
+    original = visible_or_404(treatment_id)
+    try:
+        treatment = service.retry_failed(original)
+    except UserError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("treatments.detail", treatment_id=original.id))
+    flash(
+        _("The failed documents were queued again; their results will show with this run's."),
+        "success",
+    )
+    return redirect(url_for("treatments.detail", treatment_id=treatment.id))
+
+
 @bp.post("/<treatment_id>/delete")
 def delete(treatment_id: str) -> ResponseReturnValue:
     """Its owner (or an admin) deletes an ended treatment with its events and results."""

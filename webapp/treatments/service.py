@@ -88,6 +88,26 @@ def relaunch(original: Treatment) -> Treatment:
     return _submit(treatment)
 
 
+def retry_failed(original: Treatment) -> Treatment:
+    """A new treatment on exactly the documents an ended one failed on, with its parameters,
+    linked to it: its results are shown with the original's."""
+    failed = original.failed_documents
+    if not failed:
+        raise UserError(_("This treatment has no failed documents to retry."))
+    treatment = Treatment(
+        task_type=original.task_type,
+        owner_id=original.owner_id,
+        document_set_id=original.document_set_id,
+        document_set_title=original.document_set_title,
+        parameters=dict(original.parameters),
+        documents=failed,
+        notify_email=original.notify_email,
+        callback_url=original.callback_url,
+        retry_of_id=original.id,
+    )
+    return _submit(treatment)
+
+
 def cancel(treatment: Treatment, by: User) -> None:
     """Stop the work at the API, then mark it CANCELLED; if the API refuses, nothing changes."""
     if treatment.state.is_terminal:

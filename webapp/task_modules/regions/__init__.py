@@ -117,7 +117,7 @@ class RegionsModule(TaskModule):
 
         yield from super().archive(treatment)
         pages: dict[tuple[str, int], list[Box]] = {}
-        for box in corrected_regions(treatment_region_sets(treatment.id)):
+        for box in corrected_regions(treatment_region_sets(treatment)):
             pages.setdefault((box.region_set.ref, box.page.id), []).append(box)
         for (ref, _page), boxes in pages.items():
             document = annotation_list_document(ref, boxes[0].page, boxes)
@@ -127,7 +127,7 @@ class RegionsModule(TaskModule):
         self, treatment: Treatment, offset: int, limit: int
     ) -> tuple[list[dict[str, Any]], int]:
         """The regions as corrected."""
-        boxes = corrected_regions(treatment_region_sets(treatment.id))
+        boxes = corrected_regions(treatment_region_sets(treatment))
         return [
             {
                 "region_set": box.region_set.ref,
@@ -194,7 +194,7 @@ class RegionsModule(TaskModule):
         count = db.session.scalar(
             select(func.count(Region.id))
             .join(RegionSet)
-            .where(RegionSet.treatment_id == treatment.id)
+            .where(RegionSet.treatment_id.in_(treatment.result_ids))
         )
         return {"regions": count or 0}
 

@@ -142,10 +142,13 @@ def corrected_regions(
     return sorted(boxes, key=lambda b: (b.page.digitization_id, b.page.order, b.y, b.x, b.key))
 
 
-def treatment_region_sets(treatment_id: str) -> list[RegionSet]:
+def treatment_region_sets(treatment: Treatment) -> list[RegionSet]:
+    """A treatment's region sets, its retries' included."""
     return list(
         db.session.scalars(
-            select(RegionSet).where(RegionSet.treatment_id == treatment_id).order_by(RegionSet.id)
+            select(RegionSet)
+            .where(RegionSet.treatment_id.in_(treatment.result_ids))
+            .order_by(RegionSet.id)
         )
     )
 

@@ -36,7 +36,7 @@ def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str,
     draw on them as corrected: its own, or (`show=all`) those of every successful regions
     treatment the user may see."""
     show_all = args.get("show") == "all"
-    region_sets = treatment_region_sets(treatment.id)
+    region_sets = treatment_region_sets(treatment)
     ids = [rs.id for rs in region_sets]
     found_on = select(Region.page_id).where(Region.region_set_id.in_(ids))
     drawn_on = select(RegionCorrection.page_id).where(RegionCorrection.region_set_id.in_(ids))
@@ -81,7 +81,7 @@ def regions_csv(treatment: Treatment) -> Response:
     """One row per region as corrected; the columns people read (witness, title, page label,
     the crop's IIIF image) and whether a researcher corrected it come after the ones scripts
     already read by position."""
-    boxes = corrected_regions(treatment_region_sets(treatment.id))
+    boxes = corrected_regions(treatment_region_sets(treatment))
 
     def row(box: Box) -> list[Any]:
         name = name_of(box.page)

@@ -100,6 +100,22 @@ class SimilarityModule(RegionsSourceModule):
         """One result per pair of documents, a document paired with itself included."""
         return documents * (documents + 1) // 2
 
+    @classmethod
+    def failed_documents(
+        cls, documents: list[dict[str, str]], done: list[str]
+    ) -> list[dict[str, str]]:
+        """The documents of every pair without a result (a pair is `a-b`, in either order)."""
+        have = {tuple(sorted(key.split("-"))) for key in done}
+        uids = [d["uid"] for d in documents]
+        missing = {
+            uid
+            for i, a in enumerate(uids)
+            for b in uids[i:]
+            if tuple(sorted((a, b))) not in have
+            for uid in (a, b)
+        }
+        return [d for d in documents if d["uid"] in missing]
+
     def api_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
         """Ours and, for AIKON's API, the same values under the names it reads."""
         aikon = {
@@ -121,7 +137,7 @@ class SimilarityModule(RegionsSourceModule):
         self, treatment: Treatment, offset: int, limit: int
     ) -> tuple[list[dict[str, Any]], int]:
         """The pairs, most similar first, with every researcher's marks."""
-        where = SimilarityPair.treatment_id == treatment.id
+        where = SimilarityPair.treatment_id.in_(treatment.result_ids)
         pairs = list(
             db.session.scalars(
                 select(SimilarityPair)

@@ -89,7 +89,7 @@ def _pairs(treatment: Treatment, min_score: float, document: str, mark: str) -> 
     """The treatment's pairs scoring at least `min_score`, of one document and with one mark
     of the user's if asked."""
     stmt = select(SimilarityPair).where(
-        SimilarityPair.treatment_id == treatment.id, SimilarityPair.score >= min_score
+        SimilarityPair.treatment_id.in_(treatment.result_ids), SimilarityPair.score >= min_score
     )
     if document:
         prefix = f"{document}\\_%"

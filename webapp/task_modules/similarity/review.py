@@ -28,7 +28,7 @@ def ordered(a: str, b: str) -> Pair:
 def _crops(treatment: Treatment) -> set[str]:
     rows = db.session.execute(
         select(SimilarityPair.a, SimilarityPair.b).where(
-            SimilarityPair.treatment_id == treatment.id
+            SimilarityPair.treatment_id.in_(treatment.result_ids)
         )
     )
     return {crop for row in rows for crop in row}
@@ -139,7 +139,8 @@ def clusters(treatment: Treatment, user: Any, link_score: float | None) -> list[
     if link_score is not None:
         rows = db.session.execute(
             select(SimilarityPair.a, SimilarityPair.b).where(
-                SimilarityPair.treatment_id == treatment.id, SimilarityPair.score >= link_score
+                SimilarityPair.treatment_id.in_(treatment.result_ids),
+                SimilarityPair.score >= link_score,
             )
         )
         links |= {(a, b) for a, b in rows if marks.get((a, b)) != "no"}

@@ -117,7 +117,7 @@ class VectorizationModule(RegionsSourceModule):
         self, treatment: Treatment, offset: int, limit: int
     ) -> tuple[list[dict[str, Any]], int]:
         """Each vectorized crop, with its SVG's address."""
-        where = Vectorization.treatment_id == treatment.id
+        where = Vectorization.treatment_id.in_(treatment.result_ids)
         items = db.session.scalars(
             select(Vectorization)
             .where(where)

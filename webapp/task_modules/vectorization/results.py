@@ -25,7 +25,7 @@ bp = Blueprint("vectorization", __name__, url_prefix="/vectorizations")
 def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str, Any]:
     items = paginate(
         select(Vectorization)
-        .where(Vectorization.treatment_id == treatment.id)
+        .where(Vectorization.treatment_id.in_(treatment.result_ids))
         .order_by(Vectorization.crop_id),
         PER_VIEW,
     )
@@ -41,7 +41,7 @@ def viewer_context(treatment: Treatment, args: MultiDict[str, str]) -> dict[str,
 def svg_files(treatment: Treatment) -> Iterator[tuple[str, str]]:
     """Each SVG of the treatment, named by its crop."""
     items = db.session.scalars(
-        select(Vectorization).where(Vectorization.treatment_id == treatment.id)
+        select(Vectorization).where(Vectorization.treatment_id.in_(treatment.result_ids))
     )
     return ((f"{v.crop_id}.svg", v.svg) for v in items)
 
