@@ -23,6 +23,7 @@ from webapp import ROOT
         (["bench.live_latency", "--quick"], "notify -> browser p99 / stream leg p99:"),
         (["bench.scale", "--quick"], "treatments per minute, 2 + 2 workers / 1 + 1:"),
         (["bench.api", "--quick"], "task starts / one-insert baseline at saturation:"),
+        (["bench.workflow", "--quick"], "workflow / by hand:"),
         # Correctness, not speed: nothing stuck, lost, doubled or moved back under any fault.
         (["bench.faults", "--quick"], "faults with a non-zero must-be-zero figure: 0"),
     ],

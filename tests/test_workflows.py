@@ -15,6 +15,7 @@ from pytest_httpserver import HTTPServer
 from tests.conftest import AuthActions, json_body, run_jobs
 from tests.processing_api import ProcessingAPI, notify
 from tests.test_api import _bearer, _token
+from tests.test_callbacks import Receiver
 from tests.treatment_helpers import make_set, regions_file
 from webapp.auth.models import User
 from webapp.extensions import db
@@ -358,3 +359,38 @@ def test_the_pages_run_a_workflow_and_save_a_definition_with_its_messages(
     )
     assert good.status_code == 302
     assert "Just regions" in client.get("/workflows/").get_data(as_text=True)
+
+
+def test_a_workflows_ending_is_called_back_with_its_steps_counts(
+    app: Flask,
+    client: FlaskClient,
+    user: User,
+    headers: dict[str, str],
+    processing_api: ProcessingAPI,
+    httpserver: HTTPServer,
+) -> None:
+    receiver = Receiver(httpserver)
+    workflow = json_body(
+        client.post(
+            "/api/v1/workflows/",
+            json={
+                "definition": "full-analysis",
+                "document_set": make_set(user).id,
+                "callback_url": receiver.url,
+            },
+            headers=headers,
+        )
+    )
+    run_jobs()
+    client.post(f"/api/v1/workflows/{workflow['id']}/cancel", headers=headers)
+    run_jobs()
+    secret = json_body(client.get("/api/v1/callbacks/secret", headers=headers))["secret"]
+    [summary] = receiver.verified(secret)
+    assert summary["type"] == "workflow.ended"
+    assert summary["data"]["status"] == "CANCELLED"
+    assert summary["data"]["counts"]["steps"] == 3
+    assert summary["data"]["links"]["page"].endswith(f"/workflows/{workflow['id']}")
+    [delivery] = json_body(
+        client.get(f"/api/v1/workflows/{workflow['id']}/callbacks", headers=headers)
+    )
+    assert delivery["state"] == "delivered"
