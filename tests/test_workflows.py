@@ -71,6 +71,18 @@ def _succeed(
     run_jobs()
 
 
+def _full_analysis(client: FlaskClient, user: User, headers: dict[str, str]) -> dict[str, Any]:
+    """Full analysis started on a new set, its first step launched."""
+    created = client.post(
+        "/api/v1/workflows/",
+        json={"definition": "full-analysis", "document_set": make_set(user).id},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    run_jobs()
+    return dict(json_body(created))
+
+
 @pytest.mark.parametrize(
     ("steps", "where", "says"),
     [
@@ -206,15 +218,7 @@ def test_full_analysis_runs_each_step_once_its_inputs_succeeded(
 def test_a_failed_step_cancels_what_waits_on_it_and_fails_the_workflow(
     client: FlaskClient, user: User, headers: dict[str, str], processing_api: ProcessingAPI
 ) -> None:
-    document_set = make_set(user)
-    workflow = json_body(
-        client.post(
-            "/api/v1/workflows/",
-            json={"definition": "full-analysis", "document_set": document_set.id},
-            headers=headers,
-        )
-    )
-    run_jobs()
+    workflow = _full_analysis(client, user, headers)
     regions = _steps(workflow["id"])["regions"]
     notify(client, regions, "ERROR", error="[ValueError] boom", completed=True)
     run_jobs()
@@ -229,15 +233,7 @@ def test_a_failed_step_cancels_what_waits_on_it_and_fails_the_workflow(
 def test_cancel_stops_every_running_step_at_the_api_and_relaunch_repeats_it(
     client: FlaskClient, user: User, headers: dict[str, str], processing_api: ProcessingAPI
 ) -> None:
-    document_set = make_set(user)
-    workflow = json_body(
-        client.post(
-            "/api/v1/workflows/",
-            json={"definition": "full-analysis", "document_set": document_set.id},
-            headers=headers,
-        )
-    )
-    run_jobs()
+    workflow = _full_analysis(client, user, headers)
     cancelled = client.post(f"/api/v1/workflows/{workflow['id']}/cancel", headers=headers)
     assert json_body(cancelled)["status"] == "CANCELLED"
     assert processing_api.cancels == ["/regions/trk-1/cancel"]
@@ -284,14 +280,7 @@ def test_the_clock_moves_on_a_workflow_whose_worker_died(
     processing_api: ProcessingAPI,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    workflow = json_body(
-        client.post(
-            "/api/v1/workflows/",
-            json={"definition": "full-analysis", "document_set": make_set(user).id},
-            headers=headers,
-        )
-    )
-    run_jobs()
+    workflow = _full_analysis(client, user, headers)
     regions = _steps(workflow["id"])["regions"]
     # Its success is stored, but the worker dies before it starts the next steps.
     with monkeypatch.context() as dying:

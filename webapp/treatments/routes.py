@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -170,28 +172,33 @@ def cancel(treatment_id: str) -> ResponseReturnValue:
 
 @bp.post("/<treatment_id>/relaunch")
 def relaunch(treatment_id: str) -> ResponseReturnValue:
-    original = visible_or_404(treatment_id)
-    try:
-        treatment = service.relaunch(original)
-    except UserError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("treatments.detail", treatment_id=original.id))
-    flash(_("A new run was queued with the same parameters and documents."), "success")
-    return redirect(url_for("treatments.detail", treatment_id=treatment.id))
+    return _another_run(
+        treatment_id,
+        service.relaunch,
+        _("A new run was queued with the same parameters and documents."),
+    )
 
 
 @bp.post("/<treatment_id>/retry")
 def retry(treatment_id: str) -> ResponseReturnValue:
+    return _another_run(
+        treatment_id,
+        service.retry_failed,
+        _("The failed documents were queued again; their results will show with this run's."),
+    )
+
+
+def _another_run(
+    treatment_id: str, make: Callable[[Treatment], Treatment], said: str
+) -> ResponseReturnValue:
+    """A new run of the treatment, then its page; or the refusal on the first one's."""
     original = visible_or_404(treatment_id)
     try:
-        treatment = service.retry_failed(original)
+        treatment = make(original)
     except UserError as exc:
         flash(str(exc), "error")
         return redirect(url_for("treatments.detail", treatment_id=original.id))
-    flash(
-        _("The failed documents were queued again; their results will show with this run's."),
-        "success",
-    )
+    flash(said, "success")
     return redirect(url_for("treatments.detail", treatment_id=treatment.id))
 
 

@@ -74,18 +74,7 @@ def relaunch(original: Treatment) -> Treatment:
                 label=original.state.label,
             )
         )
-    treatment = Treatment(
-        task_type=original.task_type,
-        owner_id=original.owner_id,
-        document_set_id=original.document_set_id,
-        document_set_title=original.document_set_title,
-        parameters=dict(original.parameters),
-        documents=list(original.documents),
-        notify_email=original.notify_email,
-        callback_url=original.callback_url,
-        relaunch_of_id=original.id,
-    )
-    return _submit(treatment)
+    return _another_run(original, original.documents, relaunch_of_id=original.id)
 
 
 def retry_failed(original: Treatment) -> Treatment:
@@ -94,18 +83,24 @@ def retry_failed(original: Treatment) -> Treatment:
     failed = original.failed_documents
     if not failed:
         raise UserError(_("This treatment has no failed documents to retry."))
-    treatment = Treatment(
-        task_type=original.task_type,
-        owner_id=original.owner_id,
-        document_set_id=original.document_set_id,
-        document_set_title=original.document_set_title,
-        parameters=dict(original.parameters),
-        documents=failed,
-        notify_email=original.notify_email,
-        callback_url=original.callback_url,
-        retry_of_id=original.id,
+    return _another_run(original, failed, retry_of_id=original.id)
+
+
+def _another_run(original: Treatment, documents: list[dict[str, str]], **link: str) -> Treatment:
+    """A new run of an ended treatment's task and parameters on these documents, linked to it."""
+    return _submit(
+        Treatment(
+            task_type=original.task_type,
+            owner_id=original.owner_id,
+            document_set_id=original.document_set_id,
+            document_set_title=original.document_set_title,
+            parameters=dict(original.parameters),
+            documents=list(documents),
+            notify_email=original.notify_email,
+            callback_url=original.callback_url,
+            **link,
+        )
     )
-    return _submit(treatment)
 
 
 def cancel(treatment: Treatment, by: User) -> None:
