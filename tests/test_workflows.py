@@ -22,6 +22,7 @@ from webapp.extensions import db
 from webapp.lifecycle import Status, aggregate
 from webapp.treatments import history
 from webapp.treatments.models import Treatment
+from webapp.workflows import flow
 from webapp.workflows.definitions import DefinitionErrors, checked_steps, order
 from webapp.workflows.engine import dispatch_workflows
 from webapp.workflows.models import Workflow
@@ -163,7 +164,21 @@ def test_a_saved_definition_is_listed_and_runs_for_its_owner_only(
     assert "definition" in json_body(refused)["fields"]
 
 
-def test_full_analysis_runs_each_step_once_its_inputs_succeeded(
+def _results_of(processing_api: ProcessingAPI, uids: list[str]) -> list[dict[str, str]]:
+    return [
+        {
+            "doc_id": uid,
+            "result_url": processing_api.serve(f"/results/{uid}.json", regions_file(uid)),
+        }
+        for uid in uids
+    ]
+
+
+def _uids(parts: list[Treatment]) -> list[list[str]]:
+    return [p.document_uids for p in parts]
+
+
+def test_full_analysis_flows_document_by_document(
     client: FlaskClient,
     auth: AuthActions,
     user: User,
@@ -185,27 +200,53 @@ def test_full_analysis_runs_each_step_once_its_inputs_succeeded(
     }
     run_jobs()
     steps = _steps(workflow["id"])
-    assert steps["regions"].state is Status.STARTED
+    regions = steps["regions"]
+    assert regions.state is Status.STARTED
     assert _state(workflow["id"]) is Status.IN_PROGRESS
-    assert [s["experiment_id"] for s in processing_api.starts] == [steps["regions"].id]
-    _succeed(client, processing_api, steps["regions"])
+    assert [s["experiment_id"] for s in processing_api.starts] == [regions.id]
+    first, second = regions.document_uids
+    # The regions of the first document are stored: the later steps start on it at once,
+    # while the regions step still runs on the second.
+    notify(
+        client, regions, "PROGRESS", output={"results_url": _results_of(processing_api, [first])}
+    )
+    run_jobs()
+    steps = _steps(workflow["id"])
+    assert steps["regions"].state is Status.IN_PROGRESS
+    for name in ("vectorization", "similarity"):
+        assert steps[name].state is Status.IN_PROGRESS
+        assert steps[name].parameters["regions_treatment"] == regions.id
+        [part] = steps[name].parts()
+        assert part.state is Status.STARTED
+        assert len(part.documents) == 1
+        assert part.documents[0]["uid"].startswith(first)
+    assert len(processing_api.starts) == 3
+    # The second document's regions come with the end of the regions step.
+    notify(
+        client, regions, "SUCCESS", output={"results_url": _results_of(processing_api, [second])}
+    )
+    run_jobs()
     steps = _steps(workflow["id"])
     assert steps["regions"].state is Status.SUCCESS
-    # Both later steps started, on the regions of this run, each with its region sets.
-    for name in ("vectorization", "similarity"):
-        assert steps[name].state is Status.STARTED, steps[name].error
-        assert steps[name].parameters["regions_treatment"] == steps["regions"].id
-        assert len(steps[name].documents) == 2
-    assert sorted(s["experiment_id"] for s in processing_api.starts[1:]) == sorted(
-        [steps["vectorization"].id, steps["similarity"].id]
-    )
-    for name in ("vectorization", "similarity"):
-        notify(client, steps[name], "SUCCESS", success=True)
-        run_jobs()
-    assert {t.state for t in _steps(workflow["id"]).values()} == {Status.SUCCESS}
+    vectorization, similarity = steps["vectorization"], steps["similarity"]
+    one, two = (d["uid"] for d in vectorization.documents)
+    assert _uids(vectorization.parts()) == [[one], [two]]
+    # Each pair of documents once both are ready, and no pair twice.
+    assert _uids(similarity.parts()) == [[one], [two, one]]
+    assert len(processing_api.starts) == 5
+    for step in (vectorization, similarity):
+        assert step.state is Status.IN_PROGRESS  # its parts still run
+        for part in step.parts():
+            notify(client, part, "SUCCESS", success=True)
+            run_jobs()
+    steps = _steps(workflow["id"])
+    assert {n: t.state for n, t in steps.items()} == dict.fromkeys(steps, Status.SUCCESS)
     assert _state(workflow["id"]) is Status.SUCCESS
     got = json_body(client.get(f"/api/v1/workflows/{workflow['id']}", headers=headers))
-    assert got["status"] == _state(workflow["id"]).value
+    assert got["status"] == "SUCCESS"
+    # A step's parts are its own: not among the user's treatments.
+    listed = json_body(client.get("/api/v1/treatments/?per_page=50", headers=headers))
+    assert {t["id"] for t in listed["items"]} == {t.id for t in steps.values()}
     # What the owner sees after a reload: the graph with each step and its treatment.
     auth.login(user)
     page = client.get(f"/workflows/{workflow['id']}").get_data(as_text=True)
@@ -213,6 +254,9 @@ def test_full_analysis_runs_each_step_once_its_inputs_succeeded(
         assert f'data-step="{name}"' in page
         assert f"/treatments/{steps[name].id}" in page
     assert 'hx-trigger="every 2s"' not in page  # ended: nothing left to poll
+    step_page = client.get(f"/treatments/{similarity.id}").get_data(as_text=True)
+    for part in similarity.parts():
+        assert f"/treatments/{part.id}" in step_page
 
 
 def test_a_failed_step_cancels_what_waits_on_it_and_fails_the_workflow(
@@ -285,13 +329,16 @@ def test_the_clock_moves_on_a_workflow_whose_worker_died(
     # Its success is stored, but the worker dies before it starts the next steps.
     with monkeypatch.context() as dying:
         dying.setattr(history, "announce_move", lambda treatment, target: None)
+        dying.setattr(flow, "flow_from", lambda upstream: None)
         _succeed(client, processing_api, regions)
     assert _steps(workflow["id"])["vectorization"].state is Status.WAITING
     assert dispatch_workflows() == 0  # not before the grace period
     monkeypatch.setitem(app.config, "DISPATCH_GRACE_SECONDS", 0)
     assert dispatch_workflows() == 1
     run_jobs()
-    assert _steps(workflow["id"])["vectorization"].state is Status.STARTED
+    vectorization = _steps(workflow["id"])["vectorization"]
+    assert vectorization.state is Status.IN_PROGRESS
+    assert {part.state for part in vectorization.parts()} == {Status.STARTED}
 
 
 @pytest.mark.parametrize(
@@ -383,3 +430,21 @@ def test_a_workflows_ending_is_called_back_with_its_steps_counts(
         client.get(f"/api/v1/workflows/{workflow['id']}/callbacks", headers=headers)
     )
     assert delivery["state"] == "delivered"
+
+
+def test_cancel_stops_the_running_parts_of_a_flowing_step_at_the_api(
+    client: FlaskClient, user: User, headers: dict[str, str], processing_api: ProcessingAPI
+) -> None:
+    workflow = _full_analysis(client, user, headers)
+    regions = _steps(workflow["id"])["regions"]
+    stored = {"results_url": _results_of(processing_api, regions.document_uids[:1])}
+    notify(client, regions, "PROGRESS", output=stored)
+    run_jobs()
+    assert len(processing_api.starts) == 3  # the regions, and a part of each later step
+    cancelled = client.post(f"/api/v1/workflows/{workflow['id']}/cancel", headers=headers)
+    assert json_body(cancelled)["status"] == "CANCELLED"
+    routes = sorted(path.split("/")[1] for path in processing_api.cancels)
+    assert routes == ["regions", "similarity", "vectorization"]
+    steps = _steps(workflow["id"])
+    assert {t.state for t in steps.values()} == {Status.CANCELLED}
+    assert {p.state for s in steps.values() for p in s.parts()} == {Status.CANCELLED}

@@ -138,6 +138,7 @@ def list_treatments(args: dict[str, Any]) -> dict[str, Any]:
     stmt = (
         select(Treatment)
         .options(joinedload(Treatment.owner))
+        .where(Treatment.part_of_id.is_(None))
         .order_by(Treatment.requested_at.desc(), Treatment.id)
     )
     if not current_user.is_admin:

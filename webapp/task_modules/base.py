@@ -131,6 +131,18 @@ class TaskModule(ABC):
         """The results as JSON objects, `limit` of them from `offset`, and how many in all."""
         return [], 0
 
+    def stored_input_documents(self, source: Treatment) -> list[dict[str, str]]:
+        """The documents an earlier treatment (one of `inputs`) has results for so far."""
+        return []
+
+    @classmethod
+    def parts(
+        cls, previous: list[dict[str, str]], new: list[dict[str, str]]
+    ) -> list[list[dict[str, str]]]:
+        """How new documents are run once their inputs are stored, next to those already run:
+        each list is one launch. By default, the new ones together."""
+        return [new]
+
     @classmethod
     def failed_documents(
         cls, documents: list[dict[str, str]], done: list[str]

@@ -83,6 +83,9 @@ class RegionsSourceModule(TaskModule):
     ) -> list[dict[str, str]]:
         return region_documents(document_set, parameters)
 
+    def stored_input_documents(self, source: Treatment) -> list[dict[str, str]]:
+        return stored_region_documents(source)
+
     def api_documents(self, documents: list[dict[str, str]]) -> list[dict[str, str]]:
         """The crop lists with a key the API may read them by, issued at each launch (and so
         at each relaunch) for as long as a run may last."""
@@ -99,6 +102,16 @@ def region_documents(document_set: DocumentSet, parameters: dict[str, Any]) -> l
         raise UserError(_("The chosen regions treatment has not succeeded."))
     if source.document_set_id != document_set.id:
         raise UserError(_("The chosen regions treatment ran on another document set."))
+    documents = stored_region_documents(source)
+    if not documents:
+        raise UserError(_("The chosen regions treatment found no regions."))
+    return documents
+
+
+def stored_region_documents(source: Treatment) -> list[dict[str, str]]:
+    """Each region set a regions treatment has stored so far that holds regions once
+    corrected, as a `url_list` of its crops (a running one's too: a workflow's later steps
+    start on each document's regions as soon as they are stored)."""
     region_sets = list(
         db.session.scalars(
             select(RegionSet)
@@ -107,11 +120,8 @@ def region_documents(document_set: DocumentSet, parameters: dict[str, Any]) -> l
         )
     )
     holding = {box.region_set.id for box in corrected_regions(region_sets)}
-    documents = [
+    return [
         {"type": "url_list", "src": external_url("regions.crop_list", ref=rs.ref), "uid": rs.ref}
         for rs in region_sets
         if rs.id in holding
     ]
-    if not documents:
-        raise UserError(_("The chosen regions treatment found no regions."))
-    return documents

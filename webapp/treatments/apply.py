@@ -334,3 +334,9 @@ def _apply_pending(treatment_id: str) -> None:
     )
     for event_id in pending:
         _apply_one(treatment_id, event_id)
+    treatment = db.session.get(Treatment, treatment_id)
+    if pending and treatment is not None and treatment.workflow_id:
+        from webapp.workflows.flow import flow_from
+
+        # A later step of its workflow runs on each document as soon as its results are in.
+        flow_from(treatment)

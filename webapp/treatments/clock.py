@@ -172,6 +172,8 @@ def reap() -> int:
             select(Treatment.id).where(
                 Treatment.status.in_([Status.STARTED, Status.IN_PROGRESS]),
                 Treatment.updated_at < silent_since,
+                # A step that runs as parts has no run at the API: its parts do.
+                Treatment.container.is_(False),
             )
         )
     )

@@ -45,6 +45,10 @@ def announce_move(treatment: Treatment, target: Status) -> None:
         from webapp.workflows.engine import step_moved
 
         step_moved(treatment, target)
+    if treatment.part_of_id:
+        from webapp.workflows.flow import part_moved
+
+        part_moved(treatment, target)
     if target.is_terminal and treatment.notify_email:
         email_id = db.session.scalar(
             select(CompletionEmail.id).where(CompletionEmail.treatment_id == treatment.id)

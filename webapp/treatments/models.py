@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth.models import User
@@ -51,6 +52,12 @@ class Treatment(WorkState, Base):
     retry_of_id: Mapped[str | None] = mapped_column(
         ForeignKey("treatments.id", ondelete="SET NULL"), index=True
     )
+    # A workflow step that flows document by document runs as parts, each a treatment of its
+    # own launched once its documents' inputs are stored; the step itself is never launched.
+    part_of_id: Mapped[str | None] = mapped_column(
+        ForeignKey("treatments.id", ondelete="CASCADE"), index=True
+    )
+    container: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     # A step of a workflow: the workflow, and the step's name in its definition.
     workflow_id: Mapped[str | None] = mapped_column(
         ForeignKey("workflows.id", ondelete="CASCADE"), index=True
@@ -115,14 +122,41 @@ class Treatment(WorkState, Base):
 
     @property
     def result_ids(self) -> list[str]:
-        """The treatments whose results are this one's: itself, and its retries (and theirs)."""
+        """The treatments whose results are this one's: itself, its parts and its retries
+        (and theirs)."""
         ids, frontier = [self.id], [self.id]
         while frontier:
             frontier = list(
-                db.session.scalars(select(Treatment.id).where(Treatment.retry_of_id.in_(frontier)))
+                db.session.scalars(
+                    select(Treatment.id).where(
+                        Treatment.retry_of_id.in_(frontier) | Treatment.part_of_id.in_(frontier)
+                    )
+                )
             )
             ids += frontier
         return ids
+
+    def parts(self) -> list[Treatment]:
+        return list(
+            db.session.scalars(
+                select(Treatment)
+                .where(Treatment.part_of_id == self.id)
+                .order_by(Treatment.requested_at, Treatment.id)
+                .execution_options(populate_existing=True)
+            )
+        )
+
+    def another_run(self, documents: list[dict[str, str]], **values: Any) -> Treatment:
+        """A new treatment of this one's task, owner, set and parameters, on these documents."""
+        return Treatment(
+            task_type=self.task_type,
+            owner_id=self.owner_id,
+            document_set_id=self.document_set_id,
+            document_set_title=self.document_set_title,
+            parameters=dict(self.parameters),
+            documents=list(documents),
+            **values,
+        )
 
     def retries(self) -> list[Treatment]:
         return list(

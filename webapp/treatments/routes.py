@@ -99,7 +99,9 @@ def subform() -> ResponseReturnValue:
 
 def listing() -> tuple[Pagination, str, str]:
     """The treatments the user may see, filtered by the query string, one page of them."""
-    stmt = select(Treatment).order_by(Treatment.requested_at.desc())
+    # A step's parts are listed on its page, not among the treatments a user launched.
+    stmt = select(Treatment).where(Treatment.part_of_id.is_(None))
+    stmt = stmt.order_by(Treatment.requested_at.desc())
     if not current_user.is_admin:
         stmt = stmt.where(Treatment.owner_id == current_user.id)
     status = request.args.get("status", "")

@@ -89,13 +89,8 @@ def retry_failed(original: Treatment) -> Treatment:
 def _another_run(original: Treatment, documents: list[dict[str, str]], **link: str) -> Treatment:
     """A new run of an ended treatment's task and parameters on these documents, linked to it."""
     return _submit(
-        Treatment(
-            task_type=original.task_type,
-            owner_id=original.owner_id,
-            document_set_id=original.document_set_id,
-            document_set_title=original.document_set_title,
-            parameters=dict(original.parameters),
-            documents=list(documents),
+        original.another_run(
+            documents,
             notify_email=original.notify_email,
             callback_url=original.callback_url,
             **link,
@@ -109,6 +104,9 @@ def cancel(treatment: Treatment, by: User) -> None:
         raise UserError(
             _("This treatment has already ended (%(label)s).", label=treatment.state.label)
         )
+    for part in treatment.parts() if treatment.container else []:
+        if not part.state.is_terminal:
+            cancel(part, by)
     if treatment.tracking_id:
         try:
             api.cancel(task_module(treatment.task_type).route, treatment.tracking_id)

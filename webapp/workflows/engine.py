@@ -1,6 +1,6 @@
-"""Running workflows: each step a treatment, started once the steps it takes inputs from have
-succeeded; a workflow's state is its steps' (DESIGN 3), settled each time one of them moves
-and by the clock. The rules, without HTTP."""
+"""Running workflows: each step a treatment; a step that takes another's results flows document
+by document (`webapp.workflows.flow`); a workflow's state is its steps' (DESIGN 3), settled
+each time one of them moves and by the clock. The rules, without HTTP."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from webapp import processing_api as api
 from webapp.callbacks.signing import secret_of
-from webapp.columns import utcnow
+from webapp.columns import new_uuid, utcnow
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
@@ -24,6 +24,7 @@ from webapp.treatments import service as treatments
 from webapp.treatments.launch import enqueue_launch
 from webapp.treatments.models import Treatment
 from webapp.workflows.definitions import Definition, order
+from webapp.workflows.flow import feed, flow_from, settle_step
 from webapp.workflows.models import Workflow
 
 
@@ -63,13 +64,20 @@ def start_workflow(
     db.session.add(workflow)
     db.session.flush()
     by_name = {step["name"]: step for step in definition.steps}
+    ids = {name: new_uuid() for name in by_name}
     first: list[Treatment] = []
     for name in order(definition.steps):
         step = by_name[name]
         module = task_module(step["task"])
-        parameters = {**module.defaults, **step["parameters"]}
-        waits = bool(step.get("inputs"))
+        inputs = step.get("inputs") or {}
+        parameters = {
+            **module.defaults,
+            **step["parameters"],
+            **{parameter: ids[source] for parameter, source in inputs.items()},
+        }
+        waits = bool(inputs)
         treatment = Treatment(
+            id=ids[name],
             task_type=module.name,
             owner_id=owner.id,
             document_set_id=document_set.id,
@@ -77,6 +85,7 @@ def start_workflow(
             parameters=parameters,
             documents=[] if waits else module.documents(document_set, parameters),
             status=Status.WAITING if waits else Status.PENDING,
+            container=waits,
             workflow_id=workflow.id,
             workflow_step=name,
         )
@@ -145,70 +154,14 @@ def _steps(workflow: Workflow) -> list[Treatment]:
 
 
 def step_moved(step: Treatment, target: Status) -> None:
-    """After a step's move is committed: start what its success made ready, cancel what its
-    failure leaves without inputs, and settle the workflow."""
+    """After a step's move is committed: what waits on it runs on what it stored, and the
+    workflow is settled."""
     workflow = db.session.get(Workflow, step.workflow_id)
     if workflow is None:
         return
-    if target is Status.SUCCESS:
-        start_ready_steps(workflow)
-    elif target.is_terminal:
-        _cancel_dependents(workflow, step)
+    if target.is_terminal:
+        flow_from(step)
     settle_workflow(workflow)
-
-
-def _inputs(workflow: Workflow) -> dict[str, dict[str, str]]:
-    return {step["name"]: step.get("inputs") or {} for step in workflow.steps}
-
-
-def start_ready_steps(workflow: Workflow) -> None:
-    """Launch each waiting step whose inputs have all succeeded, with those inputs filled in.
-    The move out of WAITING is the claim: of two callers, one launches it."""
-    if workflow.state.is_terminal:
-        return
-    steps = {t.workflow_step: t for t in _steps(workflow)}
-    inputs = _inputs(workflow)
-    for name, step in steps.items():
-        sources = {parameter: steps.get(source) for parameter, source in inputs[name].items()}
-        if step.state is not Status.WAITING or not all(
-            s is not None and s.state is Status.SUCCESS for s in sources.values()
-        ):
-            continue
-        parameters = {
-            **step.parameters,
-            **{p: s.id for p, s in sources.items() if s is not None},
-        }
-        document_set = (
-            db.session.get(DocumentSet, step.document_set_id) if step.document_set_id else None
-        )
-        try:
-            if document_set is None:
-                raise UserError(_("Its document set has been deleted."))
-            documents = task_module(step.task_type).documents(document_set, parameters)
-        except UserError as exc:
-            transition(step, Status.ERROR, error=str(exc))
-            continue
-        values = {"parameters": parameters, "documents": documents}
-        if transition(step, Status.PENDING, "Its inputs are ready.", values=values):
-            enqueue_launch(step.id)
-
-
-def _cancel_dependents(workflow: Workflow, ended: Treatment) -> None:
-    """The waiting steps that take inputs, directly or not, from a step that did not succeed."""
-    inputs = _inputs(workflow)
-    lost = {ended.workflow_step}
-    grew = True
-    while grew:
-        more = {n for n, given in inputs.items() if lost & set(given.values())} - lost
-        lost |= more
-        grew = bool(more)
-    for step in _steps(workflow):
-        if step.workflow_step in lost and step.state is Status.WAITING:
-            transition(
-                step,
-                Status.CANCELLED,
-                f"Not run: step “{ended.workflow_step}” ended {ended.state.recorded_label}.",
-            )
 
 
 def settle_workflow(workflow: Workflow) -> None:
@@ -242,6 +195,9 @@ def dispatch_workflows() -> int:
         )
     )
     for workflow in quiet:
-        start_ready_steps(workflow)
+        for step in _steps(workflow):
+            if step.container:
+                feed(step)
+                settle_step(step)
         settle_workflow(workflow)
     return len(quiet)

@@ -101,6 +101,22 @@ class SimilarityModule(RegionsSourceModule):
         return documents * (documents + 1) // 2
 
     @classmethod
+    def parts(
+        cls, previous: list[dict[str, str]], new: list[dict[str, str]]
+    ) -> list[list[dict[str, str]]]:
+        """Each new document with each one before it, one pair a launch (the first alone, for
+        its pairs within itself): a pair is compared once both its documents are ready, and
+        no pair twice."""
+        runs: list[list[dict[str, str]]] = []
+        seen = list(previous)
+        for document in new:
+            if not seen:
+                runs.append([document])
+            runs += [[document, other] for other in seen]
+            seen.append(document)
+        return runs
+
+    @classmethod
     def failed_documents(
         cls, documents: list[dict[str, str]], done: list[str]
     ) -> list[dict[str, str]]:

@@ -1,0 +1,116 @@
+"""Workflow steps that flow document by document: a step that takes another's results runs as
+parts, each a treatment of its own launched as soon as its documents' inputs are stored; the
+step's state, progress and results are its parts' (DESIGN 3)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.lifecycle import Status, lock, transition
+from webapp.live.publish import publish_treatment
+from webapp.task_modules.registry import task_module
+from webapp.treatments.launch import enqueue_launch
+from webapp.treatments.models import Treatment
+
+
+def _sources(step: Treatment) -> list[Treatment]:
+    """The treatments a step takes its inputs from."""
+    module = task_module(step.task_type)
+    ids = [str(step.parameters.get(parameter, "")) for parameter in module.inputs]
+    found = [db.session.get(Treatment, ident) for ident in ids]
+    return [source for source in found if source is not None]
+
+
+def dependents(upstream: Treatment) -> list[Treatment]:
+    """The steps of upstream's workflow that take their inputs from it."""
+    steps = db.session.scalars(
+        select(Treatment).where(
+            Treatment.workflow_id == upstream.workflow_id, Treatment.container.is_(True)
+        )
+    )
+    return [step for step in steps if upstream.id in step.parameters.values()]
+
+
+def feed(step: Treatment) -> None:
+    """Launch the step on the documents its input has stored since it last looked. The row
+    is held meanwhile, so that two feeders never launch one document twice."""
+    locked = lock(Treatment, step.id)
+    if locked is None or locked.state.is_terminal:
+        db.session.commit()
+        return
+    module = task_module(locked.task_type)
+    known = {document["uid"] for document in locked.documents}
+    new = [
+        document
+        for source in _sources(locked)
+        for document in module.stored_input_documents(source)
+        if document["uid"] not in known
+    ]
+    if not new:
+        db.session.commit()
+        return
+    parts = [
+        locked.another_run(documents, part_of_id=locked.id)
+        for documents in module.parts(locked.documents, new)
+    ]
+    db.session.add_all(parts)
+    locked.documents = [*locked.documents, *new]
+    if not transition(locked, Status.IN_PROGRESS, "Running on each document whose input is ready."):
+        db.session.commit()
+        publish_treatment(locked)
+    for part in parts:
+        enqueue_launch(part.id)
+
+
+def settle_step(step: Treatment) -> None:
+    """The step's progress from its parts', and its end once its inputs have ended and so
+    have its parts: SUCCESS if a part stored results (errors listed), ERROR if every part
+    failed, CANCELLED if it never ran or every part was cancelled."""
+    locked = lock(Treatment, step.id)
+    if locked is None or locked.state.is_terminal:
+        db.session.commit()
+        return
+    parts = locked.parts()
+    locked.done_documents = list(dict.fromkeys(d for p in parts for d in p.done_documents))
+    locked.document_errors = list(dict.fromkeys(e for p in parts for e in p.document_errors))
+    sources = _sources(locked)
+    if not all(s.state.is_terminal for s in sources) or not all(p.state.is_terminal for p in parts):
+        locked.touch()
+        db.session.commit()
+        publish_treatment(locked)
+        return
+    states = [p.state for p in parts]
+    if not parts:
+        names = ", ".join(f"“{s.workflow_step}” ended {s.state.recorded_label}" for s in sources)
+        transition(locked, Status.CANCELLED, f"Not run: step {names} with nothing to run on.")
+    elif Status.SUCCESS in states:
+        errors = len(locked.document_errors)
+        said = f"Done: results for {locked.progress_text}" + (
+            f", {errors} error(s)." if errors else "."
+        )
+        transition(locked, Status.SUCCESS, said)
+    elif all(state is Status.CANCELLED for state in states):
+        transition(locked, Status.CANCELLED, "Every part was cancelled.")
+    else:
+        failed = "; ".join(p.error for p in parts if p.error)[:1000]
+        transition(locked, Status.ERROR, error=f"Every part failed: {failed}")
+
+
+def part_moved(part: Treatment, target: Status) -> None:
+    """After a part's move is committed: its step may have ended with it."""
+    if not target.is_terminal:
+        return
+    step = db.session.get(Treatment, part.part_of_id)
+    if step is not None:
+        settle_step(step)
+
+
+def flow_from(upstream: Treatment) -> None:
+    """After upstream stored results or ended: what waits on it runs on what it has."""
+    if not upstream.workflow_id or upstream.container:
+        return
+    for step in dependents(upstream):
+        feed(step)
+        if upstream.state.is_terminal:
+            settle_step(step)
