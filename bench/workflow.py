@@ -1,8 +1,10 @@
 """Full analysis as a workflow, next to the same three treatments run by hand.
 
 Runs the whole stack as the Procfile runs it (honcho: web, worker, clock, processor,
-processor-worker, processor-clock) on one PostgreSQL and one Redis of the run's own, and on
-the demo set, in the same run:
+processor-worker, processor-clock) on one PostgreSQL and one Redis of the run's own, with
+`--workers` app and processor workers (two by default, as `bench.scale` scales them on a
+two-core machine: one alone runs every job one after the other, and nothing could overlap),
+and on the demo set, in the same run:
 - by hand: regions through the form, then, once it has ended, vectorization on its regions,
   then, once that has ended, similarity on the same regions (each started the moment the
   previous one ended: a user who watches the page could not be quicker);
@@ -10,7 +12,7 @@ the demo set, in the same run:
 A regions treatment runs first, untimed, so that both find the processor's caches as warm.
 Prints both times and their ratio.
 
-    python -m bench.workflow [--quick]
+    python -m bench.workflow [--workers 2] [--quick]
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def by_hand(stack: FaultStack, session: requests.Session, set_id: int) -> tuple[
 
 
 def as_workflow(
-    stack: FaultStack, session: requests.Session, set_id: int
+    stack: FaultStack, session: requests.Session, set_id: int, timeline: bool = False
 ) -> tuple[float, list[str]]:
     """Full analysis through the workflow form: seconds, and how each step ended."""
     started = time.monotonic()
@@ -80,22 +82,48 @@ def as_workflow(
         "SELECT status FROM treatments WHERE workflow_id = :id ORDER BY requested_at",
         id=workflow_id,
     )
+    if timeline:
+        _print_timeline(stack, workflow_id)
     return seconds, [row.status for row in steps]
+
+
+def _print_timeline(stack: FaultStack, workflow_id: str) -> None:
+    """When each step and part was asked for, started and ended, from the workflow's start."""
+    rows = stack.query(
+        "SELECT t.task_type, t.workflow_step, json_array_length(t.documents::json) AS docs,"
+        " t.requested_at, t.started_at, t.finished_at, w.requested_at AS origin"
+        " FROM treatments t JOIN workflows w ON w.id = :id"
+        " WHERE t.workflow_id = :id OR t.part_of_id IN"
+        " (SELECT id FROM treatments WHERE workflow_id = :id) ORDER BY t.requested_at",
+        id=workflow_id,
+    )
+    for row in rows:
+        times = [
+            f"{(moment - row.origin).total_seconds():6.1f}" if moment else "     -"
+            for moment in (row.requested_at, row.started_at, row.finished_at)
+        ]
+        kind = f"step {row.workflow_step}" if row.workflow_step else "  part"
+        print(f"  {kind:22} {row.task_type:14} {row.docs:3} docs  asked/started/ended", *times)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2, help="app and processor workers")
+    parser.add_argument("--timeline", action="store_true", help="print each step's and part's")
     parser.add_argument("--quick", action="store_true", help="no warm-up: a check that it works")
     args = parser.parse_args()
-    with fault_stack(quick=False, proxied=False, settings=DEPLOYED) as stack:
+    concurrency = {"worker": args.workers, "processor-worker": args.workers}
+    with fault_stack(
+        quick=False, concurrency=concurrency, proxied=False, settings=DEPLOYED
+    ) as stack:
         session = log_in(stack.url, DEMO_EMAIL, DEMO_PASSWORD)
         set_id = demo_set_id(session, stack.url)
         if not args.quick:
             _until(_treatment(stack, launch(session, stack.url, set_id, "regions")))
         hand, hand_ended = by_hand(stack, session, set_id)
-        flow, flow_ended = as_workflow(stack, session, set_id)
+        flow, flow_ended = as_workflow(stack, session, set_id, args.timeline)
     print("Full analysis (regions, then vectorization and similarity) of the demo set;")
-    print("the Procfile's processes on PostgreSQL")
+    print(f"the Procfile's processes on PostgreSQL, {args.workers} app and processor workers")
     print(f"{'run':>40} {'seconds':>8}  steps ended")
     print(f"{'by hand, each started when the last ended':>40} {hand:>8.1f}  {hand_ended}")
     print(f"{'as a workflow':>40} {flow:>8.1f}  {flow_ended}")

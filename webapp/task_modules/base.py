@@ -131,6 +131,10 @@ class TaskModule(ABC):
         """The results as JSON objects, `limit` of them from `offset`, and how many in all."""
         return [], 0
 
+    # Whether new documents wait for the launch under way and then go together, rather than
+    # each batch going at once (a task whose launches redo the documents before them).
+    one_part_at_a_time: ClassVar[bool] = False
+
     def stored_input_documents(self, source: Treatment) -> list[dict[str, str]]:
         """The documents an earlier treatment (one of `inputs`) has results for so far."""
         return []

@@ -40,14 +40,9 @@ def feed(step: Treatment) -> None:
         db.session.commit()
         return
     module = task_module(locked.task_type)
-    known = {document["uid"] for document in locked.documents}
-    new = [
-        document
-        for source in _sources(locked)
-        for document in module.stored_input_documents(source)
-        if document["uid"] not in known
-    ]
-    if not new:
+    new = _unfed(locked)
+    busy = module.one_part_at_a_time and any(not p.state.is_terminal for p in locked.parts())
+    if not new or busy:
         db.session.commit()
         return
     parts = [
@@ -63,6 +58,18 @@ def feed(step: Treatment) -> None:
         enqueue_launch(part.id)
 
 
+def _unfed(step: Treatment) -> list[dict[str, str]]:
+    """The documents its inputs have stored that the step has not been launched on yet."""
+    module = task_module(step.task_type)
+    known = {document["uid"] for document in step.documents}
+    return [
+        document
+        for source in _sources(step)
+        for document in module.stored_input_documents(source)
+        if document["uid"] not in known
+    ]
+
+
 def settle_step(step: Treatment) -> None:
     """The step's progress from its parts', and its end once its inputs have ended and so
     have its parts: SUCCESS if a part stored results (errors listed), ERROR if every part
@@ -75,7 +82,11 @@ def settle_step(step: Treatment) -> None:
     locked.done_documents = list(dict.fromkeys(d for p in parts for d in p.done_documents))
     locked.document_errors = list(dict.fromkeys(e for p in parts for e in p.document_errors))
     sources = _sources(locked)
-    if not all(s.state.is_terminal for s in sources) or not all(p.state.is_terminal for p in parts):
+    if (
+        not all(s.state.is_terminal for s in sources)
+        or not all(p.state.is_terminal for p in parts)
+        or _unfed(locked)
+    ):
         locked.touch()
         db.session.commit()
         publish_treatment(locked)
@@ -103,6 +114,7 @@ def part_moved(part: Treatment, target: Status) -> None:
         return
     step = db.session.get(Treatment, part.part_of_id)
     if step is not None:
+        feed(step)  # what waited for this part goes now
         settle_step(step)
 
 

@@ -100,21 +100,17 @@ class SimilarityModule(RegionsSourceModule):
         """One result per pair of documents, a document paired with itself included."""
         return documents * (documents + 1) // 2
 
+    one_part_at_a_time = True
+
     @classmethod
     def parts(
         cls, previous: list[dict[str, str]], new: list[dict[str, str]]
     ) -> list[list[dict[str, str]]]:
-        """Each new document with each one before it, one pair a launch (the first alone, for
-        its pairs within itself): a pair is compared once both its documents are ready, and
-        no pair twice."""
-        runs: list[list[dict[str, str]]] = []
-        seen = list(previous)
-        for document in new:
-            if not seen:
-                runs.append([document])
-            runs += [[document, other] for other in seen]
-            seen.append(document)
-        return runs
+        """The new documents with every one before them, in one launch: each pair is compared
+        as soon as both its documents are ready. One launch for all, rather than one a pair,
+        since each launch costs the processing API a start and the documents' descriptors;
+        the pairs of earlier documents it compares again are stored once."""
+        return [[*new, *previous]]
 
     @classmethod
     def failed_documents(
