@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import AuthActions, json_body, run_jobs
+from tests.conftest import AuthActions, json_body, make_user, run_jobs
 from tests.processing_api import ProcessingAPI, notify
 from tests.test_api import _bearer, _token
 from tests.test_callbacks import Receiver
@@ -453,3 +453,52 @@ def test_cancel_stops_the_running_parts_of_a_flowing_step_at_the_api(
     steps = _steps(workflow["id"])
     assert {t.state for t in steps.values()} == {Status.CANCELLED}
     assert {p.state for s in steps.values() for p in s.parts()} == {Status.CANCELLED}
+
+
+def test_a_definition_shared_with_a_user_is_theirs_to_run_and_no_one_elses(
+    app: Flask,
+    client: FlaskClient,
+    user: User,
+    other_user: User,
+    headers: dict[str, str],
+    processing_api: ProcessingAPI,
+) -> None:
+    unknown = client.post(
+        "/api/v1/workflows/definitions",
+        json={
+            "name": "Shared",
+            "steps": [REGIONS],
+            "visibility": "shared",
+            "shared_with": ["nobody@example.org"],
+        },
+        headers=headers,
+    )
+    assert unknown.status_code == 400
+    assert "nobody@example.org" in json_body(unknown)["fields"]["shared_with"][0]
+    saved = client.post(
+        "/api/v1/workflows/definitions",
+        json={
+            "name": "Shared",
+            "steps": [REGIONS],
+            "visibility": "shared",
+            "shared_with": [other_user.email],
+        },
+        headers=headers,
+    )
+    assert saved.status_code == 201, saved.get_data(as_text=True)
+    key = json_body(saved)["key"]
+    assert json_body(saved)["shared_with"] == [other_user.email]
+    theirs = _bearer(_token(app, other_user))
+    ran = client.post(
+        "/api/v1/workflows/",
+        json={"definition": key, "document_set": make_set(other_user).id},
+        headers=theirs,
+    )
+    assert ran.status_code == 201, ran.get_data(as_text=True)
+    third = make_user("third@example.org")
+    refused = client.post(
+        "/api/v1/workflows/",
+        json={"definition": key, "document_set": make_set(third).id},
+        headers=_bearer(_token(app, third)),
+    )
+    assert refused.status_code == 400

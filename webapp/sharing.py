@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+
+from webapp.errors import UserError
+from webapp.extensions import db
 from webapp.i18n import N_
 
 VISIBILITIES = {
@@ -12,6 +16,29 @@ VISIBILITIES = {
     "shared": N_("Shared with named users"),
     "public": N_("Public"),
 }
+
+
+def emails(text: str | None) -> list[str]:
+    """The emails of a form's field, one per line."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def share(thing: Any, visibility: str, addresses: list[str]) -> None:
+    """Set who may see it: its visibility and the accounts it is shared with; an email with
+    no account refuses the whole change."""
+    from webapp.auth.accounts import find_user
+
+    if visibility not in VISIBILITIES:
+        raise UserError(
+            _("Visibility is one of %(VISIBILITIES)s.", VISIBILITIES=", ".join(VISIBILITIES))
+        )
+    users = [find_user(email) for email in addresses]
+    unknown = [email for email, user in zip(addresses, users, strict=True) if user is None]
+    if unknown:
+        raise UserError(_("No account for: %(unknown)s.", unknown=", ".join(unknown)))
+    thing.visibility = visibility
+    thing.shared_with = [u for u in users if u is not None]
+    db.session.commit()
 
 
 def visible(thing: Any, user: Any) -> bool:

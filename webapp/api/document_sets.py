@@ -14,12 +14,12 @@ from webapp.api.blueprint import ApiBlueprint
 from webapp.api.schemas import TOKEN, invalid
 from webapp.document_sets.access import usable_set, usable_sets
 from webapp.document_sets.forms import TITLE_MAX
-from webapp.document_sets.members import MEMBER_KINDS, add_member, remove_member, share
+from webapp.document_sets.members import MEMBER_KINDS, add_member, remove_member
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.security import DatabaseInteger
-from webapp.sharing import VISIBILITIES
+from webapp.sharing import VISIBILITIES, share
 
 bp = ApiBlueprint(
     "api_document_sets",

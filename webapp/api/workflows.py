@@ -19,6 +19,7 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
 from webapp.security import DatabaseInteger
+from webapp.sharing import VISIBILITIES
 from webapp.workflows.definitions import (
     Definition,
     DefinitionErrors,
@@ -54,15 +55,15 @@ class DefinitionSchema(Schema):
     name = fields.String(required=True)
     built_in = fields.Boolean(required=True)
     owner = fields.String(allow_none=True)
-    visibility = fields.String(required=True)
+    visibility = fields.String(required=True, validate=validate.OneOf(list(VISIBILITIES)))
+    shared_with = fields.List(fields.String(), required=True)
     steps = fields.List(fields.Nested(StepSchema), required=True)
 
 
 class NewDefinitionSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 120))
-    visibility = fields.String(
-        load_default="private", validate=validate.OneOf(["private", "public"])
-    )
+    visibility = fields.String(load_default="private", validate=validate.OneOf(list(VISIBILITIES)))
+    shared_with = fields.List(fields.Email(), load_default=list)
     steps = fields.List(fields.Dict(), required=True, validate=validate.Length(1, 20))
 
 
@@ -119,6 +120,7 @@ def definition_json(definition: Definition) -> dict[str, Any]:
         "built_in": stored is None,
         "owner": stored.owner.email if stored else None,
         "visibility": stored.visibility if stored else "public",
+        "shared_with": [u.email for u in stored.shared_with] if stored else [],
         "steps": definition.steps,
     }
 
@@ -172,7 +174,9 @@ def new_definition(body: dict[str, Any]) -> dict[str, Any]:
     """Save a definition: unknown tasks, missing inputs, cycles and bad parameters are each
     refused with a message, keyed by the step (`steps.1.inputs.regions_treatment`)."""
     try:
-        saved = save_definition(current_user, body["name"], body["steps"], body["visibility"])
+        saved = save_definition(
+            current_user, body["name"], body["steps"], body["visibility"], body["shared_with"]
+        )
     except DefinitionErrors as exc:
         invalid(exc.fields)
     return definition_json(Definition(str(saved.id), saved.name, saved.steps, saved))

@@ -8,14 +8,12 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from webapp.auth.accounts import find_user
 from webapp.catalog.lookup import matching
 from webapp.catalog.models import Digitization, Series, Witness, Work
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.i18n import N_
-from webapp.sharing import VISIBILITIES
 
 SEARCH_LIMIT = 10
 
@@ -83,19 +81,3 @@ def search_documents(query: str) -> list[tuple[str, Any]]:
         documents = db.session.scalars(stmt.order_by(spec.searched[0]).limit(SEARCH_LIMIT))
         found += [(kind, document) for document in documents]
     return found
-
-
-def share(document_set: DocumentSet, visibility: str, emails: list[str]) -> None:
-    """Set who may see the set: its visibility and the accounts it is shared with; an email
-    with no account refuses the whole change."""
-    if visibility not in VISIBILITIES:
-        raise UserError(
-            _("Visibility is one of %(VISIBILITIES)s.", VISIBILITIES=", ".join(VISIBILITIES))
-        )
-    users = [find_user(email) for email in emails]
-    unknown = [email for email, user in zip(emails, users, strict=True) if user is None]
-    if unknown:
-        raise UserError(_("No account for: %(unknown)s.", unknown=", ".join(unknown)))
-    document_set.visibility = visibility
-    document_set.shared_with = [u for u in users if u is not None]
-    db.session.commit()

@@ -18,11 +18,11 @@ from webapp.document_sets.members import (
     add_member,
     remove_member,
     search_documents,
-    share,
 )
 from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.sharing import emails, share
 
 
 def _visible_or_404(set_id: int) -> DocumentSet:
@@ -118,11 +118,8 @@ def sharing(set_id: int) -> ResponseReturnValue:
     document_set = _editable_or_404(set_id)
     form = SharingForm()
     if form.validate_on_submit():
-        emails = [
-            line.strip() for line in (form.shared_with.data or "").splitlines() if line.strip()
-        ]
         try:
-            share(document_set, form.visibility.data or "private", emails)
+            share(document_set, form.visibility.data or "private", emails(form.shared_with.data))
         except UserError as exc:
             form.shared_with.errors = [str(exc)]
         else:

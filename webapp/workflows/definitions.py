@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.i18n import N_
+from webapp.sharing import share
 from webapp.task_modules.registry import task_modules
 from webapp.treatments.forms import ParameterErrors, checked_parameters
 from webapp.workflows.models import WorkflowDefinition, definition_shares
@@ -196,23 +197,28 @@ def definition_for(user: Any, key: str) -> Definition | None:
 
 
 def save_definition(
-    user: Any, name: Any, steps: Any, visibility: str = "private"
+    user: Any,
+    name: Any,
+    steps: Any,
+    visibility: str = "private",
+    shared_with: list[str] | None = None,
 ) -> WorkflowDefinition:
-    """A new definition of the user's, once its steps pass every check."""
+    """A new definition of the user's, once its steps pass every check; private, public, or
+    shared with the accounts of these emails, as a document set is."""
     problems: dict[str, list[str]] = {}
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= 120:
         problems["name"] = [_("A name of 1 to 120 characters.")]
-    if visibility not in {"private", "public"}:
-        problems["visibility"] = [_("Private or public.")]
     try:
         clean = checked_steps(steps, user)
     except DefinitionErrors as exc:
         problems |= exc.fields
     if problems:
         raise DefinitionErrors(problems)
-    definition = WorkflowDefinition(
-        name=str(name).strip(), owner_id=user.id, visibility=visibility, steps=clean
-    )
+    definition = WorkflowDefinition(name=str(name).strip(), owner_id=user.id, steps=clean)
     db.session.add(definition)
-    db.session.commit()
+    try:
+        share(definition, visibility, shared_with or [])
+    except UserError as exc:
+        db.session.rollback()
+        raise DefinitionErrors({"shared_with": [str(exc)]}) from exc
     return definition

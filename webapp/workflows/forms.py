@@ -27,9 +27,9 @@ class RunForm(Form):
 
 class DefinitionForm(Form):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
-    # Private or public: sharing a definition with named users is not offered yet.
-    visibility = SelectField(
-        _l("Who may run it"), choices={k: v for k, v in VISIBILITIES.items() if k != "shared"}
+    visibility = SelectField(_l("Who may run it"), choices=VISIBILITIES)
+    shared_with = TextAreaField(
+        _l("Shared with (emails, one per line)"), validators=[Length(max=10_000)]
     )
     steps = TextAreaField(
         _l("Steps"),

@@ -16,6 +16,7 @@ from webapp.callbacks.outbox import deliveries_of
 from webapp.document_sets.access import usable_set
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.sharing import emails
 from webapp.task_modules.registry import task_modules
 from webapp.workflows import bp
 from webapp.workflows.definitions import (
@@ -164,7 +165,13 @@ def new_definition() -> ResponseReturnValue:
             problems = {"steps": [_("Not JSON: %(error)s", error=str(exc))]}
         else:
             try:
-                save_definition(current_user, form.name.data, steps, str(form.visibility.data))
+                save_definition(
+                    current_user,
+                    form.name.data,
+                    steps,
+                    str(form.visibility.data),
+                    emails(form.shared_with.data),
+                )
             except DefinitionErrors as exc:
                 problems = exc.fields
             else:
