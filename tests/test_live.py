@@ -19,6 +19,7 @@ from tests.conftest import AuthActions, run_jobs
 from tests.processing_api import ProcessingAPI, notify
 from tests.treatment_helpers import launch, make_set, regions_file
 from webapp.auth.models import User
+from webapp.extensions import db
 from webapp.lifecycle import Status, transition
 from webapp.live.hub import Hub
 from webapp.live.publish import publish_treatment
@@ -176,6 +177,27 @@ def test_users_are_sent_only_what_they_may_see(
     ((name, row),) = _read(response, 1)
     assert name == f"row-{theirs.id}"
     assert f'id="row-{theirs.id}"' in row
+    response.close()
+
+
+def test_a_workflow_steps_parts_have_no_row_in_the_live_list(
+    client: FlaskClient,
+    logged_in: User,
+    processing_api: ProcessingAPI,
+    listening_hub: Hub,
+    long_streams: None,
+) -> None:
+    step = _running(logged_in, client)
+    part = step.another_run(step.documents, part_of_id=step.id)
+    db.session.add(part)
+    db.session.commit()
+    response = client.get("/treatments/stream")
+    ((first, _),) = _read(response, 1)
+    assert first == f"row-{step.id}"  # the state first: the part is not a row
+    publish_treatment(part)
+    publish_treatment(step)
+    ((name, _row),) = _read(response, 1)
+    assert name == f"row-{step.id}"
     response.close()
 
 

@@ -76,6 +76,8 @@ def treatment_update(treatment: Treatment) -> dict[str, Any]:
         "treatment_id": treatment.id,
         "owner_id": treatment.owner_id,
         "terminal": treatment.state.is_terminal,
+        # A workflow step's part has a page of its own but no row in the lists.
+        "listed": treatment.part_of_id is None,
         "html": as_in_a_request(lambda: fragments(treatment)),
     }
 

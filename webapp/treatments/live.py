@@ -57,10 +57,19 @@ def list_stream() -> ResponseReturnValue:
     user_id, is_admin = current_user.id, current_user.is_admin
 
     def wants(message: Message) -> bool:
-        return "treatment_id" in message and bool(is_admin or message.get("owner_id") == user_id)
+        return (
+            "treatment_id" in message
+            and bool(message.get("listed", True))
+            and bool(is_admin or message.get("owner_id") == user_id)
+        )
 
     def current() -> Iterator[str]:
-        stmt = select(Treatment).order_by(Treatment.requested_at.desc()).limit(ROWS_SENT)
+        stmt = (
+            select(Treatment)
+            .where(Treatment.part_of_id.is_(None))
+            .order_by(Treatment.requested_at.desc())
+            .limit(ROWS_SENT)
+        )
         if not is_admin:
             stmt = stmt.where(Treatment.owner_id == user_id)
         rows = [(t.id, row_html(t)) for t in db.session.scalars(stmt)]
