@@ -19,7 +19,7 @@ from webapp.extensions import db
 from webapp.task_modules.vectorization.models import Vectorization
 from webapp.tasks.models import Task, TaskArtifact
 from webapp.treatments.models import Treatment
-from webapp.workflows.models import Workflow
+from webapp.workflows.models import Workflow, WorkflowDefinition
 
 PUBLIC = {
     "auth.login",
@@ -45,6 +45,7 @@ PRIVATE_ARGUMENTS = {
     "task_id",
     "delivery_id",
     "workflow_id",
+    "definition_key",
 }
 SECRET = "Top secret set 7f3a"
 
@@ -90,6 +91,8 @@ def owned(app: Flask, user: User) -> Fixture:
     db.session.add(delivery)
     workflow = Workflow(owner_id=user.id, name=SECRET, steps=[], document_set_id=document_set.id)
     db.session.add(workflow)
+    definition = WorkflowDefinition(name=SECRET, owner_id=user.id, steps=[])
+    db.session.add(definition)
     db.session.commit()
     return Fixture(
         values={
@@ -117,6 +120,7 @@ def owned(app: Flask, user: User) -> Fixture:
             "member_id": str(witness.id),
             "delivery_id": str(delivery.id),
             "workflow_id": workflow.id,
+            "definition_key": str(definition.id),
         },
         kinds={
             "witnesses": str(witness.id),

@@ -162,6 +162,14 @@ def test_a_saved_definition_is_listed_and_runs_for_its_owner_only(
     )
     assert refused.status_code == 400
     assert "definition" in json_body(refused)["fields"]
+    # Only its owner deletes it; the built-in one stays.
+    gone = f"/api/v1/workflows/definitions/{key}"
+    assert client.delete(gone, headers=_bearer(_token(app, other_user))).status_code == 404
+    builtin = "/api/v1/workflows/definitions/full-analysis"
+    assert client.delete(builtin, headers=headers).status_code == 404
+    assert client.delete(gone, headers=headers).status_code == 204
+    mine = json_body(client.get("/api/v1/workflows/definitions", headers=headers))
+    assert [d["key"] for d in mine] == ["full-analysis"]
 
 
 def _results_of(processing_api: ProcessingAPI, uids: list[str]) -> list[dict[str, str]]:

@@ -25,6 +25,7 @@ from webapp.workflows.definitions import (
     DefinitionErrors,
     definition_for,
     definitions_for,
+    delete_definition,
     save_definition,
 )
 from webapp.workflows.engine import cancel_workflow, relaunch_workflow, start_workflow
@@ -180,6 +181,17 @@ def new_definition(body: dict[str, Any]) -> dict[str, Any]:
     except DefinitionErrors as exc:
         invalid(exc.fields)
     return definition_json(Definition(str(saved.id), saved.name, saved.steps, saved))
+
+
+@bp.delete("/definitions/<definition_key>")
+@bp.response(204)
+@bp.doc(security=TOKEN)
+def remove_definition(definition_key: str) -> None:
+    """Delete one of the user's definitions (404 for a built-in one or someone else's)."""
+    try:
+        delete_definition(current_user, definition_key)
+    except UserError as exc:
+        abort(404, str(exc))
 
 
 @bp.get("/")

@@ -196,6 +196,18 @@ def definition_for(user: Any, key: str) -> Definition | None:
     return Definition(str(stored.id), stored.name, stored.steps, stored)
 
 
+def delete_definition(user: Any, key: str) -> None:
+    """A saved definition its owner (or an admin) no longer wants; the runs made from it keep
+    their own copy. A built-in one, or one the user may not change, is refused."""
+    definition = definition_for(user, key)
+    if definition is None or definition.stored is None:
+        raise UserError(_("No such workflow definition, or not one you may delete."))
+    if not definition.stored.editable_by(user):
+        raise UserError(_("Only its owner deletes a workflow definition."))
+    db.session.delete(definition.stored)
+    db.session.commit()
+
+
 def save_definition(
     user: Any,
     name: Any,

@@ -23,6 +23,7 @@ from webapp.workflows.definitions import (
     DefinitionErrors,
     definition_for,
     definitions_for,
+    delete_definition,
     order,
     save_definition,
 )
@@ -152,6 +153,16 @@ def relaunch(workflow_id: str) -> ResponseReturnValue:
         flash(str(exc), "error")
         return redirect(url_for("workflows.detail", workflow_id=workflow.id))
     return redirect(url_for("workflows.detail", workflow_id=again.id))
+
+
+@bp.post("/definitions/<definition_key>/delete")
+def remove_definition(definition_key: str) -> ResponseReturnValue:
+    try:
+        delete_definition(current_user, definition_key)
+    except UserError as exc:
+        abort(404, str(exc))
+    flash(_("The workflow definition was deleted; the runs made from it are kept."), "success")
+    return redirect(url_for("workflows.index"))
 
 
 @bp.route("/definitions/new", methods=["GET", "POST"])
