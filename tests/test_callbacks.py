@@ -209,6 +209,9 @@ def test_a_new_secret_signs_the_next_callbacks(
     [
         ("ftp://example.org/hook", "Not a valid URL."),
         ("not a url", "Not a valid URL."),
+        ("http://[::1", "Not a valid URL."),
+        ("http://[::1]:99999/hook", "The port is not one from 1 to 65535."),
+        ("http://example.org:port/hook", "Not a valid URL."),
         ("http://10.0.0.8/hook", "Callbacks are not sent to this address."),
         ("http://[::1]:8080/hook", "Callbacks are not sent to this address."),
         ("https://example.org/" + "x" * 2000, "Longer than maximum length 2000."),

@@ -31,13 +31,21 @@ bp = ApiBlueprint(
 def _reachable(url: str) -> None:
     """Refuse at once what the outbound policy would refuse for sure: an address literal
     that is not public. Names are checked where they are resolved, at each attempt."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return  # a bracket left open: the URL check refuses it
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        if not parts.netloc.rpartition(":")[2].isdigit():
+            return  # not a number: the URL check refuses it
+        raise ValidationError(_("The port is not one from 1 to 65535.")) from exc
     host = parts.hostname or ""
     try:
         ipaddress.ip_address(host)
     except ValueError:
         return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     if not outbound_policy(0, 0).permits(host, port, host):
         raise ValidationError(_("Callbacks are not sent to this address."))
 
