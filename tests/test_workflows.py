@@ -510,3 +510,27 @@ def test_a_definition_shared_with_a_user_is_theirs_to_run_and_no_one_elses(
         headers=_bearer(_token(app, third)),
     )
     assert refused.status_code == 400
+
+
+def test_a_step_whose_every_part_failed_fails_with_their_errors(
+    client: FlaskClient, user: User, headers: dict[str, str], processing_api: ProcessingAPI
+) -> None:
+    workflow = _full_analysis(client, user, headers)
+    regions = _steps(workflow["id"])["regions"]
+    stored = {"results_url": _results_of(processing_api, regions.document_uids)}
+    notify(client, regions, "SUCCESS", output=stored)
+    run_jobs()
+    steps = _steps(workflow["id"])
+    for part in steps["vectorization"].parts():
+        notify(client, part, "ERROR", error="[OSError] no strokes", completed=True)
+        run_jobs()
+    for part in steps["similarity"].parts():
+        notify(client, part, "SUCCESS", success=True)
+        run_jobs()
+    steps = _steps(workflow["id"])
+    vectorization = steps["vectorization"]
+    assert vectorization.state is Status.ERROR
+    assert "Every document failed" in vectorization.error
+    assert "no strokes" in vectorization.error
+    assert steps["similarity"].state is Status.SUCCESS
+    assert _state(workflow["id"]) is Status.ERROR

@@ -145,7 +145,7 @@ def _progress(treatment: Treatment, payload: dict[str, Any]) -> None:
             treatment.api_current, treatment.api_total = current, total
 
 
-def _conclusion(treatment: Treatment) -> Move:
+def conclusion(treatment: Treatment) -> Move:
     """SUCCESS when results were stored (errors listed); ERROR when every document failed."""
     if treatment.done_documents or not treatment.document_errors:
         errors = len(treatment.document_errors)
@@ -185,7 +185,7 @@ def _apply(treatment: Treatment, event: TreatmentEvent, files: dict[str, Any]) -
             if as_text(error):
                 _add_error(treatment, document_error(treatment, error))
         store_results(treatment, module, _results(payload), files)
-        return _conclusion(treatment)
+        return conclusion(treatment)
     if event.event == "ERROR":
         raw = payload.get("error") or payload.get("message")
         if payload.get("completed") is False:

@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.lifecycle import Status, lock, transition
 from webapp.live.publish import publish_treatment
 from webapp.task_modules.registry import task_module
+from webapp.treatments.apply import conclusion
 from webapp.treatments.launch import enqueue_launch
 from webapp.treatments.models import Treatment
 
@@ -72,15 +73,21 @@ def _unfed(step: Treatment) -> list[dict[str, str]]:
 
 def settle_step(step: Treatment) -> None:
     """The step's progress from its parts', and its end once its inputs have ended and so
-    have its parts: SUCCESS if a part stored results (errors listed), ERROR if every part
-    failed, CANCELLED if it never ran or every part was cancelled."""
+    have its parts: as one run's, or CANCELLED if it never ran or every part was."""
     locked = lock(Treatment, step.id)
     if locked is None or locked.state.is_terminal:
         db.session.commit()
         return
     parts = locked.parts()
     locked.done_documents = list(dict.fromkeys(d for p in parts for d in p.done_documents))
-    locked.document_errors = list(dict.fromkeys(e for p in parts for e in p.document_errors))
+    # A part that failed whole fails its documents.
+    whole = [
+        f"{', '.join(p.document_uids)}: {p.error}"
+        for p in parts
+        if p.state is Status.ERROR and p.error and not p.document_errors
+    ]
+    errors = [e for p in parts for e in p.document_errors] + whole
+    locked.document_errors = list(dict.fromkeys(errors))
     sources = _sources(locked)
     if (
         not all(s.state.is_terminal for s in sources)
@@ -91,21 +98,19 @@ def settle_step(step: Treatment) -> None:
         db.session.commit()
         publish_treatment(locked)
         return
-    states = [p.state for p in parts]
     if not parts:
         names = ", ".join(f"“{s.workflow_step}” ended {s.state.recorded_label}" for s in sources)
         transition(locked, Status.CANCELLED, f"Not run: step {names} with nothing to run on.")
-    elif Status.SUCCESS in states:
-        errors = len(locked.document_errors)
-        said = f"Done: results for {locked.progress_text}" + (
-            f", {errors} error(s)." if errors else "."
-        )
-        transition(locked, Status.SUCCESS, said)
-    elif all(state is Status.CANCELLED for state in states):
+    elif all(p.state is Status.CANCELLED for p in parts):
         transition(locked, Status.CANCELLED, "Every part was cancelled.")
     else:
-        failed = "; ".join(p.error for p in parts if p.error)[:1000]
-        transition(locked, Status.ERROR, error=f"Every part failed: {failed}")
+        # As one run would end (DESIGN 3): SUCCESS with its errors listed when results were
+        # stored, ERROR when every document failed.
+        target, said = conclusion(locked)
+        if target is Status.ERROR:
+            transition(locked, target, error=said)
+        else:
+            transition(locked, target, said)
 
 
 def part_moved(part: Treatment, target: Status) -> None:
