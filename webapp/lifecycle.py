@@ -8,18 +8,19 @@ win, and a terminal state is never left.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from flask_babel import gettext
-from sqlalchemy import String, Text, event, func, inspect, or_, select, update
+from sqlalchemy import String, Text, event, func, inspect, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from webapp.callbacks.outbox import queue_callbacks, record_callback
 from webapp.columns import UTCDateTime, utcnow
 from webapp.extensions import db
 from webapp.i18n import N_
+from webapp.leases import take_lease
 
 
 class Status(StrEnum):
@@ -176,22 +177,7 @@ class WorkState:
 def claim(model: type[Any], ident: Any, states: list[Status], lease_seconds: float) -> bool:
     """Take the work for a while with one conditional UPDATE, so that two jobs never run it at
     once; a lease older than `lease_seconds` belonged to a worker that died, and is taken over."""
-    key = inspect(model).primary_key[0]
-    now = utcnow()
-    result = db.session.execute(
-        update(model)
-        .where(
-            key == ident,
-            model.status.in_([s.value for s in states]),
-            or_(
-                model.claimed_at.is_(None),
-                model.claimed_at < now - timedelta(seconds=lease_seconds),
-            ),
-        )
-        .values(claimed_at=now)
-    )
-    db.session.commit()
-    return bool(getattr(result, "rowcount", 0))
+    return take_lease(model, ident, lease_seconds, model.status.in_([s.value for s in states]))
 
 
 def lock(model: type[Any], ident: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import inspect, or_, select, update
+from sqlalchemy import inspect, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from outbound import redacted
@@ -23,6 +23,7 @@ from webapp.callbacks.signing import secret_of
 from webapp.columns import utcnow
 from webapp.extensions import db, get_queue
 from webapp.http import USER_AGENT, outbound_policy
+from webapp.leases import lease_free, take_lease
 
 log = logging.getLogger(__name__)
 
@@ -98,21 +99,13 @@ def _waiting() -> ColumnElement[bool]:
 
 
 def _unclaimed() -> ColumnElement[bool]:
-    lease = timedelta(seconds=current_app.config["CALLBACK_LEASE_SECONDS"])
-    return or_(
-        CallbackDelivery.claimed_at.is_(None), CallbackDelivery.claimed_at < utcnow() - lease
-    )
+    return lease_free(CallbackDelivery, current_app.config["CALLBACK_LEASE_SECONDS"])
 
 
 def _claim(delivery_id: int) -> bool:
-    """Take the delivery with a lease: one conditional UPDATE, so one job sends it."""
-    result = db.session.execute(
-        update(CallbackDelivery)
-        .where(CallbackDelivery.id == delivery_id, _waiting(), _unclaimed())
-        .values(claimed_at=utcnow())
-    )
-    db.session.commit()
-    return bool(getattr(result, "rowcount", 0))
+    """Take the delivery with a lease, so that one job sends it."""
+    lease = current_app.config["CALLBACK_LEASE_SECONDS"]
+    return take_lease(CallbackDelivery, delivery_id, lease, _waiting())
 
 
 def work_of(delivery: CallbackDelivery) -> Any:

@@ -16,12 +16,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mail import Message
 from redis.exceptions import RedisError
-from sqlalchemy import ForeignKey, Text, or_, select, update
+from sqlalchemy import ForeignKey, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.columns import UTCDateTime, utcnow
 from webapp.extensions import Base, db, get_queue, mail
 from webapp.i18n import locale_of
+from webapp.leases import lease_free, take_lease
 from webapp.task_modules.registry import task_module
 from webapp.treatments.models import Treatment
 from webapp.urls import external_url
@@ -59,21 +60,7 @@ def queue_email(email_id: int) -> None:
 def _claim(email_id: int) -> bool:
     """Take the email with a lease, so that two jobs never send it both."""
     lease = current_app.config["EMAIL_LEASE_SECONDS"]
-    now = utcnow()
-    result = db.session.execute(
-        update(CompletionEmail)
-        .where(
-            CompletionEmail.id == email_id,
-            CompletionEmail.sent_at.is_(None),
-            or_(
-                CompletionEmail.claimed_at.is_(None),
-                CompletionEmail.claimed_at < now - timedelta(seconds=lease),
-            ),
-        )
-        .values(claimed_at=now)
-    )
-    db.session.commit()
-    return bool(getattr(result, "rowcount", 0))
+    return take_lease(CompletionEmail, email_id, lease, CompletionEmail.sent_at.is_(None))
 
 
 def _message(treatment: Treatment) -> Message:
@@ -140,14 +127,12 @@ def send_completion_email(email_id: int) -> None:
 
 def dispatch_emails() -> int:
     """The clock's part: queue every unsent email that is due and not being sent."""
-    now = utcnow()
-    lease = timedelta(seconds=current_app.config["EMAIL_LEASE_SECONDS"])
     due = list(
         db.session.scalars(
             select(CompletionEmail.id).where(
                 CompletionEmail.sent_at.is_(None),
-                CompletionEmail.due_at <= now,
-                or_(CompletionEmail.claimed_at.is_(None), CompletionEmail.claimed_at < now - lease),
+                CompletionEmail.due_at <= utcnow(),
+                lease_free(CompletionEmail, current_app.config["EMAIL_LEASE_SECONDS"]),
             )
         )
     )
