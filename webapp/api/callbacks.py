@@ -14,9 +14,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from webapp.api.blueprint import ApiBlueprint
 from webapp.api.schemas import TOKEN
+from webapp.callbacks import signing
 from webapp.callbacks.models import CallbackDelivery
 from webapp.callbacks.outbox import deliveries_of, send_again
-from webapp.callbacks.signing import new_secret, secret_of
 from webapp.extensions import db
 from webapp.http import outbound_policy
 
@@ -119,7 +119,7 @@ def resent_json(column: str, work_id: str, delivery_id: int) -> dict[str, Any]:
 @bp.doc(security=TOKEN)
 def secret() -> dict[str, str]:
     """The secret the token's user's callbacks are signed with."""
-    value = secret_of(current_user)
+    value = signing.secret_of(current_user)
     db.session.commit()
     return {"secret": value}
 
@@ -129,6 +129,4 @@ def secret() -> dict[str, str]:
 @bp.doc(security=TOKEN)
 def renew_secret() -> dict[str, str]:
     """A new secret: the callbacks sent from now on are signed with it, the old one is void."""
-    current_user.webhook_secret = new_secret()
-    db.session.commit()
-    return {"secret": current_user.webhook_secret}
+    return {"secret": signing.renew_secret(current_user)}

@@ -13,7 +13,7 @@ from webapp.auth.accounts import authenticate, issue_token, revoke_token
 from webapp.auth.forms import LoginForm, PasswordForm
 from webapp.auth.models import ApiToken
 from webapp.auth.throttle import account_locked, count_failure, login_attempt_allowed
-from webapp.callbacks.signing import new_secret, secret_of
+from webapp.callbacks.signing import renew_secret, secret_of
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.i18n import LANGUAGES
@@ -102,8 +102,7 @@ def _account_page(
 @bp.post("/account/callback-secret")
 @login_required
 def renew_webhook_secret() -> ResponseReturnValue:
-    current_user.webhook_secret = new_secret()
-    db.session.commit()
+    renew_secret(current_user)
     flash(_("Your callback secret has been replaced: update your receivers."), "success")
     return redirect(url_for("auth.change_password") + "#callback-secret")
 

@@ -7,10 +7,18 @@ import base64
 import secrets
 
 from webapp.auth.models import User
+from webapp.extensions import db
 
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def renew_secret(user: User) -> str:
+    """A new secret: callbacks are signed with it from now on, the old one is void."""
+    user.webhook_secret = new_secret()
+    db.session.commit()
+    return user.webhook_secret
 
 
 def secret_of(user: User) -> str:
