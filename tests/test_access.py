@@ -16,6 +16,7 @@ from webapp.auth.models import User
 from webapp.callbacks.models import CallbackDelivery
 from webapp.document_sets.models import DocumentSet
 from webapp.extensions import db
+from webapp.flows.models import FlowRecord
 from webapp.task_modules.vectorization.models import Vectorization
 from webapp.tasks.models import Task, TaskArtifact
 from webapp.treatments.models import Treatment
@@ -46,6 +47,7 @@ PRIVATE_ARGUMENTS = {
     "delivery_id",
     "workflow_id",
     "definition_key",
+    "flow_id",
 }
 SECRET = "Top secret set 7f3a"
 
@@ -93,6 +95,8 @@ def owned(app: Flask, user: User) -> Fixture:
     db.session.add(workflow)
     definition = WorkflowDefinition(name=SECRET, owner_id=user.id, steps=[])
     db.session.add(definition)
+    flow = FlowRecord(name="merge_witnesses", user_id=user.id, data={"secret": SECRET})
+    db.session.add(flow)
     db.session.commit()
     return Fixture(
         values={
@@ -121,6 +125,7 @@ def owned(app: Flask, user: User) -> Fixture:
             "delivery_id": str(delivery.id),
             "workflow_id": workflow.id,
             "definition_key": str(definition.id),
+            "flow_id": flow.id,
         },
         kinds={
             "witnesses": str(witness.id),
@@ -182,7 +187,13 @@ def test_other_users_never_see_private_work(
             # the set, the same for every id.
             empty_body = rule.rule.startswith("/api/") and response.status_code == 400
             assert response.status_code == 404 or empty_body, f"{method} {url}"
-        if rule.endpoint in {"catalog.edit", "catalog.delete", "catalog.delete_digitization"}:
+        if rule.endpoint in {
+            "catalog.edit",
+            "catalog.delete",
+            "catalog.delete_digitization",
+            "catalog.merge",
+            "catalog.move_digitization",
+        }:
             assert response.status_code == 403, f"{method} {url}"
     assert db.session.get(DocumentSet, int(owned.values["set_id"])) is not None
 

@@ -16,6 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webapp.config import load_config
     from webapp.errors import register_error_handlers
     from webapp.extensions import init_extensions
+    from webapp.flows.registry import init_flows
     from webapp.logs import init_logging
     from webapp.security import DatabaseInteger, init_security
     from webapp.task_modules.registry import init_registry
@@ -44,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_extensions(app)
     init_registry(app)
     init_tasks(app)
+    init_flows(app)
     init_security(app)
     init_templating(app)
     register_blueprints(app)
@@ -88,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from webapp.auth.cli import users_cli
     from webapp.demo.cli import demo_cli
+    from webapp.flows.cli import flows_cli
     from webapp.launcher import up_command
     from webapp.tasks.cli import tasks_cli
     from webapp.treatments.cli import treatments_cli
@@ -99,3 +102,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(clock_command)
     app.cli.add_command(treatments_cli)
     app.cli.add_command(tasks_cli)
+    app.cli.add_command(flows_cli)

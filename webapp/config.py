@@ -111,6 +111,18 @@ def load_config(instance_path: Path) -> dict[str, Any]:
                 "BACKGROUND_TASKS", "export_results,import_manifests,import_manifest,purge"
             )
         ),
+        # Test mode (what `flask flows cleanup` asks for); the test suite sets it itself.
+        "TESTING": _flag("TESTING", False),
+        "FLOWS": _list(
+            os.environ.get(
+                "FLOWS",
+                "import_witness,delete_witness,delete_work,delete_series,delete_digitization,"
+                "merge_witnesses,move_digitization",
+            )
+        ),
+        # A flow renews its lease at each step; how long a second flow waits for a lock.
+        "FLOW_LEASE_SECONDS": float(os.environ.get("FLOW_LEASE_SECONDS", "120")),
+        "FLOW_LOCK_WAIT_SECONDS": float(os.environ.get("FLOW_LOCK_WAIT_SECONDS", "10")),
         # A running task renews its lease at each step; one silent longer died with its worker.
         "TASK_LEASE_SECONDS": float(os.environ.get("TASK_LEASE_SECONDS", "300")),
         "TASK_MAX_ATTEMPTS": int(os.environ.get("TASK_MAX_ATTEMPTS", "3")),

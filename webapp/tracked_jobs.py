@@ -77,14 +77,18 @@ def tracked_job_waiting(name: str) -> bool:
     that never took its lease died with its worker (RQ notices only minutes later), and one
     a worker took from the queue and died with before starting it is in the queue no more.
     """
+    job = _latest_job(name)
+    return job is not None and _waiting(job)
+
+
+def _latest_job(name: str) -> Job | None:
     value = redis_client().get(_key(name))
     if not isinstance(value, bytes):
-        return False
+        return None
     try:
-        job = Job.fetch(value.decode(), connection=redis_client())
+        return Job.fetch(value.decode(), connection=redis_client())
     except NoSuchJobError:
-        return False
-    return _waiting(job)
+        return None
 
 
 def _waiting(job: Job) -> bool:
@@ -92,3 +96,13 @@ def _waiting(job: Job) -> bool:
     if status == JobStatus.QUEUED:
         return get_queue(job.origin).get_job_position(job.id) is not None
     return status in {JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+
+def withdraw_tracked(name: str) -> bool:
+    """Take the work's latest job out of its queue if it still waits; whether it did."""
+    job = _latest_job(name)
+    if job is None or not _waiting(job):
+        return False
+    job.cancel()
+    redis_client().delete(_key(name))
+    return True

@@ -40,6 +40,7 @@ def init_api(app: Flask) -> None:
         callbacks,
         catalog,
         document_sets,
+        flows,
         reference,
         tasks,
         treatments,
@@ -63,7 +64,15 @@ def init_api(app: Flask) -> None:
     api.spec.components.security_scheme(
         "token", {"type": "http", "scheme": "bearer", "description": "A personal API token"}
     )
-    blueprints = (catalog.bp, document_sets.bp, treatments.bp, tasks.bp, workflows.bp, callbacks.bp)
+    blueprints = (
+        catalog.bp,
+        document_sets.bp,
+        treatments.bp,
+        tasks.bp,
+        workflows.bp,
+        flows.bp,
+        callbacks.bp,
+    )
     for blueprint in blueprints:
         # A token is not a session: its requests carry no CSRF token; the API's own check
         # asks one of requests that come with a session (webapp.api.auth).

@@ -83,5 +83,10 @@ def acted(work: W, action: Callable[[W], Any]) -> W:
     try:
         return action(work) or work
     except UserError as exc:
-        abort(409, message=str(exc))
-        raise AssertionError("abort returned") from exc
+        conflict(str(exc))
+
+
+def conflict(message: str) -> NoReturn:
+    """409 with the rule's message, in the API's one error shape."""
+    abort(409, message=message)
+    raise AssertionError("abort returned")

@@ -26,7 +26,7 @@ from webapp.tasks.base import InputError
 from webapp.tasks.described import artifact_json, task_json
 from webapp.tasks.files import artifact_of, artifact_response
 from webapp.tasks.models import Task, TaskEvent
-from webapp.tasks.registry import background_tasks
+from webapp.tasks.registry import offered_tasks
 from webapp.tasks.routes import task_or_404 as visible_task_or_404
 from webapp.tasks.service import cancel_task, delete_task, start_task
 
@@ -134,7 +134,7 @@ def types() -> list[dict[str, Any]]:
             "inputs": converter.schema2jsonschema(task_class.input_schema()),
             "outputs": converter.schema2jsonschema(task_class.output_schema()),
         }
-        for name, task_class in sorted(background_tasks().items())
+        for name, task_class in sorted(offered_tasks().items())
     ]
 
 

@@ -36,14 +36,20 @@ def list_users() -> None:
         click.echo(f"{user.id}\t{user.email}\t{user.name}" + (f"\t({flags})" if flags else ""))
 
 
+def account(email: str) -> User:
+    """The account of that address, for a command that acts as its user."""
+    user: User | None = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No account {email}.")
+    return user
+
+
 @users_cli.command("token")
 @click.argument("email")
 @click.option("--name", default="script", show_default=True, help="What the token is for.")
 def token(email: str, name: str) -> None:
     """Make a personal API token for EMAIL; it is printed once, on the last line."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        raise click.ClickException(f"No account {email}.")
+    user = account(email)
     try:
         made = issue_token(user, name)
     except UserError as exc:

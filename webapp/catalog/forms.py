@@ -41,8 +41,8 @@ class WitnessForm(Form):
     description = TextAreaField(_l("Description"), validators=[Length(max=10_000)])
 
 
-class ImportForm(Form):
-    manifest_url = URLField(
+def _manifest_url() -> URLField:
+    return URLField(
         _l("IIIF manifest URL"),
         validators=[
             DataRequired(),
@@ -50,6 +50,10 @@ class ImportForm(Form):
             Length(max=2000),
         ],
     )
+
+
+class ImportForm(Form):
+    manifest_url = _manifest_url()
     label = StringField(_l("Label"), validators=[Length(max=300)])
 
 
@@ -62,3 +66,17 @@ class UploadForm(Form):
         ],
     )
     label = StringField(_l("Label"), validators=[Length(max=300)])
+
+
+class NewWitnessImportForm(Form):
+    manifest_url = _manifest_url()
+    siglum = StringField(_l("Shelfmark or siglum"), validators=[Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=WITNESS_KINDS)
+
+
+class MergeForm(Form):
+    merged_id = SelectField(_l("Witness to merge into this one"), coerce=int)
+
+
+class MoveForm(Form):
+    witness_id = SelectField(_l("Move to the witness"), coerce=int)

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from PIL import Image
 from sqlalchemy import or_, select
 
 from webapp import storage
@@ -220,10 +221,15 @@ def _copy_page(digitization: Digitization, order: int, label: str, url: str) -> 
         image = load_image(uploaded, label)
         db.session.add(Page.stored(digitization.id, order, image, label))
         return
+    image = fetch_image(url, f"Page {order} ({url})")
+    db.session.add(Page.stored(digitization.id, order, image, label, source_url=url))
+
+
+def fetch_image(url: str, name: str) -> Image.Image:
+    """A page image from outside, under the outbound policy and the size limits."""
     max_bytes = current_app.config["MAX_IMAGE_MB"] * 1_000_000
     body, _type = fetch(url, max_bytes=max_bytes, timeout=current_app.config["IMPORT_TIMEOUT"])
-    image = load_image(body, f"Page {order} ({url})")
-    db.session.add(Page.stored(digitization.id, order, image, label, source_url=url))
+    return load_image(body, name)
 
 
 def _forget_uploads(digitization: Digitization) -> None:

@@ -12,21 +12,32 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import selectinload
 
-from webapp import storage
 from webapp.catalog import bp, iiif_import
-from webapp.catalog.forms import ImportForm, SeriesForm, UploadForm, WitnessForm, WorkForm
+from webapp.catalog.forms import (
+    ImportForm,
+    MergeForm,
+    MoveForm,
+    NewWitnessImportForm,
+    SeriesForm,
+    UploadForm,
+    WitnessForm,
+    WorkForm,
+)
 from webapp.catalog.iiif_import import start_import
 from webapp.catalog.lookup import matching
 from webapp.catalog.models import Digitization, Series, Witness, Work
 from webapp.catalog.uploads import create_from_uploads
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.flows.engine import FlowError, submit
 from webapp.forms import Form
 from webapp.i18n import N_
 from webapp.lifecycle import Status
 from webapp.pagination import paginate
 
 KIND_PATTERN = "<any(works, series, witnesses):kind>"
+# A select lists at most this many witnesses to merge or move to.
+MAX_CHOICES = 500
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,12 @@ def index() -> ResponseReturnValue:
 
 @bp.get(f"/{KIND_PATTERN}/")
 def listing(kind: str) -> ResponseReturnValue:
+    return _listing(kind)
+
+
+def _listing(
+    kind: str, import_form: NewWitnessImportForm | None = None, status: int = 200
+) -> ResponseReturnValue:
     spec = KINDS[kind]
     query = request.args.get("q", "").strip()[:200]
     stmt = select(spec.model).order_by(spec.order)
@@ -152,8 +169,14 @@ def listing(kind: str) -> ResponseReturnValue:
     pagination = paginate(stmt, current_app.config["PAGE_SIZE"])
     template = "catalog/_results.html" if request.headers.get("HX-Request") else "catalog/list.html"
     return render_template(
-        template, kind=kind, spec=spec, kinds=KINDS, query=query, pagination=pagination
-    )
+        template,
+        kind=kind,
+        spec=spec,
+        kinds=KINDS,
+        query=query,
+        pagination=pagination,
+        import_form=import_form or NewWitnessImportForm(),
+    ), status
 
 
 def _entry_form(kind: str, entry: Any | None) -> ResponseReturnValue:
@@ -183,6 +206,9 @@ def _witness_page(
     upload_form: UploadForm | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
+    merge_form = MergeForm()
+    if witness.editable_by(current_user):
+        merge_form.merged_id.choices = _other_witnesses(witness.id)
     return render_template(
         "catalog/witness.html",
         entry=witness,
@@ -190,6 +216,7 @@ def _witness_page(
         spec=KINDS["witnesses"],
         import_form=import_form or ImportForm(),
         upload_form=upload_form or UploadForm(),
+        merge_form=merge_form,
     ), status
 
 
@@ -211,17 +238,73 @@ def edit(kind: str, entry_id: int) -> ResponseReturnValue:
     return _entry_form(kind, _editable_or_403(_get_or_404(kind, entry_id)))
 
 
+# Each kind's deletion flow, and the key its data names the entry by.
+DELETIONS = {
+    "witnesses": ("delete_witness", "witness"),
+    "works": ("delete_work", "work"),
+    "series": ("delete_series", "series"),
+}
+
+
+def _changed(flow: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """Run a catalogue flow for the user; its result, or None once its error is flashed."""
+    try:
+        return submit(flow, data, user=current_user).result
+    except FlowError as exc:
+        flash(str(exc), "error")
+        return None
+
+
 @bp.post(f"/{KIND_PATTERN}/<int:entry_id>/delete")
 def delete(kind: str, entry_id: int) -> ResponseReturnValue:
     entry = _editable_or_403(_get_or_404(kind, entry_id))
-    digitization_ids = [d.id for d in entry.digitizations] if kind == "witnesses" else []
     label = entry.label
-    db.session.delete(entry)
-    db.session.commit()
-    for digitization_id in digitization_ids:
-        storage.delete_digitization_files(digitization_id)
+    flow, key = DELETIONS[kind]
+    if _changed(flow, {key: entry.id}) is None:
+        return redirect(url_for("catalog.detail", kind=kind, entry_id=entry_id))
     flash(_(KINDS[kind].deleted, label=label), "success")
     return redirect(url_for("catalog.listing", kind=kind))
+
+
+def _other_witnesses(witness_id: int | None) -> dict[str, str]:
+    """The witnesses the user may change, but this one, as a select's choices."""
+    stmt = select(Witness).order_by(Witness.siglum).limit(MAX_CHOICES)
+    if not current_user.is_admin:
+        stmt = stmt.where(Witness.created_by_id == current_user.id)
+    return {
+        str(w.id): f"{w.siglum} ({w.ref})" for w in db.session.scalars(stmt) if w.id != witness_id
+    }
+
+
+@bp.post("/witnesses/<int:entry_id>/merge")
+def merge(entry_id: int) -> ResponseReturnValue:
+    witness = _editable_or_403(db.get_or_404(Witness, entry_id))
+    form = MergeForm()
+    form.merged_id.choices = _other_witnesses(witness.id)
+    if not form.validate_on_submit():
+        flash(_("Choose the witness to merge into this one."), "error")
+    elif _changed("merge_witnesses", {"into": witness.id, "merged": form.merged_id.data}):
+        flash(_("The witnesses were merged into “%(label)s”.", label=witness.siglum), "success")
+    return redirect(url_for("catalog.detail", kind="witnesses", entry_id=entry_id))
+
+
+@bp.post("/witnesses/import")
+def import_new_witness() -> ResponseReturnValue:
+    form = NewWitnessImportForm()
+    if form.validate_on_submit():
+        data = {
+            "manifest_url": form.manifest_url.data,
+            "siglum": form.siglum.data or "",
+            "kind": form.kind.data,
+        }
+        try:
+            submitted = submit("import_witness", data, user=current_user, mode="async")
+        except FlowError as exc:
+            form.manifest_url.errors = [str(exc)]
+        else:
+            flash(_("The manifest is being imported as a new witness."), "success")
+            return redirect(url_for("tasks.detail", task_id=submitted.task_id))
+    return _listing("witnesses", import_form=form, status=400)
 
 
 @bp.post("/witnesses/<int:entry_id>/import")
@@ -271,7 +354,22 @@ def upload_images(entry_id: int) -> ResponseReturnValue:
 @bp.get("/digitizations/<int:digitization_id>")
 def digitization(digitization_id: int) -> ResponseReturnValue:
     entry = db.get_or_404(Digitization, digitization_id)
-    return render_template("catalog/digitization.html", digitization=entry)
+    move_form = MoveForm()
+    if entry.editable_by(current_user):
+        move_form.witness_id.choices = _other_witnesses(entry.witness_id)
+    return render_template("catalog/digitization.html", digitization=entry, move_form=move_form)
+
+
+@bp.post("/digitizations/<int:digitization_id>/move")
+def move_digitization(digitization_id: int) -> ResponseReturnValue:
+    entry = _editable_or_403(db.get_or_404(Digitization, digitization_id))
+    form = MoveForm()
+    form.witness_id.choices = _other_witnesses(entry.witness_id)
+    if not form.validate_on_submit():
+        flash(_("Choose the witness to move it to."), "error")
+    elif _changed("move_digitization", {"digitization": entry.id, "witness": form.witness_id.data}):
+        flash(_("The digitization was moved."), "success")
+    return redirect(url_for("catalog.digitization", digitization_id=digitization_id))
 
 
 @bp.get("/digitizations/<int:digitization_id>/status")
@@ -300,8 +398,7 @@ def cancel_import(digitization_id: int) -> ResponseReturnValue:
 def delete_digitization(digitization_id: int) -> ResponseReturnValue:
     entry = _editable_or_403(db.get_or_404(Digitization, digitization_id))
     witness_id = entry.witness_id
-    db.session.delete(entry)
-    db.session.commit()
-    storage.delete_digitization_files(digitization_id)
+    if _changed("delete_digitization", {"digitization": entry.id}) is None:
+        return redirect(url_for("catalog.digitization", digitization_id=digitization_id))
     flash(_("The digitization was deleted, and removed from every set."), "success")
     return redirect(url_for("catalog.detail", kind="witnesses", entry_id=witness_id))

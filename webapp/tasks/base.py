@@ -43,6 +43,8 @@ class BackgroundTask:
     outputs: ClassVar[dict[str, Parameter]] = {}
     # Work on everyone's data (the purge) is for administrators.
     admin_only: ClassVar[bool] = False
+    # False for the app's own work (an async flow): not listed for users to start.
+    offered: ClassVar[bool] = True
     # How long one run may take before RQ stops it.
     timeout_seconds: ClassVar[int] = 3600
 

@@ -10,14 +10,14 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from webapp.auth.models import User
+from webapp.auth.cli import account
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.following import follow, name_values, wait_options
 from webapp.lifecycle import Status
 from webapp.tasks.base import InputError
 from webapp.tasks.models import Task
-from webapp.tasks.registry import background_tasks
+from webapp.tasks.registry import background_tasks, offered_tasks
 from webapp.tasks.service import cancel_task, start_task
 
 tasks_cli = AppGroup("tasks", help="Start, follow, list and cancel background tasks.")
@@ -50,7 +50,7 @@ def _inputs(pairs: tuple[str, ...], given: str) -> dict[str, Any]:
 @tasks_cli.command("types")
 def types_command() -> None:
     """The tasks this installation runs, with their inputs."""
-    for name, task_class in sorted(background_tasks().items()):
+    for name, task_class in sorted(offered_tasks().items()):
         inputs = ", ".join(
             f"{key}{'' if p.required else '?'}" for key, p in task_class.inputs.items()
         )
@@ -74,9 +74,7 @@ def launch_command(
 ) -> None:
     """Queue a task; with --wait, follow it and exit 0 on success, 1 on any other end (or
     when the timeout passes)."""
-    owner = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if owner is None:
-        raise click.ClickException(f"No account {email}.")
+    owner = account(email)
     try:
         task = start_task(owner, name, _inputs(pairs, given)).task
     except InputError as exc:

@@ -4,46 +4,39 @@ built-in name, an entry point of the `scriptorium.tasks` group (third parties' t
 
 from __future__ import annotations
 
-from importlib import import_module
-from importlib.metadata import entry_points
 from typing import cast
 
 from flask import Flask, current_app
 
+from webapp.plugins import load_class
 from webapp.tasks.base import BackgroundTask
 
 ENTRY_POINT_GROUP = "scriptorium.tasks"
+APP_OWN = ["flow"]
 BUILT_IN = {
     "export_results": "webapp.tasks.export:ExportResults",
     "import_manifests": "webapp.tasks.imports:ImportManifests",
     "import_manifest": "webapp.tasks.imports:ImportManifest",
     "purge": "webapp.tasks.purging:Purge",
+    "flow": "webapp.flows.task:RunFlow",
 }
 
 
-def _load(name: str) -> type[BackgroundTask]:
-    plugins = {point.name: point for point in entry_points(group=ENTRY_POINT_GROUP)}
-    if name in plugins:
-        loaded = plugins[name].load()
-    else:
-        path = BUILT_IN.get(name, name)
-        module, _, attribute = path.partition(":")
-        if not attribute:
-            raise LookupError(f"No background task is named {name!r}.")
-        loaded = getattr(import_module(module), attribute)
-    if not (isinstance(loaded, type) and issubclass(loaded, BackgroundTask)):
-        raise TypeError(f"Background task {name!r} is not a BackgroundTask class.")
-    return loaded
-
-
 def load_tasks(names: list[str]) -> dict[str, type[BackgroundTask]]:
-    loaded = [_load(name) for name in names]
+    loaded = [load_class(name, ENTRY_POINT_GROUP, BUILT_IN, BackgroundTask) for name in names]
     return {task_class.name: task_class for task_class in loaded}
 
 
 def init_tasks(app: Flask) -> None:
-    app.extensions["background_tasks"] = load_tasks(app.config["BACKGROUND_TASKS"])
+    # Async flows run as tasks whatever else is installed.
+    names = [*app.config["BACKGROUND_TASKS"], *APP_OWN]
+    app.extensions["background_tasks"] = load_tasks(names)
 
 
 def background_tasks() -> dict[str, type[BackgroundTask]]:
     return cast(dict[str, type[BackgroundTask]], current_app.extensions["background_tasks"])
+
+
+def offered_tasks() -> dict[str, type[BackgroundTask]]:
+    """The tasks users may start themselves."""
+    return {name: task for name, task in background_tasks().items() if task.offered}

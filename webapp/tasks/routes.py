@@ -19,7 +19,7 @@ from webapp.lifecycle import Status
 from webapp.pagination import paginate
 from webapp.tasks.files import artifact_of, artifact_response
 from webapp.tasks.models import Task, TaskEvent
-from webapp.tasks.registry import background_tasks
+from webapp.tasks.registry import background_tasks, offered_tasks
 from webapp.tasks.service import cancel_task, delete_task
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -65,7 +65,7 @@ def index() -> ResponseReturnValue:
         pagination=paginate(stmt, per_page=50),
         statuses=list(Status),
         status=status,
-        classes=background_tasks(),
+        classes=offered_tasks(),
     )
 
 

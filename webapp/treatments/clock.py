@@ -25,6 +25,7 @@ from webapp.callbacks.outbox import dispatch_callbacks
 from webapp.catalog.iiif_import import dispatch_imports
 from webapp.columns import utcnow
 from webapp.extensions import db, redis_client
+from webapp.flows.engine import recover_flows
 from webapp.health import API_HEALTH_KEY, processing_api_health
 from webapp.lifecycle import Status, transition
 from webapp.task_modules.registry import task_module
@@ -83,6 +84,7 @@ def dispatch() -> int:
         + dispatch_emails()
         + dispatch_callbacks()
         + dispatch_workflows()
+        + recover_flows()
     )
 
 
