@@ -53,7 +53,9 @@ def storable_json(raw: bytes) -> Any:
         data = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
     except Unstorable:
         raise
-    except (ValueError, RecursionError) as exc:
+    except RecursionError as exc:
+        raise Unstorable("it is nested too deeply.") from exc
+    except ValueError as exc:
         raise ValueError("The body is not JSON.") from exc
     check_storable(data)
     return data
