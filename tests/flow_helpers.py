@@ -17,8 +17,8 @@ from tests.factories import image_bytes, quadrant_image
 from webapp.extensions import db
 from webapp.flows.engine import Flow, FlowContext
 
-# The flows' own journal changes as they run; everything else must be as it was.
-JOURNAL = {"flows", "flow_locks", "tasks", "task_events", "task_artifacts"}
+# The flows' own journal and the timeline change as they run; all else must be as it was.
+JOURNAL = {"flows", "flow_locks", "tasks", "task_events", "task_artifacts", "timeline"}
 
 
 def snapshot(app: Flask) -> tuple[dict[str, list[str]], dict[str, str]]:

@@ -429,7 +429,7 @@ def test_the_purge_is_a_task_for_administrators(client: FlaskClient, app: Flask)
     run_jobs()
     ended = json_body(client.get(f"{API}{json_body(started)['id']}"))
     assert ended["status"] == "SUCCESS"
-    assert set(ended["outputs"]) == {"events", "treatments", "tasks", "files"}
+    assert set(ended["outputs"]) == {"events", "treatments", "tasks", "files", "changes", "flows"}
     assert ended["message"].startswith("Would delete")
     bad = json_body(_start(client, "purge", older_than="soon"))
     assert "not an age" in bad["fields"]["older_than"][0]
@@ -471,6 +471,16 @@ def test_starting_a_task_is_refused_in_the_same_words_everywhere(logged_in: User
     with pytest.raises(InputError) as refused:
         start_task(logged_in, "sum", {"numbers": "1"})
     assert refused.value.problems == {"numbers": ["Not a valid list."]}
+
+
+@pytest.mark.parametrize("path", [API, "/api/v1/workflows/", "/api/v1/flows/"])
+def test_a_body_nested_past_what_a_parser_can_read_is_a_400(
+    client: FlaskClient, logged_in: User, path: str
+) -> None:
+    deep = '{"a":[' * 5000 + "1" + "]}" * 5000
+    response = client.post(path, data=deep, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in json_body(response)["message"]
 
 
 @pytest.mark.parametrize("text", ["a\u0000b", "\ud800"])

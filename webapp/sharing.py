@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import inspect
 
 from webapp.errors import UserError
 from webapp.extensions import db
@@ -36,6 +37,10 @@ def share(thing: Any, visibility: str, addresses: list[str]) -> None:
     unknown = [email for email, user in zip(addresses, users, strict=True) if user is None]
     if unknown:
         raise UserError(_("No account for: %(unknown)s.", unknown=", ".join(unknown)))
+    from webapp.timeline.record import record
+
+    if not inspect(thing).pending:  # a new one's creation says it
+        record("sharing", thing, details={"visibility": visibility, "shared_with": addresses})
     thing.visibility = visibility
     thing.shared_with = [u for u in users if u is not None]
     db.session.commit()

@@ -10,6 +10,7 @@ from webapp.iiif.links import crop_url, fitting, image_url
 from webapp.lifecycle import Status
 from webapp.readable import as_text, readable_error
 from webapp.sharing import VISIBILITIES
+from webapp.timeline.record import action_label, entries_of
 
 
 def duration(seconds: float) -> str:
@@ -33,6 +34,8 @@ def init_templating(app: Flask) -> None:
         current_locale=lambda: str(get_locale()),
         LANGUAGES=LANGUAGES,
         VISIBILITIES=VISIBILITIES,
+        timeline_of=entries_of,
+        action_label=action_label,
     )
     app.jinja_env.filters["duration"] = duration
     # A notification may carry any JSON value where text is expected: every one renders.

@@ -22,6 +22,7 @@ from rq.worker import Worker
 from webapp.admin import bp
 from webapp.extensions import get_queue, redis_client
 from webapp.health import clock_last_run, processing_api_health
+from webapp.timeline.record import record_now
 
 QUEUES = ("default",)
 FAILED_SHOWN = 50
@@ -86,14 +87,17 @@ def failed_job(queue: str, job_id: str, action: str) -> ResponseReturnValue:
         flash(_("Unknown queue or action."), "error")
         return redirect(url_for("admin.queues"))
     registry = FailedJobRegistry(queue=get_queue(queue))
+    details = {"queue": queue, "job": job_id, "action": action}
     try:
         if action == "requeue":
             registry.requeue(job_id)
         else:
             registry.remove(job_id, delete_job=True)
     except (NoSuchJobError, RedisError, ValueError) as exc:
+        record_now("admin.job", outcome="failure", details=details | {"error": str(exc)})
         flash(_("Job %(job_id)s: %(exc)s", job_id=job_id, exc=exc), "error")
     else:
+        record_now("admin.job", details=details)
         done = (
             _("Job %(job_id)s: requeued.", job_id=job_id)
             if action == "requeue"

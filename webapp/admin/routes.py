@@ -1,7 +1,8 @@
-"""Administrators' pages: treatments, users, document sets."""
+"""Administrators' pages: treatments, users, document sets, the timeline of changes."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from webapp.admin import bp, users
 from webapp.admin.forms import NewUserForm
-from webapp.admin.treatments import SORT_LABELS, Filters, bulk
+from webapp.admin.treatments import SORT_LABELS, Filters, bulk, parse_day
 from webapp.auth.accounts import create_user
 from webapp.auth.models import User
 from webapp.document_sets.models import DocumentSet
@@ -22,6 +23,9 @@ from webapp.i18n import N_
 from webapp.lifecycle import Status
 from webapp.pagination import paginate
 from webapp.task_modules.registry import task_modules
+from webapp.timeline.models import OUTCOMES
+from webapp.timeline.record import Filters as TimelineFilters
+from webapp.timeline.record import known_actions, newest_first
 from webapp.treatments.models import Treatment
 
 BULK_ACTIONS = {"relaunch": N_("Relaunch"), "cancel": N_("Cancel"), "delete": N_("Delete")}
@@ -125,6 +129,34 @@ def user_action(user_id: int, action: str) -> ResponseReturnValue:
         if action != "reset-password":
             flash(_("%(email)s: done.", email=user.email), "success")
     return redirect(url_for("admin.users_page"))
+
+
+@bp.get("/timeline")
+def timeline() -> ResponseReturnValue:
+    """Every change made, with filters: who, what, to which kind of object, how it ended,
+    between two days."""
+    args = request.args
+    since, until = parse_day(args.get("since")), parse_day(args.get("until"))
+    actions = known_actions()
+    chosen = TimelineFilters(
+        action=args.get("action", "") if args.get("action") in actions else "",
+        object_kind=args.get("kind", "").strip()[:30],
+        outcome=args.get("outcome", "") if args.get("outcome") in OUTCOMES else "",
+        actor=args.get("actor", "").strip()[:254],
+        since=datetime.combine(since, time(), UTC) if since else None,
+        until=datetime.combine(until + timedelta(days=1), time(), UTC) if until else None,
+    )
+    given = {
+        key: args.get(key, "") for key in ("action", "kind", "outcome", "actor", "since", "until")
+    }
+    return render_template(
+        "admin/timeline.html",
+        pagination=paginate(chosen.applied(newest_first()), 50),
+        actions=actions,
+        outcomes=OUTCOMES,
+        chosen=chosen,
+        args={key: value for key, value in given.items() if value},
+    )
 
 
 @bp.get("/sets")

@@ -16,6 +16,7 @@ from webapp.extensions import db
 from webapp.i18n import N_
 from webapp.lifecycle import Status
 from webapp.task_modules.registry import task_modules
+from webapp.timeline.record import record_now
 from webapp.treatments import service
 from webapp.treatments.models import Treatment
 
@@ -33,7 +34,7 @@ SORT_LABELS = {
 }
 
 
-def _day(text: str | None) -> date | None:
+def parse_day(text: str | None) -> date | None:
     """A day to filter by; one that is not a date, or the last one a calendar has (whose
     next day would not exist), is no filter."""
     try:
@@ -64,8 +65,8 @@ class Filters:
             task=task if task in task_modules() else "",
             user=args.get("user", "").strip()[:254],
             document_set=args.get("document_set", "").strip()[:200],
-            since=_day(args.get("since")),
-            until=_day(args.get("until")),
+            since=parse_day(args.get("since")),
+            until=parse_day(args.get("until")),
             q=args.get("q", "").strip()[:200],
             sort=sort if sort in SORTS else "newest",
         )
@@ -137,4 +138,10 @@ def bulk(action: str, ids: list[str], by: User) -> BulkOutcome:
         except UserError as exc:
             assert outcome.refused is not None
             outcome.refused.append(f"{treatment.id[:8]}: {exc}")
+    record_now(
+        "admin.treatments",
+        actor=by,
+        outcome="failure" if outcome.refused and not outcome.done else "success",
+        details={"action": action, "done": outcome.done, "refused": outcome.refused},
+    )
     return outcome

@@ -10,6 +10,7 @@ from webapp.auth.models import User
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.i18n import N_
+from webapp.timeline.record import record
 
 
 def _not_yourself(user: User, by: User, refusal: str) -> None:
@@ -21,12 +22,14 @@ def _not_yourself(user: User, by: User, refusal: str) -> None:
 def set_active(user: User, active: bool, by: User) -> None:
     _not_yourself(user, by, N_("You cannot deactivate your own account."))
     user.active = active
+    record("admin.user", user, actor=by, details={"active": active})
     db.session.commit()
 
 
 def set_admin(user: User, admin: bool, by: User) -> None:
     _not_yourself(user, by, N_("You cannot change the rights of your own account."))
     user.is_admin = admin
+    record("admin.user", user, actor=by, details={"admin": admin})
     db.session.commit()
 
 
@@ -34,5 +37,6 @@ def reset_password(user: User) -> str:
     """A new password for the user, shown once to the administrator who hands it over."""
     password = secrets.token_urlsafe(12)
     user.set_password(password)
+    record("admin.password_reset", user)
     db.session.commit()
     return password

@@ -43,6 +43,7 @@ def init_api(app: Flask) -> None:
         flows,
         reference,
         tasks,
+        timeline,
         treatments,
         workflows,
     )
@@ -71,6 +72,7 @@ def init_api(app: Flask) -> None:
         tasks.bp,
         workflows.bp,
         flows.bp,
+        timeline.bp,
         callbacks.bp,
     )
     for blueprint in blueprints:

@@ -16,8 +16,8 @@ from webapp.document_sets.access import usable_set, usable_sets
 from webapp.document_sets.forms import TITLE_MAX
 from webapp.document_sets.members import MEMBER_KINDS, add_member, remove_member
 from webapp.document_sets.models import DocumentSet
+from webapp.document_sets.service import create_set, delete_set
 from webapp.errors import UserError
-from webapp.extensions import db
 from webapp.security import DatabaseInteger
 from webapp.sharing import VISIBILITIES, share
 
@@ -110,10 +110,7 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
     title = body["title"].strip()
     if not title:
         invalid({"title": [_("Give the set a title.")]})
-    document_set = DocumentSet(title=title, owner_id=current_user.id)
-    db.session.add(document_set)
-    db.session.commit()
-    return as_json(document_set)
+    return as_json(create_set(current_user, title))
 
 
 @bp.get("/<int:set_id>")
@@ -128,8 +125,7 @@ def get(set_id: int) -> dict[str, Any]:
 @bp.doc(security=TOKEN)
 def delete(set_id: int) -> None:
     """The set; its treatments stay, with the set's title."""
-    db.session.delete(_editable(set_id))
-    db.session.commit()
+    delete_set(_editable(set_id))
 
 
 @bp.post("/<int:set_id>/members")

@@ -15,6 +15,7 @@ from webapp.auth.forms import MIN_PASSWORD
 from webapp.auth.models import ApiToken, User
 from webapp.errors import UserError
 from webapp.extensions import db, login_manager
+from webapp.timeline.record import record
 
 
 @login_manager.user_loader
@@ -86,6 +87,7 @@ def issue_token(user: User, name: str) -> str:
         )
     row, token = ApiToken.issue(user, name)
     db.session.add(row)
+    record("account.token", user, actor=user, details={"name": name})
     db.session.commit()
     return token
 
@@ -94,5 +96,6 @@ def revoke_token(user: User, token_id: int) -> None:
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         raise UserError(_("No such token of yours."))
+    record("account.token_revoke", user, actor=user, details={"name": row.name})
     db.session.delete(row)
     db.session.commit()

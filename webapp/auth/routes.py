@@ -18,6 +18,8 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.i18n import LANGUAGES
 from webapp.security import public
+from webapp.timeline.models import TimelineEntry
+from webapp.timeline.record import newest_first, record
 
 
 def _safe_next(target: str | None) -> str:
@@ -73,6 +75,7 @@ def change_password() -> ResponseReturnValue:
             form.current.errors = ["This is not your current password."]
         else:
             current_user.set_password(form.new.data or "")
+            record("account.password", current_user)
             db.session.commit()
             # Every other session has ended with the old password; this one goes on.
             login_user(current_user._get_current_object())
@@ -89,6 +92,7 @@ def _account_page(
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id)
     )
+    mine = newest_first().where(TimelineEntry.actor_id == current_user.id).limit(30)
     return render_template(
         "auth/password.html",
         form=form,
@@ -96,6 +100,7 @@ def _account_page(
         new_token=new_token,
         token_error=error,
         webhook_secret=secret,
+        my_changes=list(db.session.scalars(mine)),
     ), status
 
 
@@ -116,6 +121,7 @@ def language() -> ResponseReturnValue:
         flash(_("Choose one of the languages offered."), "error")
     else:
         current_user.locale = chosen
+        record("account.settings", current_user, details={"language": chosen or "browser"})
         db.session.commit()
         flash(_("Your language has been saved."), "success")
     return redirect(url_for("auth.change_password"))

@@ -8,6 +8,7 @@ import secrets
 
 from webapp.auth.models import User
 from webapp.extensions import db
+from webapp.timeline.record import record
 
 
 def new_secret() -> str:
@@ -17,6 +18,7 @@ def new_secret() -> str:
 def renew_secret(user: User) -> str:
     """A new secret: callbacks are signed with it from now on, the old one is void."""
     user.webhook_secret = new_secret()
+    record("account.webhook_secret", user, actor=user)
     db.session.commit()
     return user.webhook_secret
 

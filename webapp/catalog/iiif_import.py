@@ -24,6 +24,7 @@ from webapp.extensions import db
 from webapp.http import Unreachable, fetch
 from webapp.images import load_image
 from webapp.lifecycle import Status, claim, transition
+from webapp.timeline.record import record
 from webapp.tracked_jobs import enqueue_tracked, tracked_job_waiting
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ def record_import(witness: Witness, url: str, user: User, label: str = "") -> Di
         created_by_id=user.id,
     )
     db.session.add(digitization)
+    record("catalog.import", witness, actor=user, details={"manifest_url": url.strip()})
     db.session.commit()
     return digitization
 

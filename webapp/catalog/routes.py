@@ -34,6 +34,7 @@ from webapp.forms import Form
 from webapp.i18n import N_
 from webapp.lifecycle import Status
 from webapp.pagination import paginate
+from webapp.timeline.record import record
 
 KIND_PATTERN = "<any(works, series, witnesses):kind>"
 # A select lists at most this many witnesses to merge or move to.
@@ -190,10 +191,12 @@ def _entry_form(kind: str, entry: Any | None) -> ResponseReturnValue:
             form.work_ids.data = [work.id for work in entry.works]
     if form.validate_on_submit():
         said = spec.saved if entry else spec.added
+        action = "catalog.edit" if entry else "catalog.create"
         if entry is None:
             entry = spec.model(created_by_id=current_user.id)
             db.session.add(entry)
         _fill(kind, entry, form)
+        record(action, entry)
         db.session.commit()
         flash(_(said, label=entry.label), "success")
         return redirect(url_for("catalog.detail", kind=kind, entry_id=entry.id))

@@ -18,6 +18,7 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.images import probe_image
 from webapp.lifecycle import Status
+from webapp.timeline.record import record
 
 CHUNK = 1024 * 1024
 
@@ -71,6 +72,7 @@ def create_from_uploads(
         shutil.rmtree(storage.absolute(folder), ignore_errors=True)
         raise
     digitization.source_pages = pages
+    record("catalog.import", witness, actor=user, details={"uploaded": len(pages)})
     db.session.commit()
     enqueue_import(digitization.id)
     return digitization

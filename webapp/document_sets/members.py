@@ -14,6 +14,7 @@ from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.i18n import N_
+from webapp.timeline.record import record
 
 SEARCH_LIMIT = 10
 
@@ -59,6 +60,7 @@ def add_member(document_set: DocumentSet, kind: str, member_id: int) -> Any:
     members = getattr(document_set, spec.attribute)
     if member not in members:
         members.append(member)
+        record("set.add", document_set, details={"kind": kind, "id": member_id})
     db.session.commit()
     return member
 
@@ -66,7 +68,10 @@ def add_member(document_set: DocumentSet, kind: str, member_id: int) -> Any:
 def remove_member(document_set: DocumentSet, kind: str, member_id: int) -> None:
     spec = _member_kind(kind)
     members = getattr(document_set, spec.attribute)
-    setattr(document_set, spec.attribute, [m for m in members if m.id != member_id])
+    kept = [m for m in members if m.id != member_id]
+    if len(kept) < len(members):
+        record("set.remove", document_set, details={"kind": kind, "id": member_id})
+    setattr(document_set, spec.attribute, kept)
     db.session.commit()
 
 

@@ -20,6 +20,7 @@ from webapp.document_sets.members import (
     search_documents,
 )
 from webapp.document_sets.models import DocumentSet
+from webapp.document_sets.service import create_set, delete_set, rename_set
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.sharing import emails, share
@@ -86,9 +87,7 @@ def create() -> ResponseReturnValue:
             )
         )
         return render_template("document_sets/list.html", sets=sets, form=form), 400
-    document_set = DocumentSet(title=form.title.data, owner_id=current_user.id)
-    db.session.add(document_set)
-    db.session.commit()
+    document_set = create_set(current_user, form.title.data or "")
     flash(
         _("The set “%(title)s” was created; now add documents to it.", title=document_set.title),
         "success",
@@ -107,8 +106,7 @@ def rename(set_id: int) -> ResponseReturnValue:
     form = TitleForm()
     if not form.validate_on_submit():
         return _render_builder(document_set, title_form=form, status=400)
-    document_set.title = form.title.data or document_set.title
-    db.session.commit()
+    rename_set(document_set, form.title.data or document_set.title)
     flash(_("The set was renamed."), "success")
     return redirect(url_for("document_sets.detail", set_id=set_id))
 
@@ -132,8 +130,7 @@ def sharing(set_id: int) -> ResponseReturnValue:
 def delete(set_id: int) -> ResponseReturnValue:
     document_set = _editable_or_404(set_id)
     title = document_set.title
-    db.session.delete(document_set)
-    db.session.commit()
+    delete_set(document_set)
     flash(_("The set “%(title)s” was deleted.", title=title), "success")
     return redirect(url_for("document_sets.index"))
 

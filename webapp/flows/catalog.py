@@ -21,6 +21,7 @@ from webapp.flows.engine import Flow, FlowContext, FlowError, Lock, Step
 from webapp.i18n import N_
 from webapp.lifecycle import Status
 from webapp.security import DatabaseInteger
+from webapp.timeline.record import described, kind_of
 from webapp.tracked_jobs import withdraw_tracked
 
 MAX_URL = 2000
@@ -51,6 +52,14 @@ def _present(model: type[Any], ident: int) -> Any:
     if entry is None:
         raise FlowError(_("A record this change needs was deleted meanwhile."))
     return entry
+
+
+def _subject(model: type[Any], ident: int) -> tuple[str, str, str]:
+    """The timeline's name of a record that outlives the flow (or of one gone meanwhile)."""
+    entry = db.session.get(model, ident)
+    if entry is None:
+        return kind_of(model), str(ident), ""
+    return described(entry)
 
 
 def _witness(ident: int, user: User) -> Witness:
@@ -172,8 +181,8 @@ class _Deletion(Flow):
             "digitizations": context.state["digitizations"],
         }
 
-    def described(self, data: dict[str, Any]) -> str:
-        return f"{_(self.label)} #{data.get(self.key)}"
+    def subject(self, context: FlowContext) -> tuple[str, str, str]:
+        return self.key, str(context.data[self.key]), context.state.get("label", "")
 
 
 class DeleteWitness(_Deletion):
@@ -289,6 +298,9 @@ class MergeWitnesses(Flow):
     def result(self, context: FlowContext) -> dict[str, Any]:
         return {"witness": context.data["into"], "digitizations": context.state["digitizations"]}
 
+    def subject(self, context: FlowContext) -> tuple[str, str, str]:
+        return _subject(Witness, context.data["into"])
+
 
 class MoveDigitization(Flow):
     name = "move_digitization"
@@ -330,6 +342,9 @@ class MoveDigitization(Flow):
             "witness": context.data["witness"],
             "from": context.state["from"],
         }
+
+    def subject(self, context: FlowContext) -> tuple[str, str, str]:
+        return _subject(Digitization, context.data["digitization"])
 
 
 class ImportWitness(Flow):
@@ -448,3 +463,8 @@ class ImportWitness(Flow):
             "digitization": context.state["digitization"],
             "pages": len(context.state["pages"]),
         }
+
+    def subject(self, context: FlowContext) -> tuple[str, str, str]:
+        if "witness" in context.state:
+            return _subject(Witness, context.state["witness"])
+        return "manifest", "", context.data["manifest_url"][:300]

@@ -85,9 +85,9 @@ class Flow:
         """What the flow answers once done (the ids of what it made)."""
         return {}
 
-    def described(self, data: dict[str, Any]) -> str:
-        """One line for the timeline and the task's page."""
-        return str(_(self.label))
+    def subject(self, context: FlowContext) -> tuple[str, str, str]:
+        """The object the timeline notes the flow under: its kind, id and label."""
+        raise NotImplementedError
 
 
 class FlowContext:
@@ -276,7 +276,7 @@ def undo(record: FlowRecord, flow: Flow, reason: str) -> bool:
             db.session.rollback()
             complete = False
     if complete:
-        _end(record, Phase.UNDONE, reason)
+        _end(record, flow, Phase.UNDONE, reason)
     return complete
 
 
@@ -291,11 +291,28 @@ def finish(record: FlowRecord, flow: Flow) -> bool:
         log.exception("flow %s: its finish failed; the clock will do it", record.id)
         db.session.rollback()
         return False
-    _end(record, Phase.DONE)
+    _end(record, flow, Phase.DONE)
     return True
 
 
-def _end(record: FlowRecord, phase: Phase, error: str = "") -> None:
+def _end(record: FlowRecord, flow: Flow, phase: Phase, error: str = "") -> None:
+    """The flow's end, with its locks let go and its entry on the timeline."""
+    from webapp.timeline.record import FLOW_PREFIX
+    from webapp.timeline.record import record as note
+
+    note(
+        FLOW_PREFIX + record.name,
+        actor=record.user,
+        outcome="success" if phase is Phase.DONE else "failure",
+        subject=flow.subject(FlowContext(record)),
+        details={
+            "flow": record.id,
+            "data": record.data,
+            "result": record.result,
+            "error": error,
+            "force_fail": record.force_fail,
+        },
+    )
     db.session.execute(delete(FlowLock).where(FlowLock.flow_id == record.id))
     record.phase = phase
     record.error = error

@@ -34,6 +34,8 @@ class Purge(BackgroundTask):
             "treatments": N_("Treatments"),
             "tasks": N_("Tasks"),
             "files": N_("Derived files"),
+            "changes": N_("Timeline entries"),
+            "flows": N_("Ended flows"),
         }.items()
     }
 

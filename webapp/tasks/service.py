@@ -21,6 +21,7 @@ from webapp.tasks.base import InputError
 from webapp.tasks.models import Task
 from webapp.tasks.registry import background_tasks
 from webapp.tasks.run import artifact_folder
+from webapp.timeline.record import record, record_now
 
 
 class Started(NamedTuple):
@@ -65,6 +66,8 @@ def start_task(
         secret_of(owner)  # for its owner to verify the callback with, before it comes
     db.session.add(task)
     db.session.flush()
+    if parent is None and task_class.offered:  # a part, or a flow, is noted with its whole
+        record("task.start", task, actor=owner)
     described = as_in_a_request(lambda: task_json(task))
     # Read before the commit, which expires what it wrote: each read after costs a query.
     task_id, owner_id = task.id, task.owner_id
@@ -90,6 +93,7 @@ def cancel_task(task: Task, by: Any) -> None:
         )
     for child in unfinished_children(task):
         transition(child, Status.CANCELLED, "Cancelled with the task it is part of.")
+    record_now("task.cancel", task, actor=by)
 
 
 def unfinished_children(task: Task) -> list[Task]:
@@ -107,6 +111,7 @@ def delete_task(task: Task) -> None:
     one: a running one is cancelled first."""
     if not task.state.is_terminal:
         raise UserError(_("Cancel it first: it is still running."))
+    record("task.delete", task)
     forget_tasks([task.id])
 
 

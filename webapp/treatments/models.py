@@ -85,6 +85,10 @@ class Treatment(WorkState, Base):
         return task_modules().get(self.task_type) or TaskModule
 
     @property
+    def timeline_label(self) -> str:
+        return f"{self.task_type} · {self.document_set_title}"
+
+    @property
     def units_total(self) -> int:
         """Results awaited, in the task's unit: documents, or pairs of them for similarity."""
         return self._counted_in().units_total(len(self.documents))

@@ -1,5 +1,6 @@
 """Forget what is old: event histories, failed and cancelled treatments, ended background
-tasks with their artifacts, derived files.
+tasks with their artifacts, ended flows' journals, derived files, the timeline's entries but
+those administrators must keep.
 
 Results of successful treatments are research data: they stay until someone deletes them.
 A task's outputs and artifacts are made from such data, and can be made again.
@@ -19,9 +20,11 @@ from sqlalchemy import delete, func, or_, select
 
 from webapp.columns import utcnow
 from webapp.extensions import db
+from webapp.flows.models import FlowRecord, Phase
 from webapp.lifecycle import TERMINAL, Status
 from webapp.tasks.models import Task
 from webapp.tasks.service import forget_tasks
+from webapp.timeline.record import purge_timeline
 from webapp.treatments.models import Treatment, TreatmentEvent
 
 log = logging.getLogger(__name__)
@@ -45,11 +48,14 @@ class PurgeReport:
     treatments: int = 0
     tasks: int = 0
     files: int = 0
+    changes: int = 0
+    flows: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.events} event(s), {self.treatments} failed or cancelled treatment(s), "
-            f"{self.tasks} ended task(s), {self.files} derived file(s)"
+            f"{self.tasks} ended task(s), {self.files} derived file(s), "
+            f"{self.changes} timeline entr(ies), {self.flows} ended flow(s)"
         )
 
 
@@ -97,8 +103,15 @@ def purge(older_than: timedelta, dry_run: bool = False) -> PurgeReport:
     report.tasks = len(old_tasks)
     files = _old_files(time.time() - older_than.total_seconds())
     report.files = len(files)
+    report.changes = purge_timeline(older_than, dry_run=True)
+    old_flows = FlowRecord.phase.in_([Phase.DONE, Phase.UNDONE]) & (FlowRecord.finished_at < cutoff)
+    report.flows = (
+        db.session.scalar(select(func.count()).select_from(FlowRecord).where(old_flows)) or 0
+    )
     if dry_run:
         return report
+    purge_timeline(older_than)
+    db.session.execute(delete(FlowRecord).where(old_flows))
     forget_tasks(old_tasks)
     db.session.execute(delete(TreatmentEvent).where(old_events, applied))
     # Their events, results and region sets go with them (ON DELETE CASCADE).

@@ -18,15 +18,18 @@ from webapp.lifecycle import Status, transition
 from webapp.live.publish import publish_treatment
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.registry import task_module
+from webapp.timeline.record import record, record_now
 from webapp.treatments.launch import enqueue_launch
 from webapp.treatments.models import Treatment
 
 log = logging.getLogger(__name__)
 
 
-def _submit(treatment: Treatment) -> Treatment:
-    """Commit the treatment as PENDING, and only then queue its launch (DESIGN 3)."""
+def _submit(treatment: Treatment, action: str) -> Treatment:
+    """Commit the treatment as PENDING, with its timeline entry, and only then queue its
+    launch (DESIGN 3)."""
     db.session.add(treatment)
+    record(action, treatment, actor=db.session.get(User, treatment.owner_id))
     db.session.commit()
     publish_treatment(treatment)
     enqueue_launch(treatment.id)
@@ -58,7 +61,7 @@ def create_treatment(
     )
     if callback_url:
         secret_of(owner)  # for its owner to verify the callback with, before it comes
-    return _submit(treatment)
+    return _submit(treatment, "treatment.launch")
 
 
 def relaunch(original: Treatment) -> Treatment:
@@ -74,7 +77,9 @@ def relaunch(original: Treatment) -> Treatment:
                 label=original.state.label,
             )
         )
-    return _another_run(original, original.documents, relaunch_of_id=original.id)
+    return _another_run(
+        original, original.documents, "treatment.relaunch", relaunch_of_id=original.id
+    )
 
 
 def retry_failed(original: Treatment) -> Treatment:
@@ -83,10 +88,12 @@ def retry_failed(original: Treatment) -> Treatment:
     failed = original.failed_documents
     if not failed:
         raise UserError(_("This treatment has no failed documents to retry."))
-    return _another_run(original, failed, retry_of_id=original.id)
+    return _another_run(original, failed, "treatment.retry", retry_of_id=original.id)
 
 
-def _another_run(original: Treatment, documents: list[dict[str, str]], **link: str) -> Treatment:
+def _another_run(
+    original: Treatment, documents: list[dict[str, str]], action: str, **link: str
+) -> Treatment:
     """A new run of an ended treatment's task and parameters on these documents, linked to it."""
     return _submit(
         original.another_run(
@@ -94,7 +101,8 @@ def _another_run(original: Treatment, documents: list[dict[str, str]], **link: s
             notify_email=original.notify_email,
             callback_url=original.callback_url,
             **link,
-        )
+        ),
+        action,
     )
 
 
@@ -121,6 +129,7 @@ def cancel(treatment: Treatment, by: User) -> None:
                 label=treatment.state.label,
             )
         )
+    record_now("treatment.cancel", treatment, actor=by)
 
 
 def delete(treatment: Treatment) -> None:
@@ -128,5 +137,6 @@ def delete(treatment: Treatment) -> None:
     ended one: a running one is cancelled first."""
     if not treatment.state.is_terminal:
         raise UserError(_("Cancel it first: it is still running."))
+    record("treatment.delete", treatment)
     db.session.execute(sql_delete(Treatment).where(Treatment.id == treatment.id))
     db.session.commit()

@@ -16,6 +16,7 @@ from webapp.extensions import db
 from webapp.i18n import N_
 from webapp.sharing import share
 from webapp.task_modules.registry import task_modules
+from webapp.timeline.record import record
 from webapp.treatments.forms import ParameterErrors, checked_parameters
 from webapp.workflows.models import WorkflowDefinition, definition_shares
 
@@ -204,6 +205,7 @@ def delete_definition(user: Any, key: str) -> None:
         raise UserError(_("No such workflow definition, or not one you may delete."))
     if not definition.stored.editable_by(user):
         raise UserError(_("Only its owner deletes a workflow definition."))
+    record("workflow.delete", definition.stored, actor=user)
     db.session.delete(definition.stored)
     db.session.commit()
 
@@ -228,6 +230,7 @@ def save_definition(
         raise DefinitionErrors(problems)
     definition = WorkflowDefinition(name=str(name).strip(), owner_id=user.id, steps=clean)
     db.session.add(definition)
+    record("workflow.save", definition, actor=user, details={"visibility": visibility})
     try:
         share(definition, visibility, shared_with or [])
     except UserError as exc:

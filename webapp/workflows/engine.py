@@ -20,6 +20,7 @@ from webapp.extensions import db
 from webapp.lifecycle import TERMINAL, Status, aggregate, transition
 from webapp.live.publish import publish_treatment
 from webapp.task_modules.registry import task_module, task_modules
+from webapp.timeline.record import record, record_now
 from webapp.treatments import service as treatments
 from webapp.treatments.launch import enqueue_launch
 from webapp.treatments.models import Treatment
@@ -95,6 +96,7 @@ def start_workflow(
         db.session.add(treatment)
         if not waits:
             first.append(treatment)
+    record("workflow.relaunch" if relaunch_of else "workflow.run", workflow, actor=owner)
     db.session.commit()
     for treatment in first:
         publish_treatment(treatment)
@@ -130,6 +132,7 @@ def cancel_workflow(workflow: Workflow, by: Any) -> list[str]:
         )
     if not transition(workflow, Status.CANCELLED, f"Cancelled by {by.display_name}."):
         raise UserError(_("This workflow ended before it could be cancelled."))
+    record_now("workflow.cancel", workflow, actor=by)
     refused = []
     for step in _steps(workflow):
         if step.state.is_terminal:
