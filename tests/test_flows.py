@@ -561,3 +561,43 @@ def test_a_refused_deletion_on_the_page_says_why_and_keeps_the_entry(
     assert "The witness “Busy” is being changed by" in text
     assert "Merge two witnesses" in text
     assert db.session.get(Witness, witness.id) is not None
+
+
+def test_cancelling_a_running_async_flow_undoes_what_it_did(
+    app: Flask, user: User, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from webapp.tasks.runner import run_task
+    from webapp.tasks.service import cancel_task
+
+    before = snapshot(app)
+    url = serve_manifest(httpserver, pages=2)
+    reached, release = hold_at(monkeypatch, installed_flows()["import_witness"], 1)
+    submitted = submit("import_witness", {"manifest_url": url}, user=user, mode="async")
+    task_id = submitted.task_id
+    assert task_id is not None
+
+    def work() -> None:
+        with app.app_context():
+            run_task(task_id)
+            db.session.remove()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    try:
+        assert reached.wait(30)
+        assert flow_files(app) != []  # the images are copied aside
+        task = db.session.get(Task, task_id)
+        assert task is not None
+        cancel_task(task, user)
+    finally:
+        release.set()
+        worker.join(30)
+    db.session.expire_all()
+    task = db.session.get(Task, task_id)
+    assert task is not None
+    assert task.status == Status.CANCELLED
+    record = db.session.scalars(select(FlowRecord)).one()
+    assert record.phase == Phase.UNDONE
+    assert "cancelled" in record.error
+    assert flow_files(app) == []
+    assert snapshot(app) == before

@@ -239,3 +239,38 @@ def test_purge_forgets_old_changes_but_what_admins_must_keep(
     purge(timedelta(days=30))
     assert [e.action for e in db.session.scalars(select(TimelineEntry))] == ["account.token"]
     assert db.session.scalars(select(Treatment)).all() == []
+
+
+def test_task_and_workflow_actions_are_recorded(
+    app: Flask, client: FlaskClient, user: User, processing_api: Any
+) -> None:
+    headers = _bearer(_token(app, user))
+    started = json_body(
+        client.post(
+            "/api/v1/tasks/", json={"name": "slow", "inputs": {"steps": 5}}, headers=headers
+        )
+    )
+    client.post(f"/api/v1/tasks/{started['id']}/cancel", headers=headers)
+    client.delete(f"/api/v1/tasks/{started['id']}", headers=headers)
+    document_set = make_set(user)
+    workflow = json_body(
+        client.post(
+            "/api/v1/workflows/",
+            json={"definition": "full-analysis", "document_set": document_set.id},
+            headers=headers,
+        )
+    )
+    client.post(f"/api/v1/workflows/{workflow['id']}/cancel", headers=headers)
+    saved = client.post(
+        "/api/v1/workflows/definitions",
+        json={"name": "Mine", "steps": [{"name": "r", "task": "regions", "parameters": {}}]},
+        headers=headers,
+    )
+    key = json_body(saved)["key"]
+    client.delete(f"/api/v1/workflows/definitions/{key}", headers=headers)
+    actions = [entry[0] for entry in _entries() if not entry[0].startswith("account.")]
+    assert actions[:3] == ["task.start", "task.cancel", "task.delete"]
+    assert actions[3] == "workflow.run"
+    assert "workflow.cancel" in actions
+    assert actions[-2:] == ["workflow.save", "workflow.delete"]
+    assert {entry[1] for entry in _entries()} == {user.email}

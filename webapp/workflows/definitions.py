@@ -16,7 +16,7 @@ from webapp.extensions import db
 from webapp.i18n import N_
 from webapp.sharing import share
 from webapp.task_modules.registry import task_modules
-from webapp.timeline.record import record
+from webapp.timeline.record import record, record_now
 from webapp.treatments.forms import ParameterErrors, checked_parameters
 from webapp.workflows.models import WorkflowDefinition, definition_shares
 
@@ -230,10 +230,10 @@ def save_definition(
         raise DefinitionErrors(problems)
     definition = WorkflowDefinition(name=str(name).strip(), owner_id=user.id, steps=clean)
     db.session.add(definition)
-    record("workflow.save", definition, actor=user, details={"visibility": visibility})
     try:
         share(definition, visibility, shared_with or [])
     except UserError as exc:
         db.session.rollback()
         raise DefinitionErrors({"shared_with": [str(exc)]}) from exc
+    record_now("workflow.save", definition, actor=user, details={"visibility": visibility})
     return definition
