@@ -566,7 +566,7 @@ def test_a_refused_deletion_on_the_page_says_why_and_keeps_the_entry(
 def test_cancelling_a_running_async_flow_undoes_what_it_did(
     app: Flask, user: User, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from webapp.tasks.runner import run_task
+    from tests.test_tasks import _in_a_worker
     from webapp.tasks.service import cancel_task
 
     before = snapshot(app)
@@ -575,14 +575,7 @@ def test_cancelling_a_running_async_flow_undoes_what_it_did(
     submitted = submit("import_witness", {"manifest_url": url}, user=user, mode="async")
     task_id = submitted.task_id
     assert task_id is not None
-
-    def work() -> None:
-        with app.app_context():
-            run_task(task_id)
-            db.session.remove()
-
-    worker = threading.Thread(target=work)
-    worker.start()
+    worker = _in_a_worker(app, task_id)
     try:
         assert reached.wait(30)
         assert flow_files(app) != []  # the images are copied aside
