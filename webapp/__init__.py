@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.catalog import bp as catalog_bp
     from webapp.document_sets import bp as sets_bp
     from webapp.health import bp as health_bp
+    from webapp.home import bp as home_bp
     from webapp.iiif import bp as iiif_bp
     from webapp.tasks.routes import bp as tasks_bp
     from webapp.treatments import bp as treatments_bp
@@ -76,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
         sets_bp,
         iiif_bp,
         health_bp,
+        home_bp,
         treatments_bp,
         tasks_bp,
         workflows_bp,

@@ -31,14 +31,14 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("catalog.index")
+    return url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public()
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
-        return redirect(url_for("catalog.index"))
+        return redirect(url_for("home.index"))
     form = LoginForm()
     if request.method == "POST" and not login_attempt_allowed():
         abort(429, "Too many login attempts; wait a minute and try again.")
@@ -80,7 +80,7 @@ def change_password() -> ResponseReturnValue:
             # Every other session has ended with the old password; this one goes on.
             login_user(current_user._get_current_object())
             flash(_("Your password has been changed; your other sessions have ended."), "success")
-            return redirect(url_for("catalog.index"))
+            return redirect(url_for("home.index"))
     return _account_page(form)
 
 

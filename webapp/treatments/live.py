@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import render_template
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -83,7 +83,7 @@ def list_stream() -> ResponseReturnValue:
 
 @bp.get("/rows")
 def rows() -> ResponseReturnValue:
-    pagination, _, _ = listing()
+    pagination, _, _ = listing(mine=bool(request.args.get("mine")))
     html = "".join(row_html(t) for t in pagination.items)
     active = any(not t.state.is_terminal for t in pagination.items)
     return html, 200 if active else STOP_POLLING

@@ -97,12 +97,13 @@ def subform() -> ResponseReturnValue:
     )
 
 
-def listing() -> tuple[Pagination, str, str]:
-    """The treatments the user may see, filtered by the query string, one page of them."""
+def listing(mine: bool = False) -> tuple[Pagination, str, str]:
+    """The treatments the user may see (`mine`: launched, even by an administrator), filtered
+    by the query string, one page of them."""
     # A step's parts are listed on its page, not among the treatments a user launched.
     stmt = select(Treatment).where(Treatment.part_of_id.is_(None))
     stmt = stmt.order_by(Treatment.requested_at.desc())
-    if not current_user.is_admin:
+    if not current_user.is_admin or mine:
         stmt = stmt.where(Treatment.owner_id == current_user.id)
     status = request.args.get("status", "")
     task = request.args.get("task", "")
