@@ -425,3 +425,30 @@ def test_a_crop_vectorized_again_keeps_the_latest_drawing_in_one_row(
     db.session.commit()
     drawings = db.session.scalars(select(Vectorization)).all()
     assert [(v.crop_id, v.svg) for v in drawings] == [("crop-a", SVG.replace("M", "L"))]
+
+
+def test_related_work_is_linked_both_ways_with_parameters_named_as_the_form_names_them(
+    client: FlaskClient, regions_done: Treatment, processing_api: ProcessingAPI
+) -> None:
+    vectorization = _launch_vectorization(client, regions_done)
+    client.post(f"/treatments/{vectorization.id}/cancel")
+    client.post(f"/treatments/{vectorization.id}/relaunch")
+    run_jobs()
+    relaunched = db.session.scalars(
+        select(Treatment).where(Treatment.relaunch_of_id == vectorization.id)
+    ).one()
+    page = client.get(f"/treatments/{vectorization.id}").get_data(as_text=True)
+    assert "Run on the regions found by" in page  # the form's label, not `regions_treatment`
+    assert "Strokes, lines and circles" in page  # the model's label, not `strokes`
+    assert f'href="/treatments/{regions_done.id}"' in page
+    assert "Input from" in page
+    assert "Relaunched as" in page
+    assert f'href="/treatments/{relaunched.id}"' in page
+    regions_page = client.get(f"/treatments/{regions_done.id}").get_data(as_text=True)
+    assert "Its results used by" in regions_page
+    assert f'href="/treatments/{vectorization.id}"' in regions_page
+    later = client.get(f"/treatments/{relaunched.id}").get_data(as_text=True)
+    assert "Relaunch of" in later
+    # Ids are shown in lower case, and found whatever the case they are typed in.
+    assert vectorization.id == vectorization.id.lower()
+    assert client.get(f"/treatments/{vectorization.id.upper()}").status_code == 200

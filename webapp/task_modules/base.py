@@ -63,6 +63,19 @@ class TaskModule(ABC):
     # (in a workflow, from an earlier step's).
     inputs: ClassVar[dict[str, str]] = {}
 
+    def parameter_rows(self, parameters: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+        """The parameters as the form names them: (label, value as chosen, the treatment an
+        input parameter names, or None)."""
+        fields = self.form_class(formdata=None)._fields
+        rows = []
+        for key, value in parameters.items():
+            found = fields.get(key)
+            label = str(found.label.text) if found is not None else key
+            choices = dict(_pairs(getattr(found, "choices", None)))
+            shown = choices.get(value, choices.get(str(value), value))
+            rows.append((label, str(shown), str(value) if key in self.inputs and value else None))
+        return rows
+
     @property
     def route(self) -> str:
         """The API's name for the task, which may differ from ours (AIKON's region_extraction)."""
@@ -164,3 +177,15 @@ class TaskModule(ABC):
             .where(self.result_model.treatment_id.in_(treatment.result_ids))
         )
         return {self.result_name: count or 0}
+
+
+def _pairs(choices: Any) -> list[tuple[Any, str]]:
+    """A field's choices as (value, label): WTForms takes a dict, pairs or bare values."""
+    if isinstance(choices, dict):
+        return [(value, str(label)) for value, label in choices.items()]
+    if not choices:
+        return []
+    return [
+        (choice[0], str(choice[1])) if isinstance(choice, tuple | list) else (choice, str(choice))
+        for choice in choices
+    ]

@@ -22,10 +22,11 @@ from webapp.task_modules.registry import task_module, task_module_or_404, task_m
 from webapp.treatments import bp, service
 from webapp.treatments.forms import TreatmentForm, parameters_form
 from webapp.treatments.models import Treatment
+from webapp.treatments.related import related_work
 
 
 def visible_or_404(treatment_id: str) -> Treatment:
-    treatment = db.session.get(Treatment, treatment_id[:36])
+    treatment = db.session.get(Treatment, treatment_id[:36].lower())
     if treatment is None or not treatment.visible_to(current_user):
         abort(404, _("No such treatment, or not one of yours."))
     return treatment
@@ -131,10 +132,14 @@ def index() -> ResponseReturnValue:
 @bp.get("/<treatment_id>")
 def detail(treatment_id: str) -> ResponseReturnValue:
     treatment = visible_or_404(treatment_id)
+    module = task_modules().get(treatment.task_type)
     return render_template(
         "treatments/detail.html",
         **page_context(treatment, streamed=False),
         deliveries=deliveries_of("treatment_id", treatment.id),
+        parameters=module.parameter_rows(treatment.parameters) if module else [],
+        related=related_work(treatment, current_user),
+        modules_by_name=task_modules(),
     )
 
 
