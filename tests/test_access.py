@@ -25,6 +25,7 @@ from webapp.workflows.models import Workflow, WorkflowDefinition
 PUBLIC = {
     "auth.login",
     "health.healthz",
+    "metrics.metrics",  # its own bearer token, not a session
     "iiif.manifest",
     "iiif.manifest_v3",
     "iiif.image_base",

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from pytest_httpserver import HTTPServer
+from rq.registry import FailedJobRegistry
 from rq.worker import Worker
 from sqlalchemy import func, select
 
@@ -67,6 +68,7 @@ def test_admins_filter_search_and_sort_every_treatment(
 
     assert shown("") == {ada.id, bob.id, old.id}
     assert shown("status=ERROR") == {bob.id}
+    assert shown("status=ERROR&status=CANCELLED") == {bob.id, old.id}
     assert shown("user=bob%40") == {bob.id}
     assert shown("document_set=astro") == {ada.id}
     assert shown("q=unreadable") == {bob.id}
@@ -365,3 +367,49 @@ def test_log_lines_of_a_treatment_carry_its_id(
     err = capsys.readouterr().err
     assert f"[treatment {treatment.id}]" in err
     assert "[treatment -]: not about a treatment" in err
+
+
+def test_every_failed_job_is_requeued_or_deleted_at_once(
+    app: Flask, admin_client: FlaskClient
+) -> None:
+    for _ in range(3):
+        get_queue().enqueue("builtins.int", "not a number")
+    run_jobs()
+    registry = FailedJobRegistry(queue=get_queue())
+    assert registry.count == 3
+    page = admin_client.get("/admin/queues").get_data(as_text=True)
+    assert "Requeue them all" in page
+    response = admin_client.post("/admin/queues/default/failed-jobs/requeue", follow_redirects=True)
+    assert "3 failed jobs requeued." in response.get_data(as_text=True)
+    assert get_queue().count == 3
+    assert registry.count == 0
+    run_jobs()
+    response = admin_client.post("/admin/queues/default/failed-jobs/delete", follow_redirects=True)
+    assert "3 failed jobs deleted." in response.get_data(as_text=True)
+    assert registry.count == 0
+    assert admin_client.post("/admin/queues/default/failed-jobs/burn").status_code == 302
+
+
+def test_metrics_are_prometheus_text_for_the_token_only(
+    app: Flask, client: FlaskClient, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert client.get("/metrics").status_code == 404  # no token set: no metrics
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "scrape-me")
+    _treatment(user, Status.ERROR)
+    _treatment(user, Status.SUCCESS)
+    done = _treatment(user, Status.SUCCESS, started_at=utcnow())
+    done.requested_at = utcnow() - timedelta(seconds=3)
+    db.session.commit()
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    response = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    text = response.get_data(as_text=True)
+    assert 'scriptorium_treatments{state="SUCCESS",task="regions"} 2.0' in text
+    assert 'scriptorium_treatments{state="ERROR",task="regions"} 1.0' in text
+    assert 'scriptorium_queue_jobs{queue="default"}' in text
+    assert "scriptorium_workers " in text
+    assert 'scriptorium_launch_latency_seconds_bucket{le="5.0"} 1.0' in text
+    assert 'scriptorium_launch_latency_seconds_bucket{le="2.5"} 0.0' in text
+    assert "scriptorium_notify_latency_seconds_count 0.0" in text

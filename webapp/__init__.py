@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.health import bp as health_bp
     from webapp.home import bp as home_bp
     from webapp.iiif import bp as iiif_bp
+    from webapp.metrics import bp as metrics_bp
     from webapp.tasks.routes import bp as tasks_bp
     from webapp.treatments import bp as treatments_bp
     from webapp.treatments.notify import bp as notifications_bp
@@ -78,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
         iiif_bp,
         health_bp,
         home_bp,
+        metrics_bp,
         treatments_bp,
         tasks_bp,
         workflows_bp,

@@ -113,6 +113,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         ),
         # Test mode (what `flask flows cleanup` asks for); the test suite sets it itself.
         "TESTING": _flag("TESTING", False),
+        # The bearer token a Prometheus scraper sends to /metrics; empty: no /metrics.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         "FLOWS": _list(
             os.environ.get(
                 "FLOWS",

@@ -81,18 +81,29 @@ def queues() -> ResponseReturnValue:
     )
 
 
-@bp.post("/queues/<queue>/failed/<job_id>/<action>")
-def failed_job(queue: str, job_id: str, action: str) -> ResponseReturnValue:
+def _act(registry: FailedJobRegistry, job_id: str, action: str) -> None:
+    if action == "requeue":
+        registry.requeue(job_id)
+    else:
+        registry.remove(job_id, delete_job=True)
+
+
+def _failed_jobs(queue: str, action: str) -> FailedJobRegistry | None:
+    """The queue's failed jobs, if the queue and the action are known (else flashed)."""
     if queue not in QUEUES or action not in {"requeue", "delete"}:
         flash(_("Unknown queue or action."), "error")
+        return None
+    return FailedJobRegistry(queue=get_queue(queue))
+
+
+@bp.post("/queues/<queue>/failed/<job_id>/<action>")
+def failed_job(queue: str, job_id: str, action: str) -> ResponseReturnValue:
+    registry = _failed_jobs(queue, action)
+    if registry is None:
         return redirect(url_for("admin.queues"))
-    registry = FailedJobRegistry(queue=get_queue(queue))
     details = {"queue": queue, "job": job_id, "action": action}
     try:
-        if action == "requeue":
-            registry.requeue(job_id)
-        else:
-            registry.remove(job_id, delete_job=True)
+        _act(registry, job_id, action)
     except (NoSuchJobError, RedisError, ValueError) as exc:
         record_now("admin.job", outcome="failure", details=details | {"error": str(exc)})
         flash(_("Job %(job_id)s: %(exc)s", job_id=job_id, exc=exc), "error")
@@ -104,4 +115,32 @@ def failed_job(queue: str, job_id: str, action: str) -> ResponseReturnValue:
             else _("Job %(job_id)s: deleted.", job_id=job_id)
         )
         flash(done, "success")
+    return redirect(url_for("admin.queues"))
+
+
+@bp.post("/queues/<queue>/failed-jobs/<action>")
+def all_failed_jobs(queue: str, action: str) -> ResponseReturnValue:
+    """Requeue, or delete, every failed job of the queue at once."""
+    registry = _failed_jobs(queue, action)
+    if registry is None:
+        return redirect(url_for("admin.queues"))
+    done = gone = 0
+    try:
+        for job_id in registry.get_job_ids():
+            try:
+                _act(registry, job_id, action)
+                done += 1
+            except (NoSuchJobError, ValueError):
+                gone += 1  # gone meanwhile: another operator, or its time to live
+    except RedisError as exc:
+        flash(_("The failed jobs could not be read: %(exc)s", exc=exc), "error")
+        return redirect(url_for("admin.queues"))
+    details = {"queue": queue, "action": action, "jobs": done, "gone": gone}
+    record_now("admin.job", details=details)
+    said = (
+        _("%(count)s failed jobs requeued.", count=done)
+        if action == "requeue"
+        else _("%(count)s failed jobs deleted.", count=done)
+    )
+    flash(said, "success")
     return redirect(url_for("admin.queues"))

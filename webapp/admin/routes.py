@@ -65,7 +65,7 @@ def treatments_bulk() -> ResponseReturnValue:
         )
         for refusal in outcome.refused or []:
             flash(refusal, "error")
-    query = urlencode(Filters.from_args(request.args).args())
+    query = urlencode(Filters.from_args(request.args).args(), doseq=True)
     return redirect(url_for("admin.treatments") + (f"?{query}" if query else ""))
 
 

@@ -46,7 +46,8 @@ def parse_day(text: str | None) -> date | None:
 
 @dataclass
 class Filters:
-    status: str = ""
+    # Several states at once (failed or cancelled): none, every state.
+    statuses: tuple[str, ...] = ()
     task: str = ""
     user: str = ""
     document_set: str = ""
@@ -57,11 +58,12 @@ class Filters:
 
     @classmethod
     def from_args(cls, args: MultiDict[str, str]) -> Filters:
-        status = args.get("status", "")
         task = args.get("task", "")
         sort = args.get("sort", "newest")
         return cls(
-            status=status if status in Status.__members__ else "",
+            statuses=tuple(
+                s for s in dict.fromkeys(args.getlist("status")) if s in Status.__members__
+            ),
             task=task if task in task_modules() else "",
             user=args.get("user", "").strip()[:254],
             document_set=args.get("document_set", "").strip()[:200],
@@ -73,8 +75,8 @@ class Filters:
 
     def query(self) -> Select[Treatment]:
         stmt = select(Treatment).join(User, User.id == Treatment.owner_id)
-        if self.status:
-            stmt = stmt.where(Treatment.status == self.status)
+        if self.statuses:
+            stmt = stmt.where(Treatment.status.in_(self.statuses))
         if self.task:
             stmt = stmt.where(Treatment.task_type == self.task)
         if self.user:
@@ -99,10 +101,10 @@ class Filters:
             )
         return stmt.order_by(SORTS[self.sort], Treatment.id)
 
-    def args(self) -> dict[str, str]:
+    def args(self) -> dict[str, Any]:
         """The filters as a query string, for links that keep them."""
-        values = {
-            "status": self.status,
+        values: dict[str, Any] = {
+            "status": list(self.statuses),
             "task": self.task,
             "user": self.user,
             "document_set": self.document_set,
