@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -86,6 +90,86 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def needed_ports(env: dict[str, str], starts_redis: bool) -> list[tuple[str, int, str]]:
+    """(host, port, what holds it and where it is set) for every port the stack listens on."""
+    ports = [
+        (env["HOST"], int(env["PORT"]), "the web app: PORT or --port"),
+        (env["PROCESSOR_HOST"], int(env["PROCESSOR_PORT"]), "the processing API: API_URL"),
+        ("127.0.0.1", int(env.get("MAIL_PORT", "8025")), "the mail server: MAIL_PORT"),
+    ]
+    if starts_redis:
+        redis_port = urlsplit(env["REDIS_URL"]).port or 6379
+        ports.append(("127.0.0.1", redis_port, "the Redis it starts: REDIS_URL"))
+    return ports
+
+
+def refuse_taken(ports: list[tuple[str, int, str]]) -> None:
+    """Stop before starting anything when a port is taken, saying which and where it is set."""
+    for host, port, what in ports:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            # As the servers themselves bind: a port left in TIME_WAIT is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise click.ClickException(
+                    f"Port {port} on {host} is taken ({exc.strerror}); it is for {what}. "
+                    "Stop what holds it, or choose another port."
+                ) from exc
+
+
+class Output:
+    """Honcho's lines, echoed, with the last ones of each process kept to say why one died.
+    A reader that went away (`flask up | tee log`, Ctrl-C) no longer gets them, and nothing
+    else breaks."""
+
+    PREFIX = re.compile(r"^\S+ (?P<name>[\w.-]+)\s*\| ?(?P<text>.*)$")
+    STOPPED = re.compile(r"^\S+ system\s*\| (?P<name>[\w.-]+) stopped \(rc=(?P<rc>-?\d+)\)")
+    ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+    def __init__(self, kept: int = 15) -> None:
+        self.lines: dict[str, deque[str]] = {}
+        self.first_stopped: str | None = None
+        self.kept = kept
+        self.echoing = True
+
+    def take(self, raw: bytes) -> None:
+        line = self.ANSI.sub("", raw.decode(errors="replace")).rstrip("\n")
+        if stopped := self.STOPPED.match(line):
+            self.first_stopped = self.first_stopped or stopped["name"]
+        elif found := self.PREFIX.match(line):
+            self.lines.setdefault(found["name"], deque(maxlen=self.kept)).append(found["text"])
+        if self.echoing:
+            try:
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+            except (BrokenPipeError, ValueError):
+                self.echoing = False
+                # The interpreter's own last flush would fail too.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+    def said(self, message: str) -> None:
+        self.take(message.encode())
+
+    def last_lines(self, name: str) -> list[str]:
+        return list(self.lines.get(name, []))
+
+
+def _stop_all(processes: list[subprocess.Popen[bytes] | None]) -> None:
+    """Each process and its own group (honcho's children), politely, then at once."""
+    for process in processes:
+        if process is None or process.poll() is not None:
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 @click.command("up")
 @click.option(
     "--port",
@@ -100,31 +184,53 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
 @with_appcontext
 def up_command(port: int, host: str, no_demo: bool) -> None:
     """Start Redis if needed, migrate, seed the demo and run every Procfile process, the
-    reference processing API included (at API_URL)."""
+    reference processing API included (at API_URL). A port that is taken stops it before it
+    starts; a process that dies stops the rest, and the command exits non-zero with that
+    process's last lines; Ctrl-C stops everything."""
     signal.signal(signal.SIGTERM, _stop)
     redis_url = current_app.config["REDIS_URL"]
-    redis_process = None
-    if redis_answers(redis_url):
-        click.echo(f"Using the Redis at {redis_url}.")
-    else:
-        click.echo(f"No Redis answers at {redis_url}; starting one.")
-        redis_process = start_redis(redis_url, Path(current_app.instance_path) / "redis")
-    honcho = None
+    starts_redis = not redis_answers(redis_url)
+    env = stack_environment(host, port)
+    env["PORT"] = str(port)
+    refuse_taken(needed_ports(env, starts_redis))
+    output = Output()
+    redis_process = honcho = None
+    interrupted = False
     try:
+        if starts_redis:
+            click.echo(f"No Redis answers at {redis_url}; starting one.")
+            redis_process = start_redis(redis_url, Path(current_app.instance_path) / "redis")
+        else:
+            click.echo(f"Using the Redis at {redis_url}.")
         upgrade(directory=str(ROOT / "migrations"))
         if not no_demo:
             report = seed_demo()
             click.echo(f"Demo corpus: {report.witnesses} witnesses, {report.pages} pages.")
             click.echo(f"Log in as {report.user.email} with the password {DEMO_PASSWORD}")
-        env = stack_environment(host, port)
-        app_url = env["APP_URL"]
-        click.echo(f"Scriptorium is starting at {app_url}/login  (Ctrl-C stops it)")
-        honcho = subprocess.Popen(procfile_command(port), env=env)
+        click.echo(f"Scriptorium is starting at {env['APP_URL']}/login  (Ctrl-C stops it)")
+        # In a session of its own: Ctrl-C reaches this command alone, which stops the rest
+        # in order, whatever became of its output.
+        honcho = subprocess.Popen(
+            procfile_command(port),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        assert honcho.stdout is not None
+        for raw in honcho.stdout:
+            output.take(raw)
         honcho.wait()
     except KeyboardInterrupt:
-        pass
+        interrupted = True
     finally:
-        for process in (honcho, redis_process):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(timeout=20)
+        _stop_all([honcho, redis_process])
+    if interrupted:
+        output.said("Stopped.")
+        sys.exit(130)
+    if honcho is not None and honcho.returncode:
+        dead = output.first_stopped or "a process"
+        lines = "\n".join(f"    {line}" for line in output.last_lines(dead))
+        raise click.ClickException(
+            f"{dead} stopped, and every other process with it. Its last lines:\n{lines}"
+        )

@@ -56,6 +56,8 @@ def start_redis(url: str, workdir: Path, wait: float = 10.0) -> subprocess.Popen
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            # Ctrl-C reaches `flask up`, which stops this Redis once the rest has stopped.
+            start_new_session=True,
         )
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
