@@ -167,6 +167,8 @@ def test_a_saved_definition_is_listed_and_runs_for_its_owner_only(
     assert client.delete(gone, headers=_bearer(_token(app, other_user))).status_code == 404
     builtin = "/api/v1/workflows/definitions/full-analysis"
     assert client.delete(builtin, headers=headers).status_code == 404
+    past_any_id = "/api/v1/workflows/definitions/2147483648"
+    assert client.delete(past_any_id, headers=headers).status_code == 404
     assert client.delete(gone, headers=headers).status_code == 204
     mine = json_body(client.get("/api/v1/workflows/definitions", headers=headers))
     assert [d["key"] for d in mine] == ["full-analysis"]

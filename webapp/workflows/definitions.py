@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.i18n import N_
+from webapp.security import DatabaseInteger
 from webapp.sharing import share
 from webapp.task_modules.registry import task_modules
 from webapp.timeline.record import record, record_now
@@ -189,7 +190,10 @@ def definition_for(user: Any, key: str) -> Definition | None:
     if key in BUILT_IN:
         name, steps = BUILT_IN[key]
         return Definition(key, _(name), steps)
+    # ASCII digits within the database's integers: any other key names no saved definition.
     if not (key.isascii() and key.isdigit() and len(key) <= 10):
+        return None
+    if int(key) > DatabaseInteger.LARGEST:
         return None
     stored = db.session.get(WorkflowDefinition, int(key))
     if stored is None or not stored.visible_to(user):
