@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,8 @@ from flask.testing import FlaskClient
 from PIL import Image
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from tests.conftest import json_body, run_jobs
 from tests.factories import QUADRANTS, image_bytes, make_witness, pixel, quadrant_image
@@ -171,7 +175,12 @@ def test_import_a_v3_manifest_through_its_image_service(
     ("body", "content_type", "message"),
     [
         (b"<html>not json</html>", "text/html", "does not return JSON"),
-        (b'{"@type": "sc:Collection"}', "application/json", "not a IIIF manifest"),
+        (
+            b'{"@type": "sc:Collection"}',
+            "application/json",
+            "its type is “sc:Collection”, not Manifest",
+        ),
+        (b'{"label": "x"}', "application/json", "it has no @type or type"),
         (b"[1, 2]", "application/json", "not a JSON object"),
         (b'{"@type": "sc:Manifest", "sequences": []}', "application/json", "no sequence"),
         (
@@ -268,6 +277,33 @@ def test_an_image_over_the_cap_is_refused(
     assert "over the" in digitization.error
 
 
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that says its size and holds no pixels: what a header check reads first."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_an_image_far_too_large_is_said_to_be_too_large(
+    client: FlaskClient, witness: Witness
+) -> None:
+    response = _upload(client, witness, [(_png_header(30_000, 30_000), "huge.png")])
+    assert response.status_code == 400
+    said = response.get_data(as_text=True)
+    assert "huge.png is too large an image (900 million pixels; the limit is" in said
+    assert "not an image we can read" not in said
+
+
 def _upload(client: FlaskClient, witness: Witness, files: list[tuple[bytes, str]]) -> Any:
     return client.post(
         f"/catalog/witnesses/{witness.id}/upload",
@@ -295,6 +331,35 @@ def test_upload_page_images(client: FlaskClient, witness: Witness) -> None:
         (200, 100, "f1.png"),
         (100, 200, "f2.jpg"),
     ]
+
+
+@pytest.mark.parametrize("csrf", [False, True])
+def test_an_upload_over_the_limit_says_the_limit_on_the_witness_page(
+    app: Flask,
+    client: FlaskClient,
+    witness: Witness,
+    monkeypatch: pytest.MonkeyPatch,
+    csrf: bool,
+) -> None:
+    # The check of the form's CSRF token reads the body first: the limit is met there too.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", csrf)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
+    big = image_bytes(quadrant_image(), "PNG") + b"\0" * (3 * 1024 * 1024)
+    # Encoded in memory: the test client would spool so large a body to a file it leaves open.
+    boundary, body = encode_multipart(
+        MultiDict({"images": FileStorage(io.BytesIO(big), "big.png"), "label": "Scans"})
+    )
+    with client.post(
+        f"/catalog/witnesses/{witness.id}/upload",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    ) as response:
+        assert response.status_code == 413
+        page = response.get_data(as_text=True)
+    assert "These files are larger than 2 MB in all: send them in smaller batches." in page
+    assert 'data-max-bytes="2097152"' in page  # the page checks the next batch before sending
+    assert witness.siglum in page
+    assert db.session.scalar(select(Digitization)) is None
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,11 +24,19 @@ def _readable(name: str) -> Iterator[None]:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             yield
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow refuses it from its header, before our own limit is asked: say it is too large.
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        raise UserError(
+            _(
+                "%(name)s is too large an image (%(pixels)s million pixels; the limit is "
+                "%(limit)s million).",
+                name=name,
+                pixels=format(int(pixels[1]) / 1e6, ".0f") if pixels else "?",
+                limit=format(current_app.config["MAX_IMAGE_PIXELS"] / 1e6, "g"),
+            )
+        ) from exc
+    except UnidentifiedImageError as exc:
         raise UserError(_("%(name)s is not an image we can read.", name=name)) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise UserError(_("%(name)s is a damaged or truncated image.", name=name)) from exc

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, abort, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from webapp.extensions import login_manager
@@ -70,6 +70,15 @@ class DatabaseInteger(IntegerConverter):
         return super().to_python(value)
 
 
+def refuse_oversized() -> Any:
+    """A body that says it is over the limit is refused unread, rather than read up to the
+    limit (and its files half written) first."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+    return None
+
+
 def refuse_nul() -> Any:
     """A NUL character in a query or a form field is no text anyone typed, and the database
     refuses to store or compare it: 400 before any view sees it."""
@@ -109,6 +118,8 @@ def init_security(app: Flask) -> None:
     login_manager.login_message = N_("Please log in to continue.")
     login_manager.localize_callback = _
     login_manager.login_message_category = "info"
+    # First of all, before anything (the CSRF check) starts reading the body.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_oversized)
     app.before_request(refuse_nul)
     app.before_request(require_login)
     app.after_request(set_security_headers)

@@ -117,8 +117,15 @@ def parse_manifest(manifest: Any) -> tuple[str, list[ManifestPage]]:
     if not isinstance(manifest, dict):
         raise UserError(_("The document is not a IIIF manifest (not a JSON object)."))
     kind = manifest.get("@type") or manifest.get("type")
+    if kind is None:
+        raise UserError(_("The document is not a IIIF manifest: it has no @type or type."))
     if kind not in {"sc:Manifest", "Manifest"}:
-        raise UserError(_("The document is not a IIIF manifest (its type is not Manifest)."))
+        raise UserError(
+            _(
+                "The document is not a IIIF manifest: its type is “%(kind)s”, not Manifest.",
+                kind=str(kind)[:80],
+            )
+        )
     pages = _v3_pages(manifest) if kind == "Manifest" else _v2_pages(manifest)
     if not pages:
         raise UserError(_("The manifest has no pages."))

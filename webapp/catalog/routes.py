@@ -11,6 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.catalog import bp, iiif_import
 from webapp.catalog.forms import (
@@ -352,6 +354,28 @@ def upload_images(entry_id: int) -> ResponseReturnValue:
             )
             return redirect(url_for("catalog.digitization", digitization_id=digitization.id))
     return _witness_page(witness, upload_form=form, status=400)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    """An upload past the limit is refused before any of it is read: the witness's page says
+    the limit, its form ready for a smaller batch."""
+    entry_id = (request.view_args or {}).get("entry_id")
+    witness = (
+        db.session.get(Witness, entry_id) if request.endpoint == "catalog.upload_images" else None
+    )
+    if witness is None:
+        return error
+    # The body is refused unread: the page's forms read none of it (reading would refuse again).
+    request.__dict__.update(form=ImmutableMultiDict(), files=ImmutableMultiDict())
+    form = UploadForm(formdata=None)
+    form.images.errors = [
+        _(
+            "These files are larger than %(mb)s MB in all: send them in smaller batches.",
+            mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+        )
+    ]
+    return _witness_page(witness, upload_form=form, status=413)
 
 
 @bp.get("/digitizations/<int:digitization_id>")
