@@ -20,7 +20,6 @@ from webapp import ROOT
         (["bench.jobs", "--quick"], "per-job cost, Procfile worker / RQ baseline:"),
         (["bench.iiif", "--quick"], "slowest cold rendition / Pillow full decode:"),
         (["bench.ingest", "--quick"], "ingest / raw executemany:"),
-        (["bench.api", "--quick"], "task starts / one-insert baseline at saturation:"),
     ],
 )
 def test_the_benchmark_runs(

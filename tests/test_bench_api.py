@@ -1,0 +1,15 @@
+"""The API benchmark runs briefly with the suite, in a file of its own: the longest quick run,
+it then runs beside the other benchmarks rather than after them."""
+
+from __future__ import annotations
+
+from tests.test_bench import run_benchmark
+
+
+def test_the_api_benchmark_runs(postgres_server: str, redis_url: str) -> None:
+    run_benchmark(
+        postgres_server,
+        redis_url,
+        ["bench.api", "--quick"],
+        "task starts / one-insert baseline at saturation:",
+    )
