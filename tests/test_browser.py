@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image as PILImage
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 from tests.live_stack import Stack, query
 from webapp import ROOT
@@ -77,7 +77,11 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, stack: Stack) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Asia/Tokyo")
+    yield from _logged_in(browser, stack, {"width": 1280, "height": 900})
+
+
+def _logged_in(browser: Browser, stack: Stack, viewport: ViewportSize) -> Iterator[Page]:
+    context = browser.new_context(viewport=viewport, timezone_id="Asia/Tokyo")
     context.add_init_script(WATCH)
     page = context.new_page()
     failed: list[str] = []
@@ -349,6 +353,9 @@ def test_the_list_follows_its_treatments(page: Page, stack: Stack) -> None:
     page.wait_for_selector(f"{row}[data-status=SUCCESS]", timeout=ENDS)
     assert page.evaluate("window.__marker") == "not reloaded"
     _shot(page, "treatments-list")
+    page.goto(f"{stack.url}/")
+    page.wait_for_selector(f"{row}[data-status=SUCCESS]")
+    _shot(page, "home")
 
 
 def _export(page: Page, stack: Stack, set_id: int) -> str:
@@ -409,3 +416,40 @@ def test_the_task_client_rejects_with_a_message_per_input(page: Page, stack: Sta
     page.wait_for_selector("#task-live [data-status=SUCCESS]", timeout=ENDS)
     assert page.locator("#task-live a[download]").count() == 1
     _shot(page, "task-page")
+
+
+# What sticks out past the screen's right edge, named as a reader would find it.
+WIDER_THAN_THE_SCREEN = """Array.from(document.querySelectorAll("body *"))
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .slice(0, 5).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))"""
+PHONE_PAGES = [
+    "/",
+    "/search?q=demo",
+    "/catalog/witnesses/",
+    "/catalog/witnesses/1",
+    "/catalog/works/",
+    "/sets/",
+    "/treatments/",
+    "/treatments/new",
+    "/tasks/",
+    "/workflows/",
+    "/account/password",
+]
+
+
+def test_every_page_fits_a_phone_and_its_menu_folds(browser: Browser, stack: Stack) -> None:
+    for page in _logged_in(browser, stack, {"width": 390, "height": 844}):
+        for path in [*PHONE_PAGES, f"/sets/{_set_id(stack)}"]:
+            page.goto(f"{stack.url}{path}")
+            page.wait_for_load_state("networkidle")
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            wider = page.evaluate(WIDER_THAN_THE_SCREEN)
+            assert wide <= 390, f"{path} is {wide} px wide at 390: {wider}"
+        page.goto(f"{stack.url}/")
+        menu = page.locator("#main-menu")
+        assert not menu.is_visible()
+        page.click(".menu-toggle")
+        assert menu.is_visible()
+        assert page.locator(".menu-toggle").get_attribute("aria-expanded") == "true"
+        page.click(".menu-toggle")
+        _shot(page, "phone-home")
