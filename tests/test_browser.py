@@ -421,7 +421,8 @@ def test_the_task_client_rejects_with_a_message_per_input(page: Page, stack: Sta
 # What sticks out past the screen's right edge, named as a reader would find it.
 WIDER_THAN_THE_SCREEN = """Array.from(document.querySelectorAll("body *"))
   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-  .slice(0, 5).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))"""
+  .slice(0, 5)
+  .map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))"""
 PHONE_PAGES = [
     "/",
     "/search?q=demo",
