@@ -172,6 +172,8 @@ def test_witness_page_shows_digitizations_with_thumbnails(
     digitization = make_digitization(witness, pages=3)
     page = client.get(f"/catalog/witnesses/{witness.id}").get_data(as_text=True)
     assert page.count(f"/iiif/image/{digitization.ref}_000") == 3
+    # 400 x 300 pages at 140 px high: their size is known before they load (no 1-px slivers).
+    assert page.count('width="187" height="140"') == 3
     viewer = client.get(f"/catalog/digitizations/{digitization.id}").get_data(as_text=True)
     assert viewer.index(f"{digitization.ref}_0001") < viewer.index(f"{digitization.ref}_0003")
     assert "data-viewer" in viewer
