@@ -345,11 +345,18 @@ def test_polling_brings_the_updates_when_streams_are_blocked(page: Page, stack: 
 
 
 def test_the_list_follows_its_treatments(page: Page, stack: Stack) -> None:
-    _launch(page, stack, _set_id(stack), "regions")
-    treatment_id = page.url.rsplit("/", 1)[1]
     page.goto(f"{stack.url}/treatments/")
     page.evaluate("window.__marker = 'not reloaded'")
+    page.wait_for_selector("#live[sse-connect]")
+    page.wait_for_timeout(500)  # the stream is open
+    # Launched in another tab: its row is added to this list, live, then follows it.
+    other = page.context.new_page()
+    _launch(other, stack, _set_id(stack), "regions")
+    treatment_id = other.url.rsplit("/", 1)[1]
+    other.close()
     row = f"#row-{treatment_id} [data-status]"
+    page.wait_for_selector(row, timeout=ENDS)
+    assert page.locator(f"#row-{treatment_id}").count() == 1
     page.wait_for_selector(f"{row}[data-status=SUCCESS]", timeout=ENDS)
     assert page.evaluate("window.__marker") == "not reloaded"
     _shot(page, "treatments-list")

@@ -180,6 +180,31 @@ def test_users_are_sent_only_what_they_may_see(
     response.close()
 
 
+def test_the_list_stream_says_a_new_treatment_is_new_so_lists_add_its_row(
+    client: FlaskClient,
+    logged_in: User,
+    processing_api: ProcessingAPI,
+    listening_hub: Hub,
+    long_streams: None,
+) -> None:
+    running = _running(logged_in, client)
+    response = client.get("/treatments/stream")
+    ((first, _),) = _read(response, 1)
+    assert first == f"row-{running.id}"
+    made = running.another_run(running.documents)
+    db.session.add(made)
+    db.session.commit()
+    publish_treatment(made)  # PENDING: just made
+    (new, (name, _row)) = _read(response, 2)
+    assert new[0] == "new-row"
+    assert f'id="row-{made.id}"' in new[1]
+    assert name == f"row-{made.id}"
+    publish_treatment(running)  # known already: its row is only updated
+    ((again, _),) = _read(response, 1)
+    assert again == f"row-{running.id}"
+    response.close()
+
+
 def test_a_workflow_steps_parts_have_no_row_in_the_live_list(
     client: FlaskClient,
     logged_in: User,

@@ -23,6 +23,14 @@
     if (input && !input.value && meta) input.value = meta.content;
   }, true);
 
+  // A new treatment's row is added once: a list that has it already (it was loaded after the
+  // treatment was made) only updates it.
+  document.addEventListener("htmx:sseBeforeMessage", function (event) {
+    if (event.detail.type !== "new-row") return;
+    const found = /id="(row-[^"]+)"/.exec(event.detail.data || "");
+    if (found && document.getElementById(found[1])) event.preventDefault();
+  });
+
   // Two errors without an open in between: the stream is blocked (a proxy, a firewall), not
   // merely ended by the server. Poll the same fragments instead, until the server says stop.
   const failures = new WeakMap();

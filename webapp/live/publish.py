@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from webapp.extensions import db, redis_client
+from webapp.lifecycle import Status
 from webapp.live.streams import live_channel
 from webapp.task_modules.registry import task_module, task_modules
 from webapp.treatments.models import Treatment, TreatmentEvent
@@ -78,6 +79,8 @@ def treatment_update(treatment: Treatment) -> dict[str, Any]:
         "terminal": treatment.state.is_terminal,
         # A workflow step's part has a page of its own but no row in the lists.
         "listed": treatment.part_of_id is None,
+        # Just made: the lists add its row (they update the rows they show).
+        "new": treatment.state is Status.PENDING,
         "html": as_in_a_request(lambda: fragments(treatment)),
     }
 

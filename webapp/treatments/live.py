@@ -54,7 +54,9 @@ def live(treatment_id: str) -> ResponseReturnValue:
 
 @bp.get("/stream")
 def list_stream() -> ResponseReturnValue:
-    user_id, is_admin = current_user.id, current_user.is_admin
+    user_id = current_user.id
+    # `mine`: an administrator's home page follows their own treatments only.
+    is_admin = current_user.is_admin and not request.args.get("mine")
 
     def wants(message: Message) -> bool:
         return (
@@ -76,6 +78,8 @@ def list_stream() -> ResponseReturnValue:
         return (sse(f"row-{treatment_id}", row) for treatment_id, row in rows)
 
     def render(message: Message) -> Iterator[str]:
+        if message.get("new"):
+            yield sse("new-row", message["html"]["row"])
         yield sse(f"row-{message['treatment_id']}", message["html"]["row"])
 
     return event_stream(wants, current, render)
