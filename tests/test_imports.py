@@ -178,7 +178,7 @@ def test_import_a_v3_manifest_through_its_image_service(
         (
             b'{"@type": "sc:Collection"}',
             "application/json",
-            "its type is “sc:Collection”, not Manifest",
+            "its type is not Manifest",
         ),
         (b'{"label": "x"}', "application/json", "it has no @type or type"),
         (b"[1, 2]", "application/json", "not a JSON object"),
