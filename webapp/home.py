@@ -34,7 +34,7 @@ class Found:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     pagination, _status, _task = listing(mine=True)
-    sets = usable_sets(current_user)
+    sets = usable_sets(current_user, members=True)  # their owners shown, loaded with them
     return render_template(
         "home.html",
         pagination=pagination,
@@ -64,7 +64,7 @@ def found(query: str) -> dict[str, list[Found]]:
     lowered = query.lower()
     results[N_("Document sets")] = [
         Found(s.title, url_for("document_sets.detail", set_id=s.id), s.owner.display_name)
-        for s in usable_sets(current_user)
+        for s in usable_sets(current_user, members=True)
         if lowered in s.title.lower()
     ][:SHOWN]
     stmt = select(Treatment).where(

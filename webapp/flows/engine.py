@@ -327,8 +327,6 @@ DIED = "The worker making this change stopped; what it had done was undone."
 def recover(record_id: str) -> Phase | None:
     """Undo, or finish once committed, the flow of a worker that died; the phase it is
     left in, or None when a live worker holds it."""
-    from webapp.flows.registry import installed_flows
-
     if not take_lease(
         FlowRecord,
         record_id,
@@ -339,7 +337,7 @@ def recover(record_id: str) -> Phase | None:
         return record.state_of_phase if record and record.state_of_phase.is_over else None
     record = db.session.get(FlowRecord, record_id)
     assert record is not None
-    flow_class = installed_flows().get(record.name)
+    flow_class = flows().get(record.name)
     if flow_class is None:
         log.error("flow %s: no flow named %s is installed to recover it", record_id, record.name)
         return None
