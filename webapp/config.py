@@ -141,6 +141,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "REAPER_SILENCE_SECONDS": float(os.environ.get("REAPER_SILENCE_SECONDS", "1800")),
         "RESULTS_HORIZON_SECONDS": float(os.environ.get("RESULTS_HORIZON_SECONDS", "7200")),
         "CLOCK_INTERVAL_SECONDS": float(os.environ.get("CLOCK_INTERVAL_SECONDS", "15")),
+        # Fair share (treatments/fair_share.py); 0: no limit.
+        "MAX_RUNNING_PER_USER": int(os.environ.get("MAX_RUNNING_PER_USER", "4")),
+        "MAX_RUNNING": int(os.environ.get("MAX_RUNNING", "0")),
         "LAUNCH_LEASE_SECONDS": float(os.environ.get("LAUNCH_LEASE_SECONDS", "40")),
         "REAPER_LOST_CHECKS": int(os.environ.get("REAPER_LOST_CHECKS", "3")),
         "SHARE_LINK_DAYS": float(os.environ.get("SHARE_LINK_DAYS", "30")),

@@ -18,6 +18,10 @@ class UserError(Exception):
     """A failure whose message a user can read and act on."""
 
 
+class QuotaExceeded(UserError):
+    """Work or files refused because they would pass their user's quota."""
+
+
 def _wants_json() -> bool:
     from webapp.api import is_api_request
 

@@ -174,10 +174,14 @@ class WorkState:
         """After the move is committed: tell the pages, queue what follows an ending."""
 
 
-def claim(model: type[Any], ident: Any, states: list[Status], lease_seconds: float) -> bool:
+def claim(
+    model: type[Any], ident: Any, states: list[Status], lease_seconds: float, *where: Any
+) -> bool:
     """Take the work for a while with one conditional UPDATE, so that two jobs never run it at
     once; a lease older than `lease_seconds` belonged to a worker that died, and is taken over."""
-    return take_lease(model, ident, lease_seconds, model.status.in_([s.value for s in states]))
+    return take_lease(
+        model, ident, lease_seconds, model.status.in_([s.value for s in states]), *where
+    )
 
 
 def lock(model: type[Any], ident: Any) -> Any:

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from webapp.admin import bp, users
-from webapp.admin.forms import NewUserForm
+from webapp.admin.forms import NewUserForm, QuotaForm
 from webapp.admin.treatments import SORT_LABELS, Filters, bulk, parse_day
 from webapp.auth.accounts import create_user
 from webapp.auth.models import User
@@ -22,6 +22,8 @@ from webapp.extensions import db
 from webapp.i18n import N_
 from webapp.lifecycle import Status
 from webapp.pagination import paginate
+from webapp.quotas.pages import pages_used_by_all
+from webapp.quotas.usage import usage_page
 from webapp.task_modules.registry import task_modules
 from webapp.timeline.models import OUTCOMES
 from webapp.timeline.record import Filters as TimelineFilters
@@ -95,7 +97,25 @@ def users_page() -> ResponseReturnValue:
     ).all()
     counts = {row[0]: row[1] for row in rows}
     accounts = db.session.scalars(select(User).order_by(User.email)).all()
-    return render_template("admin/users.html", form=form, accounts=accounts, counts=counts), status
+    pages = pages_used_by_all()
+    return render_template(
+        "admin/users.html", form=form, accounts=accounts, counts=counts, pages=pages
+    ), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_page(user_id: int) -> ResponseReturnValue:
+    """One account: its rights, its quotas (set here), its usage and task report."""
+    user = db.get_or_404(User, user_id)
+    form = QuotaForm(obj=user)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            users.set_quotas(user, form.page_quota.data, form.storage_quota_mb.data, current_user)
+            flash(_("%(email)s: quotas saved.", email=user.email), "success")
+            return redirect(url_for("admin.user_page", user_id=user.id))
+        status = 400
+    return render_template("admin/user.html", account=user, form=form, **usage_page(user)), status
 
 
 @bp.post("/users/<int:user_id>/<action>")
@@ -128,7 +148,7 @@ def user_action(user_id: int, action: str) -> ResponseReturnValue:
     else:
         if action != "reset-password":
             flash(_("%(email)s: done.", email=user.email), "success")
-    return redirect(url_for("admin.users_page"))
+    return redirect(url_for("admin.user_page", user_id=user.id))
 
 
 @bp.get("/timeline")

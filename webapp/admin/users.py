@@ -33,6 +33,18 @@ def set_admin(user: User, admin: bool, by: User) -> None:
     db.session.commit()
 
 
+def set_quotas(user: User, page_quota: int | None, storage_quota_mb: int | None, by: User) -> None:
+    user.page_quota = page_quota
+    user.storage_quota_mb = storage_quota_mb
+    record(
+        "admin.user",
+        user,
+        actor=by,
+        details={"page_quota": page_quota, "storage_quota_mb": storage_quota_mb},
+    )
+    db.session.commit()
+
+
 def reset_password(user: User) -> str:
     """A new password for the user, shown once to the administrator who hands it over."""
     password = secrets.token_urlsafe(12)

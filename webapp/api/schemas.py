@@ -11,7 +11,7 @@ from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select
 
-from webapp.errors import UserError
+from webapp.errors import QuotaExceeded, UserError
 from webapp.extensions import db
 
 
@@ -82,8 +82,16 @@ def acted(work: W, action: Callable[[W], Any]) -> W:
     runs) is a 409 with the rule's message."""
     try:
         return action(work) or work
+    except QuotaExceeded as exc:
+        over_quota(exc)
     except UserError as exc:
         conflict(str(exc))
+
+
+def over_quota(exc: QuotaExceeded) -> NoReturn:
+    """403 with the quota's message (what is used, what is left), in the API's error shape."""
+    abort(403, message=str(exc))
+    raise AssertionError("abort returned")
 
 
 def conflict(message: str) -> NoReturn:

@@ -14,9 +14,17 @@ from sqlalchemy.orm import joinedload
 
 from webapp.api.blueprint import ApiBlueprint
 from webapp.api.callbacks import DeliverySchema, callback_url_field, deliveries_json, resent_json
-from webapp.api.schemas import TOKEN, PageArgs, acted, invalid, listing, page_schema
+from webapp.api.schemas import (
+    TOKEN,
+    PageArgs,
+    acted,
+    invalid,
+    listing,
+    over_quota,
+    page_schema,
+)
 from webapp.document_sets.access import usable_set
-from webapp.errors import UserError
+from webapp.errors import QuotaExceeded, UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
 from webapp.live.publish import latest_events
@@ -171,6 +179,8 @@ def create(body: dict[str, Any]) -> dict[str, Any]:
             body["notify_email"],
             callback_url=body["callback_url"],
         )
+    except QuotaExceeded as exc:
+        over_quota(exc)
     except UserError as exc:
         invalid({"parameters": [str(exc)]})
     return as_json(treatment)

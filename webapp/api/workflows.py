@@ -13,9 +13,17 @@ from sqlalchemy import select
 
 from webapp.api.blueprint import ApiBlueprint
 from webapp.api.callbacks import DeliverySchema, callback_url_field, deliveries_json, resent_json
-from webapp.api.schemas import TOKEN, PageArgs, acted, invalid, listing, page_schema
+from webapp.api.schemas import (
+    TOKEN,
+    PageArgs,
+    acted,
+    invalid,
+    listing,
+    over_quota,
+    page_schema,
+)
 from webapp.document_sets.access import usable_set
-from webapp.errors import UserError
+from webapp.errors import QuotaExceeded, UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
 from webapp.security import DatabaseInteger
@@ -223,6 +231,8 @@ def run(body: dict[str, Any]) -> dict[str, Any]:
         workflow = start_workflow(
             current_user, definition, document_set, callback_url=body["callback_url"]
         )
+    except QuotaExceeded as exc:
+        over_quota(exc)
     except UserError as exc:
         invalid({"definition": [str(exc)]})
     return workflow_json(workflow)

@@ -30,6 +30,9 @@ class User(UserMixin, CreatedAt, Base):
     locale: Mapped[str] = mapped_column(String(10), default="", server_default="")
     # The secret callbacks to this user's receivers are signed with; made when first needed.
     webhook_secret: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # Set by administrators (quotas.py); None: no limit.
+    page_quota: Mapped[int | None]
+    storage_quota_mb: Mapped[int | None]
 
     @property
     def is_active(self) -> bool:

@@ -87,6 +87,9 @@ def change_password() -> ResponseReturnValue:
 def _account_page(
     form: PasswordForm, new_token: str | None = None, error: str = "", status: int = 200
 ) -> ResponseReturnValue:
+    # Here, not at the top: accounts come before the work quotas count.
+    from webapp.quotas.usage import usage_page
+
     secret = secret_of(current_user)
     db.session.commit()  # made just now: kept before it is shown
     tokens = db.session.scalars(
@@ -101,6 +104,7 @@ def _account_page(
         token_error=error,
         webhook_secret=secret,
         my_changes=list(db.session.scalars(mine)),
+        **usage_page(current_user),
     ), status
 
 

@@ -24,6 +24,7 @@ from webapp.extensions import db
 from webapp.http import Unreachable, fetch
 from webapp.images import load_image
 from webapp.lifecycle import Status, claim, transition
+from webapp.quotas.storage import check_storage
 from webapp.timeline.record import record
 from webapp.tracked_jobs import enqueue_tracked, tracked_job_waiting
 
@@ -156,6 +157,7 @@ def start_import(witness: Witness, url: str, user: User, label: str = "") -> Dig
 
 def record_import(witness: Witness, url: str, user: User, label: str = "") -> Digitization:
     """Check the manifest, then record the digitization whose images are to be copied."""
+    check_storage(user)
     manifest_label, pages = fetch_manifest(url)
     digitization = Digitization(
         witness=witness,
@@ -221,7 +223,10 @@ def _cancelled(digitization_id: int) -> bool:
 
 
 def _copy_page(digitization: Digitization, order: int, label: str, url: str) -> None:
+    adder = db.session.get(User, digitization.created_by_id or 0)
     uploaded = storage.incoming_path(url)
+    if uploaded is None and adder is not None:
+        check_storage(adder)  # an upload was counted whole when it was received
     if uploaded is not None:
         image = load_image(uploaded, label)
         db.session.add(Page.stored(digitization.id, order, image, label))

@@ -190,6 +190,8 @@ class Page(Base):
     file: Mapped[str] = mapped_column(String(500))
     label: Mapped[str] = mapped_column(String(200), default="")
     source_url: Mapped[str | None] = mapped_column(String(2000))
+    # What its files take on disk, measured when first counted against a storage quota.
+    bytes: Mapped[int | None]
 
     digitization: Mapped[Digitization] = relationship(back_populates="pages")
 

@@ -18,6 +18,7 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.images import probe_image
 from webapp.lifecycle import Status
+from webapp.quotas.storage import check_storage
 from webapp.timeline.record import record
 
 CHUNK = 1024 * 1024
@@ -47,6 +48,7 @@ def create_from_uploads(
     files = [f for f in files if f and f.filename]
     if not files:
         raise UserError(_("Choose at least one image file."))
+    check_storage(user)
     digitization = Digitization(
         witness=witness,
         source="img",
@@ -60,6 +62,7 @@ def create_from_uploads(
     # Named by the digitization, so that deleting it removes what it has not stored yet.
     folder = storage.incoming_folder(digitization.id)
     pages = []
+    received = 0
     try:
         for order, upload in enumerate(files, start=1):
             name = upload.filename or f"file {order}"
@@ -67,6 +70,8 @@ def create_from_uploads(
             _stream_to_disk(upload, path, max_bytes)
             probe_image(storage.absolute(path), name)
             pages.append([name, storage.INCOMING_SCHEME + path])
+            received += storage.absolute(path).stat().st_size
+        check_storage(user, received)
     except BaseException:
         db.session.rollback()
         shutil.rmtree(storage.absolute(folder), ignore_errors=True)

@@ -20,6 +20,7 @@ from webapp.extensions import db
 from webapp.flows.engine import Flow, FlowContext, FlowError, Lock, Step
 from webapp.i18n import N_
 from webapp.lifecycle import Status
+from webapp.quotas.storage import check_storage
 from webapp.security import DatabaseInteger
 from webapp.timeline.record import described, kind_of
 from webapp.tracked_jobs import withdraw_tracked
@@ -366,6 +367,10 @@ class ImportWitness(Flow):
         if not isinstance(siglum, str) or len(siglum) > 200:
             raise FlowError(_("Give “siglum” as a text of at most 200 characters."))
         kind = data.get("kind", "manuscript")
+        try:
+            check_storage(user)
+        except UserError as exc:
+            raise FlowError(str(exc)) from exc
         if kind not in WITNESS_KINDS:
             raise FlowError(
                 _("Give “kind” as one of: %(kinds)s.", kinds=", ".join(sorted(WITNESS_KINDS)))

@@ -33,6 +33,7 @@ from webapp.tasks.runner import dispatch_tasks
 from webapp.tracked_jobs import job_alive
 from webapp.treatments.apply import events_jobs, forget_pending_job, schedule_events
 from webapp.treatments.completion import dispatch_emails
+from webapp.treatments.fair_share import admit
 from webapp.treatments.launch import enqueue_launch, launch_queued
 from webapp.treatments.models import Treatment, TreatmentEvent
 from webapp.treatments.purge import purge
@@ -57,6 +58,7 @@ def dispatch() -> int:
     waiting = db.session.execute(
         select(Treatment.id, Treatment.claimed_at).where(
             Treatment.status.in_([Status.PENDING, Status.RETRYING]),
+            Treatment.admitted_at.is_not(None),
             or_(Treatment.claimed_at < lease, Treatment.updated_at < grace),
         )
     ).all()
@@ -79,6 +81,7 @@ def dispatch() -> int:
             count += 1
     return (
         count
+        + admit()
         + dispatch_imports()
         + dispatch_tasks()
         + dispatch_emails()

@@ -49,6 +49,10 @@ def announce_move(treatment: Treatment, target: Status) -> None:
         from webapp.workflows.flow import part_moved
 
         part_moved(treatment, target)
+    if target.is_terminal and treatment.admitted_at is not None:
+        from webapp.treatments.fair_share import admit
+
+        admit()  # its place is free: the next one waiting takes it
     if target.is_terminal and treatment.notify_email:
         email_id = db.session.scalar(
             select(CompletionEmail.id).where(CompletionEmail.treatment_id == treatment.id)

@@ -53,7 +53,13 @@ def build_payload(treatment: Treatment) -> dict[str, Any]:
 @about_treatment
 def launch_treatment(treatment_id: str) -> None:
     lease = current_app.config["LAUNCH_LEASE_SECONDS"]
-    if not claim(Treatment, treatment_id, [Status.PENDING, Status.RETRYING], lease):
+    if not claim(
+        Treatment,
+        treatment_id,
+        [Status.PENDING, Status.RETRYING],
+        lease,
+        Treatment.admitted_at.is_not(None),
+    ):
         log.info("treatment %s is not waiting for a launch", treatment_id)
         return
     treatment = db.session.get(Treatment, treatment_id)

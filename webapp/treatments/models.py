@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, Connection, ForeignKey, String, Text, UniqueConstraint, event, select
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,6 +37,10 @@ class Treatment(WorkState, Base):
     documents: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     tracking_id: Mapped[str | None] = mapped_column(String(200), index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Given its place by the fair share (fair_share.py): only then is its launch queued.
+    admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The pages its documents hold, counted at its creation: what it takes of a page quota.
+    pages: Mapped[int] = mapped_column(default=0, server_default="0")
     done_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
     api_current: Mapped[int | None]
     api_total: Mapped[int | None]
@@ -204,6 +208,15 @@ class Treatment(WorkState, Base):
         from webapp.treatments.history import announce_move
 
         announce_move(self, target)
+
+
+@event.listens_for(Treatment, "before_insert")
+def _count_pages(_mapper: Any, connection: Connection, treatment: Treatment) -> None:
+    """What it takes of its owner's page quota, fixed when it is made."""
+    from webapp.quotas.pages import count_pages
+
+    if not treatment.container:
+        treatment.pages = count_pages(connection, treatment.documents or [])
 
 
 class TreatmentEvent(Base):

@@ -16,10 +16,11 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status, transition
 from webapp.live.publish import publish_treatment
+from webapp.quotas.pages import check_pages, count_pages
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.registry import task_module
 from webapp.timeline.record import record, record_now
-from webapp.treatments.launch import enqueue_launch
+from webapp.treatments.fair_share import admit
 from webapp.treatments.models import Treatment
 
 log = logging.getLogger(__name__)
@@ -27,12 +28,15 @@ log = logging.getLogger(__name__)
 
 def _submit(treatment: Treatment, action: str) -> Treatment:
     """Commit the treatment as PENDING, with its timeline entry, and only then queue its
-    launch (DESIGN 3)."""
+    launch (DESIGN 3). Refused when it would pass its owner's page quota."""
+    owner = db.session.get(User, treatment.owner_id)
+    assert owner is not None
+    check_pages(owner, count_pages(db.session.connection(), treatment.documents))
     db.session.add(treatment)
-    record(action, treatment, actor=db.session.get(User, treatment.owner_id))
+    record(action, treatment, actor=owner)
     db.session.commit()
     publish_treatment(treatment)
-    enqueue_launch(treatment.id)
+    admit()
     return treatment
 
 

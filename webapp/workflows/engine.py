@@ -19,10 +19,11 @@ from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import TERMINAL, Status, aggregate, transition
 from webapp.live.publish import publish_treatment
+from webapp.quotas.pages import check_pages, count_pages
 from webapp.task_modules.registry import task_module, task_modules
 from webapp.timeline.record import record, record_now
 from webapp.treatments import service as treatments
-from webapp.treatments.launch import enqueue_launch
+from webapp.treatments.fair_share import admit
 from webapp.treatments.models import Treatment
 from webapp.workflows.definitions import Definition, order
 from webapp.workflows.flow import feed, flow_from, settle_step
@@ -51,6 +52,10 @@ def start_workflow(
                 tasks=", ".join(missing),
             )
         )
+    # Each step treats the set's pages once: the workflow takes that many from a page quota.
+    module = task_module(next(s["task"] for s in definition.steps if not s.get("inputs")))
+    pages = count_pages(db.session.connection(), module.documents(document_set, module.defaults))
+    check_pages(owner, pages * len(definition.steps))
     workflow = Workflow(
         owner_id=owner.id,
         name=definition.name,
@@ -93,6 +98,7 @@ def start_workflow(
         if not waits and not treatment.documents:
             db.session.rollback()
             raise UserError(_("The document set has no digitized pages to treat."))
+
         db.session.add(treatment)
         if not waits:
             first.append(treatment)
@@ -100,7 +106,7 @@ def start_workflow(
     db.session.commit()
     for treatment in first:
         publish_treatment(treatment)
-        enqueue_launch(treatment.id)
+    admit()
     return workflow
 
 

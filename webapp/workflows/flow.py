@@ -11,7 +11,7 @@ from webapp.lifecycle import Status, lock, transition
 from webapp.live.publish import publish_treatment
 from webapp.task_modules.registry import task_module
 from webapp.treatments.apply import conclusion
-from webapp.treatments.launch import enqueue_launch
+from webapp.treatments.fair_share import admit
 from webapp.treatments.models import Treatment
 
 
@@ -55,8 +55,8 @@ def feed(step: Treatment) -> None:
     if not transition(locked, Status.IN_PROGRESS, "Running on each document whose input is ready."):
         db.session.commit()
         publish_treatment(locked)
-    for part in parts:
-        enqueue_launch(part.id)
+    if parts:
+        admit()
 
 
 def _unfed(step: Treatment) -> list[dict[str, str]]:
