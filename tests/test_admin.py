@@ -413,3 +413,27 @@ def test_metrics_are_prometheus_text_for_the_token_only(
     assert 'scriptorium_launch_latency_seconds_bucket{le="5.0"} 1.0' in text
     assert 'scriptorium_launch_latency_seconds_bucket{le="2.5"} 0.0' in text
     assert "scriptorium_notify_latency_seconds_count 0.0" in text
+
+
+def test_a_bulk_action_on_everything_matching_the_filters(
+    admin_client: FlaskClient, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failed = [_treatment(user, Status.ERROR) for _ in range(3)]
+    kept = _treatment(user, Status.SUCCESS)
+    monkeypatch.setattr("webapp.admin.routes.BULK_LIMIT", 2)
+    page = admin_client.get("/admin/treatments?status=ERROR").get_data(as_text=True)
+    assert 'data-select-all="ids"' in page
+    response = admin_client.post(
+        "/admin/treatments/bulk?status=ERROR",
+        data={"action": "delete", "scope": "matching"},
+        follow_redirects=True,
+    )
+    said = response.get_data(as_text=True)
+    assert "Delete: 2 done." in said
+    assert "Only the first 2 were acted on: apply it again for the others." in said
+    admin_client.post(
+        "/admin/treatments/bulk?status=ERROR", data={"action": "delete", "scope": "matching"}
+    )
+    db.session.expire_all()
+    assert all(db.session.get(Treatment, t.id) is None for t in failed)
+    assert db.session.get(Treatment, kept.id) is not None

@@ -15,13 +15,16 @@ import pytest
 from PIL import Image as PILImage
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
-from tests.live_stack import Stack, query
+from tests.live_stack import Stack, demo_set_id, log_in, query
+from tests.live_stack import launch as launch_by_form
 from webapp import ROOT
 from webapp.demo.seed import DEMO_EMAIL, DEMO_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 ENDS = 180_000  # ms a treatment may take here
+ADMIN_EMAIL = "operator@scriptorium.example"
+ADMIN_PASSWORD = "operator password"
 # Installed before any page script: what the page saw, whether it was reloaded.
 WATCH = """
 window.__opens = 0;
@@ -45,6 +48,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[
     stack.flask("db", "upgrade")
     stack.flask("demo", "seed", "--pages-per-witness", "2")
     stack.flask("demo", "seed", "--seed", "11", "--pages-per-witness", "1")
+    stack.flask(
+        "users",
+        "create",
+        ADMIN_EMAIL,
+        "--password",
+        ADMIN_PASSWORD,
+        "--admin",
+        "--name",
+        "Operator",
+    )
     stack.start()
     yield stack
     stack.stop()
@@ -80,7 +93,13 @@ def page(browser: Browser, stack: Stack) -> Iterator[Page]:
     yield from _logged_in(browser, stack, {"width": 1280, "height": 900})
 
 
-def _logged_in(browser: Browser, stack: Stack, viewport: ViewportSize) -> Iterator[Page]:
+def _logged_in(
+    browser: Browser,
+    stack: Stack,
+    viewport: ViewportSize,
+    email: str = DEMO_EMAIL,
+    password: str = DEMO_PASSWORD,
+) -> Iterator[Page]:
     context = browser.new_context(viewport=viewport, timezone_id="Asia/Tokyo")
     context.add_init_script(WATCH)
     page = context.new_page()
@@ -88,8 +107,8 @@ def _logged_in(browser: Browser, stack: Stack, viewport: ViewportSize) -> Iterat
     page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
     page.failed_responses = failed  # type: ignore[attr-defined]
     page.goto(f"{stack.url}/login")
-    page.fill("input[name=email]", DEMO_EMAIL)
-    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit], input[type=submit]")
     page.wait_for_url(re.compile(r"^(?!.*/login)"))
     yield page
@@ -461,3 +480,43 @@ def test_every_page_fits_a_phone_and_its_menu_folds(browser: Browser, stack: Sta
         assert page.locator(".menu-toggle").get_attribute("aria-expanded") == "true"
         page.click(".menu-toggle")
         _shot(page, "phone-home")
+
+
+ADMIN_PAGES = ["/admin/treatments", "/admin/users", "/admin/queues", "/admin/timeline", "/admin/sets"]
+
+
+def test_admin_pages_fit_a_phone_and_bulk_actions_choose_a_whole_page(
+    browser: Browser, stack: Stack
+) -> None:
+    session = log_in(stack.url, DEMO_EMAIL, DEMO_PASSWORD)
+    for _ in range(2):
+        launch_by_form(session, stack.url, demo_set_id(session, stack.url), "regions")
+    for page in _logged_in(
+        browser, stack, {"width": 390, "height": 844}, ADMIN_EMAIL, ADMIN_PASSWORD
+    ):
+        demo = query(stack.database, "SELECT id FROM users WHERE email = ?", DEMO_EMAIL)[0][0]
+        for path in [*ADMIN_PAGES, f"/admin/users/{demo}"]:
+            page.goto(f"{stack.url}{path}")
+            page.wait_for_load_state("networkidle")
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= 390, (
+                f"{path} is {wide} px wide at 390: {page.evaluate(WIDER_THAN_THE_SCREEN)}"
+            )
+        _shot(page, "phone-admin-user")
+    for page in _logged_in(
+        browser, stack, {"width": 1280, "height": 900}, ADMIN_EMAIL, ADMIN_PASSWORD
+    ):
+        page.goto(f"{stack.url}/admin/treatments")
+        every = page.locator("input[data-select-all=ids]")
+        rows = page.locator("input[name=ids]")
+        assert rows.count() >= 2
+        every.check()
+        assert all(rows.nth(i).is_checked() for i in range(rows.count()))
+        rows.first.uncheck()
+        assert every.evaluate("box => box.indeterminate")
+        assert not every.is_checked()
+        rows.first.check()
+        assert every.is_checked()
+        every.uncheck()
+        assert not any(rows.nth(i).is_checked() for i in range(rows.count()))
+        _shot(page, "admin-treatments")

@@ -31,6 +31,8 @@ from webapp.timeline.record import known_actions, newest_first
 from webapp.treatments.models import Treatment
 
 BULK_ACTIONS = {"relaunch": N_("Relaunch"), "cancel": N_("Cancel"), "delete": N_("Delete")}
+# Treatments one bulk action goes through in one request (each may call the processing API).
+BULK_LIMIT = 500
 
 
 @bp.get("/")
@@ -50,24 +52,38 @@ def treatments() -> ResponseReturnValue:
         modules=task_modules(),
         sorts=SORT_LABELS,
         actions=BULK_ACTIONS,
+        bulk_limit=BULK_LIMIT,
     )
 
 
 @bp.post("/treatments/bulk")
 def treatments_bulk() -> ResponseReturnValue:
     action = request.form.get("action", "")
-    ids = request.form.getlist("ids")
+    filters = Filters.from_args(request.args)
+    if request.form.get("scope") == "matching":
+        matching = filters.query().with_only_columns(Treatment.id)
+        ids = list(db.session.scalars(matching.limit(BULK_LIMIT + 1)))
+    else:
+        ids = list(dict.fromkeys(request.form.getlist("ids")))
     if action not in BULK_ACTIONS or not ids:
         flash(_("Choose treatments and an action."), "error")
     else:
-        outcome = bulk(action, ids[:500], current_user)
+        outcome = bulk(action, ids[:BULK_LIMIT], current_user)
         flash(
             _("%(action)s: %(done)s done.", action=_(BULK_ACTIONS[action]), done=outcome.done),
             "success",
         )
+        if len(ids) > BULK_LIMIT:
+            flash(
+                _(
+                    "Only the first %(n)s were acted on: apply it again for the others.",
+                    n=BULK_LIMIT,
+                ),
+                "info",
+            )
         for refusal in outcome.refused or []:
             flash(refusal, "error")
-    query = urlencode(Filters.from_args(request.args).args(), doseq=True)
+    query = urlencode(filters.args(), doseq=True)
     return redirect(url_for("admin.treatments") + (f"?{query}" if query else ""))
 
 
