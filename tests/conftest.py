@@ -40,6 +40,8 @@ from webapp.auth.accounts import create_user  # noqa: E402
 from webapp.auth.models import User  # noqa: E402
 from webapp.extensions import db, get_queue, redis_client  # noqa: E402
 from webapp.jobs import AppContextJob  # noqa: E402
+from webapp.live.hub import Hub  # noqa: E402
+from webapp.live.streams import hub  # noqa: E402
 from webapp.rate_limits import reset_rate_limits  # noqa: E402
 from webapp.tasks.registry import BUILT_IN  # noqa: E402
 
@@ -292,3 +294,19 @@ def processor(processor_app: Flask, httpserver: HTTPServer) -> Iterator[Processo
         rq_queue.delete(delete_jobs=True)
         for folder in ("results", "images"):
             shutil.rmtree(Path(processor_app.config["DATA_DIR"]) / folder, ignore_errors=True)
+
+
+@pytest.fixture
+def listening_hub(app: Flask) -> Hub:
+    live_hub = hub()
+    subscriber = live_hub.subscribe(lambda _: False)
+    assert live_hub.listening.wait(5), "the hub never subscribed"
+    live_hub.unsubscribe(subscriber)
+    return live_hub
+
+
+@pytest.fixture
+def long_streams(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streams that outlast the work a test does while one is open, however loaded the
+    machine: they end with the work, not by their clock."""
+    monkeypatch.setitem(app.config, "LIVE_STREAM_SECONDS", 60.0)

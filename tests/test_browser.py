@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -384,6 +385,53 @@ def test_the_list_follows_its_treatments(page: Page, stack: Stack) -> None:
     _shot(page, "home")
 
 
+@pytest.mark.parametrize("blocked", [False, True], ids=["streamed", "polled"])
+def test_lists_add_and_remove_rows_as_work_starts_ends_and_goes(
+    page: Page, stack: Stack, blocked: bool
+) -> None:
+    """In another tab: a treatment deleted, an export started; this tab's lists follow."""
+    if blocked:
+        page.route("**/stream", lambda route: route.abort())
+    session = log_in(stack.url, DEMO_EMAIL, DEMO_PASSWORD)
+    ended = launch_by_form(session, stack.url, demo_set_id(session, stack.url), "regions")
+    stack.wait_for(
+        lambda: stack.query("SELECT status FROM treatments WHERE id = ?", ended)[0][0] == "SUCCESS",
+        "the treatment to end",
+        ENDS / 1000,
+    )
+    page.goto(f"{stack.url}/treatments/?status=SUCCESS")
+    page.evaluate("window.__marker = 'not reloaded'")
+    page.wait_for_selector(f"#row-{ended}")
+    page.wait_for_timeout(500)  # the stream is open, or given up for polling
+    other = page.context.new_page()
+    other.on("dialog", lambda dialog: dialog.accept())
+    other.goto(f"{stack.url}/treatments/{ended}")
+    other.click("#state button:has-text('Delete')")
+    other.wait_for_url(re.compile(r"/treatments/$"))
+    page.wait_for_selector(f"#row-{ended}", state="hidden", timeout=ENDS)
+    assert page.evaluate("window.__marker") == "not reloaded"
+
+    page.goto(f"{stack.url}/tasks/")
+    page.evaluate("window.__marker = 'not reloaded'")
+    before = page.locator("#task-rows tr[id^=task-]").count()
+    page.wait_for_timeout(500)
+    assert _export(other, stack, _set_id(stack))
+    other.close()
+    rows = page.locator("#task-rows tr[id^=task-]")
+    deadline = time.monotonic() + ENDS / 1000
+    while rows.count() <= before and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert rows.count() == before + 1
+    # Followed to its end (which the export's status line said already in the other tab).
+    ended_badge = ", ".join(
+        f"#task-rows tr[id^=task-] [data-status={s}]" for s in ("SUCCESS", "ERROR", "CANCELLED")
+    )
+    page.wait_for_selector(ended_badge, timeout=ENDS)
+    assert page.evaluate("window.__marker") == "not reloaded"
+    if blocked:
+        assert page.get_attribute("#live", "data-polling") == "true"
+
+
 def _export(page: Page, stack: Stack, set_id: int) -> str:
     """Press the set's "Export results"; what its status line says once the task ended."""
     page.goto(f"{stack.url}/sets/{set_id}")
@@ -482,7 +530,13 @@ def test_every_page_fits_a_phone_and_its_menu_folds(browser: Browser, stack: Sta
         _shot(page, "phone-home")
 
 
-ADMIN_PAGES = ["/admin/treatments", "/admin/users", "/admin/queues", "/admin/timeline", "/admin/sets"]
+ADMIN_PAGES = [
+    "/admin/treatments",
+    "/admin/users",
+    "/admin/queues",
+    "/admin/timeline",
+    "/admin/sets",
+]
 
 
 def test_admin_pages_fit_a_phone_and_bulk_actions_choose_a_whole_page(

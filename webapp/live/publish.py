@@ -81,8 +81,20 @@ def treatment_update(treatment: Treatment) -> dict[str, Any]:
         "listed": treatment.part_of_id is None,
         # Just made: the lists add its row (they update the rows they show).
         "new": treatment.state is Status.PENDING,
+        # A workflow's step: the workflows list shows the workflow's progress.
+        "workflow_id": treatment.workflow_id,
         "html": as_in_a_request(lambda: fragments(treatment)),
     }
+
+
+def publish_removed(kind: str, ident: str, owner_id: int) -> None:
+    """Tell the lists that show work of that kind ("treatment", "task") that it is gone."""
+    send_update({"removed": kind, "id": ident, "owner_id": owner_id})
+
+
+def publish_workflow(workflow_id: str, owner_id: int) -> None:
+    """Tell the workflows list that a workflow moved (its steps' changes say so themselves)."""
+    send_update({"workflow_id": workflow_id, "owner_id": owner_id})
 
 
 def as_in_a_request(build: Callable[[], T]) -> T:

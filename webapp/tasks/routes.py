@@ -16,6 +16,7 @@ from webapp.callbacks.outbox import deliveries_of
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status
+from webapp.live.lists import changes_stream
 from webapp.pagination import paginate
 from webapp.tasks.files import artifact_of, artifact_response
 from webapp.tasks.models import Task, TaskEvent
@@ -47,8 +48,9 @@ def live_context(task: Task) -> dict[str, Any]:
     }
 
 
-@bp.get("/")
-def index() -> ResponseReturnValue:
+def _listing() -> dict[str, Any]:
+    """The list's page of tasks, as loaded, streamed and polled: the reader's own, or all for
+    an administrator; with a status, those in it."""
     status = request.args.get("status", "")
     stmt = (
         select(Task)
@@ -60,12 +62,27 @@ def index() -> ResponseReturnValue:
         stmt = stmt.where(Task.owner_id == current_user.id)
     if status in Status.__members__:
         stmt = stmt.where(Task.status == status)
-    return render_template(
-        "tasks/list.html",
-        pagination=paginate(stmt, per_page=50),
-        statuses=list(Status),
-        status=status,
-        classes=offered_tasks(),
+    return {
+        "pagination": paginate(stmt, per_page=50),
+        "status": status,
+        "classes": offered_tasks(),
+    }
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return render_template("tasks/list.html", statuses=list(Status), **_listing())
+
+
+@bp.get("/rows")
+def rows() -> ResponseReturnValue:
+    return render_template("tasks/_rows.html", **_listing())
+
+
+@bp.get("/stream")
+def list_stream() -> ResponseReturnValue:
+    return changes_stream(
+        lambda m: "task_id" in m or m.get("removed") == "task", admins_see_all=True
     )
 
 

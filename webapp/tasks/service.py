@@ -16,7 +16,7 @@ from webapp.columns import utcnow
 from webapp.errors import UserError
 from webapp.extensions import db, redis_transaction
 from webapp.lifecycle import TERMINAL, Status, aggregate, transition
-from webapp.live.publish import as_in_a_request, send_update
+from webapp.live.publish import as_in_a_request, publish_removed, send_update
 from webapp.tasks.base import InputError
 from webapp.tasks.models import Task
 from webapp.tasks.registry import background_tasks
@@ -113,6 +113,7 @@ def delete_task(task: Task) -> None:
         raise UserError(_("Cancel it first: it is still running."))
     record("task.delete", task)
     forget_tasks([task.id])
+    publish_removed("task", task.id, task.owner_id)
 
 
 def forget_tasks(task_ids: list[str]) -> None:

@@ -59,11 +59,10 @@ def list_stream() -> ResponseReturnValue:
     is_admin = current_user.is_admin and not request.args.get("mine")
 
     def wants(message: Message) -> bool:
-        return (
-            "treatment_id" in message
-            and bool(message.get("listed", True))
-            and bool(is_admin or message.get("owner_id") == user_id)
+        about_a_row = ("treatment_id" in message and bool(message.get("listed", True))) or (
+            message.get("removed") == "treatment"
         )
+        return about_a_row and bool(is_admin or message.get("owner_id") == user_id)
 
     def current() -> Iterator[str]:
         stmt = (
@@ -78,6 +77,11 @@ def list_stream() -> ResponseReturnValue:
         return (sse(f"row-{treatment_id}", row) for treatment_id, row in rows)
 
     def render(message: Message) -> Iterator[str]:
+        if message.get("removed"):
+            # The row gives way to an empty one, hidden: a row swaps its own place only.
+            row_id = f"row-{message['id']}"
+            yield sse(row_id, f'<tr id="{row_id}" class="removed" hidden></tr>')
+            return
         if message.get("new"):
             yield sse("new-row", message["html"]["row"])
         yield sse(f"row-{message['treatment_id']}", message["html"]["row"])
@@ -87,7 +91,7 @@ def list_stream() -> ResponseReturnValue:
 
 @bp.get("/rows")
 def rows() -> ResponseReturnValue:
+    """The list's rows when streams are blocked: polled for as long as the list is open, so
+    that treatments made, ended or deleted since are shown so."""
     pagination, _, _ = listing(mine=bool(request.args.get("mine")))
-    html = "".join(row_html(t) for t in pagination.items)
-    active = any(not t.state.is_terminal for t in pagination.items)
-    return html, 200 if active else STOP_POLLING
+    return "".join(row_html(t) for t in pagination.items)

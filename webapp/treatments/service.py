@@ -15,7 +15,7 @@ from webapp.document_sets.models import DocumentSet
 from webapp.errors import UserError
 from webapp.extensions import db
 from webapp.lifecycle import Status, transition
-from webapp.live.publish import publish_treatment
+from webapp.live.publish import publish_removed, publish_treatment
 from webapp.quotas.pages import check_pages, count_pages
 from webapp.task_modules.base import TaskModule
 from webapp.task_modules.registry import task_module
@@ -144,3 +144,4 @@ def delete(treatment: Treatment) -> None:
     record("treatment.delete", treatment)
     db.session.execute(sql_delete(Treatment).where(Treatment.id == treatment.id))
     db.session.commit()
+    publish_removed("treatment", treatment.id, treatment.owner_id)

@@ -111,6 +111,11 @@ class Workflow(WorkState, Base):
         said = f"→ {target.recorded_label}" + (f": {text}" if text else "")
         db.session.add(WorkflowEvent(workflow_id=self.id, event=target.value, text=said))
 
+    def announce_move(self, target: Status) -> None:
+        from webapp.live.publish import publish_workflow
+
+        publish_workflow(self.id, self.owner_id)
+
 
 class WorkflowEvent(Base):
     """The history of a workflow: each move of its status."""

@@ -16,6 +16,7 @@ from webapp.callbacks.outbox import deliveries_of
 from webapp.document_sets.access import usable_set
 from webapp.errors import UserError
 from webapp.extensions import db
+from webapp.live.lists import changes_stream
 from webapp.sharing import emails
 from webapp.task_modules.registry import task_modules
 from webapp.workflows import bp
@@ -80,19 +81,35 @@ def index() -> ResponseReturnValue:
     return _index(form)
 
 
-def _index(form: RunForm, status: int = 200) -> ResponseReturnValue:
-    workflows = db.session.scalars(
-        select(Workflow)
-        .where(Workflow.owner_id == current_user.id)
-        .order_by(Workflow.requested_at.desc())
-        .limit(100)
+def _workflows() -> list[Workflow]:
+    """The reader's workflows, newest first, as the list loads, streams and polls them."""
+    return list(
+        db.session.scalars(
+            select(Workflow)
+            .where(Workflow.owner_id == current_user.id)
+            .order_by(Workflow.requested_at.desc())
+            .limit(100)
+        )
     )
+
+
+def _index(form: RunForm, status: int = 200) -> ResponseReturnValue:
     return render_template(
         "workflows/index.html",
         form=form,
-        workflows=list(workflows),
+        workflows=_workflows(),
         definitions=definitions_for(current_user),
     ), status
+
+
+@bp.get("/rows")
+def rows() -> ResponseReturnValue:
+    return render_template("workflows/_rows.html", workflows=_workflows())
+
+
+@bp.get("/stream")
+def list_stream() -> ResponseReturnValue:
+    return changes_stream(lambda m: bool(m.get("workflow_id")), admins_see_all=False)
 
 
 @bp.post("/")
