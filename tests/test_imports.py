@@ -156,6 +156,27 @@ def test_import_a_v2_manifest_round_trip(
     assert len(manifest["sequences"][0]["canvases"]) == 3
 
 
+def test_a_manifest_label_too_long_for_its_field_is_shortened_visibly(
+    client: FlaskClient, witness: Witness, httpserver: HTTPServer
+) -> None:
+    base = httpserver.url_for("").rstrip("/")
+    manifest = manifest_v2(base, [(300, 200)])
+    manifest["label"] = "Liber de sphaera " * 400  # 6,800 characters
+    manifest["sequences"][0]["canvases"][0]["label"] = "folio " * 100
+    httpserver.expect_request("/manifest.json").respond_with_json(manifest)
+    _serve_images(httpserver, ["/img/1.png"], (300, 200))
+    assert _import(client, witness, f"{base}/manifest.json").status_code == 302
+    run_jobs()
+    digitization = db.session.scalar(select(Digitization))
+    assert digitization is not None
+    assert len(digitization.label) <= 300
+    assert digitization.label.startswith("Liber de sphaera Liber")
+    assert digitization.label.endswith(" de…")  # cut at a word
+    (page,) = digitization.pages
+    assert len(page.label) <= 200
+    assert page.label.endswith("folio…")
+
+
 def test_import_a_v3_manifest_through_its_image_service(
     client: FlaskClient, witness: Witness, httpserver: HTTPServer
 ) -> None:

@@ -44,3 +44,14 @@ def readable_error(value: Any) -> str:
     if len(text) > MAX_LENGTH:
         text = text[: MAX_LENGTH - 1].rstrip() + "…"
     return text
+
+
+def shortened(text: str, limit: int) -> str:
+    """A text from outside (a manifest's label) that must fit a column: cut at a word if one
+    ends late enough, and marked with "…", so that a reader sees it was cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    word = cut.rsplit(" ", 1)[0]
+    return (word if len(word) > limit // 2 else cut).rstrip(" ,;:.") + "…"

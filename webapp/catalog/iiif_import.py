@@ -25,6 +25,7 @@ from webapp.http import Unreachable, fetch
 from webapp.images import load_image
 from webapp.lifecycle import Status, claim, transition
 from webapp.quotas.storage import check_storage
+from webapp.readable import shortened
 from webapp.timeline.record import record
 from webapp.tracked_jobs import enqueue_tracked, tracked_job_waiting
 
@@ -163,7 +164,7 @@ def record_import(witness: Witness, url: str, user: User, label: str = "") -> Di
         witness=witness,
         source="man",
         manifest_url=url.strip(),
-        label=label.strip() or manifest_label[:300],
+        label=label.strip() or shortened(manifest_label, 300),
         status=Status.PENDING,
         pages_total=len(pages),
         source_pages=[[p.label, p.image_url] for p in pages],

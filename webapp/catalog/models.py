@@ -16,6 +16,7 @@ from webapp.columns import CreatedAt, UTCDateTime, utcnow
 from webapp.extensions import Base, db
 from webapp.i18n import N_
 from webapp.lifecycle import Status, WorkState
+from webapp.readable import shortened
 
 witness_works = Table(
     "witness_works",
@@ -212,7 +213,7 @@ class Page(Base):
             width=width,
             height=height,
             file=path,
-            label=label[:200],
+            label=shortened(label, 200),
             source_url=source_url,
         )
 

@@ -21,6 +21,7 @@ from webapp.flows.engine import Flow, FlowContext, FlowError, Lock, Step
 from webapp.i18n import N_
 from webapp.lifecycle import Status
 from webapp.quotas.storage import check_storage
+from webapp.readable import shortened
 from webapp.security import DatabaseInteger
 from webapp.timeline.record import described, kind_of
 from webapp.tracked_jobs import withdraw_tracked
@@ -416,7 +417,7 @@ class ImportWitness(Flow):
         user = context.user
         data, state = context.data, context.state
         witness = Witness(
-            siglum=(data["siglum"] or state["label"] or _("Imported witness"))[:200],
+            siglum=data["siglum"] or shortened(state["label"], 200) or _("Imported witness"),
             kind=data["kind"],
             created_by_id=user.id if user else None,
         )
@@ -425,7 +426,7 @@ class ImportWitness(Flow):
             witness=witness,
             source="man",
             manifest_url=data["manifest_url"],
-            label=state["label"][:300],
+            label=shortened(state["label"], 300),
             status=Status.SUCCESS,
             pages_total=len(pages),
             pages_done=len(pages),
@@ -443,7 +444,7 @@ class ImportWitness(Flow):
                     width=width,
                     height=height,
                     file=storage.page_file(digitization.id, order),
-                    label=label[:200],
+                    label=shortened(label, 200),
                     source_url=url,
                 )
             )
