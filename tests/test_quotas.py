@@ -18,7 +18,7 @@ from tests.conftest import AuthActions, json_body, run_jobs
 from tests.factories import image_bytes, make_digitization, make_witness, quadrant_image
 from tests.processing_api import ProcessingAPI
 from tests.test_api import _bearer, _token
-from tests.test_imports import manifest_v2
+from tests.test_imports import _serve_v2
 from tests.treatment_helpers import launch, make_set
 from webapp.auth.models import User
 from webapp.catalog.models import Digitization, Page
@@ -146,18 +146,12 @@ def test_an_upload_past_the_storage_quota_is_refused_and_keeps_nothing(
 def test_a_manifest_import_stops_where_the_storage_quota_is_used_up(
     client: FlaskClient, logged_in: User, httpserver: HTTPServer
 ) -> None:
-    base = httpserver.url_for("")
-    for index in range(3):
-        httpserver.expect_request(f"/img/{index}.png").respond_with_data(
-            image_bytes(quadrant_image(300, 200), "PNG"), content_type="image/png"
-        )
-    manifest = manifest_v2(base, [(300, 200)] * 3)
-    httpserver.expect_request("/manifest.json").respond_with_json(manifest)
+    url = _serve_v2(httpserver, 3)
     witness = make_witness(logged_in, "MS Imported")
     _quota(logged_in, storage_mb=0)
     refused = client.post(
         f"/catalog/witnesses/{witness.id}/import",
-        data={"manifest_url": base + "manifest.json"},
+        data={"manifest_url": url},
         follow_redirects=True,
     )
     assert "Your storage quota of 0 MB is used up" in refused.get_data(as_text=True)
@@ -221,23 +215,14 @@ def test_a_huge_quota_is_refused_with_its_limit(
 def test_a_manifest_import_stops_copying_once_the_quota_is_used_up(
     client: FlaskClient, logged_in: User, httpserver: HTTPServer
 ) -> None:
-    base = httpserver.url_for("")
-    for index in range(3):
-        httpserver.expect_request(f"/img/{index}.png").respond_with_data(
-            image_bytes(quadrant_image(300, 200), "PNG"), content_type="image/png"
-        )
-    httpserver.expect_request("/manifest.json").respond_with_json(
-        manifest_v2(base, [(300, 200)] * 3)
-    )
+    url = _serve_v2(httpserver, 3)
     witness = make_witness(logged_in, "MS Imported")
     held = make_witness(logged_in, "MS Held")
     _quota(logged_in, storage_mb=1)
     make_digitization(held, pages=1, creator=logged_in)
     db.session.execute(update(Page).values(bytes=999_999))  # one byte left
     db.session.commit()
-    response = client.post(
-        f"/catalog/witnesses/{witness.id}/import", data={"manifest_url": base + "manifest.json"}
-    )
+    response = client.post(f"/catalog/witnesses/{witness.id}/import", data={"manifest_url": url})
     assert response.status_code == 302
     run_jobs()
     digitization = db.session.scalar(
