@@ -45,7 +45,14 @@ document.addEventListener("DOMContentLoaded", () => {
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Stack]:
     # Streams last two seconds: every treatment here outlives several, so pages must reconnect.
-    stack = Stack(tmp_path_factory.mktemp("browser"), redis_url, LIVE_STREAM_SECONDS="2")
+    # Every test here logs in, some twice, within a minute from one address: the login
+    # limit (tested on its own) would refuse the later ones.
+    stack = Stack(
+        tmp_path_factory.mktemp("browser"),
+        redis_url,
+        LIVE_STREAM_SECONDS="2",
+        LOGIN_RATE_LIMIT="1000 per minute",
+    )
     stack.flask("db", "upgrade")
     stack.flask("demo", "seed", "--pages-per-witness", "2")
     stack.flask("demo", "seed", "--seed", "11", "--pages-per-witness", "1")
