@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select, update
 
+from tests.concurrency import race
 from tests.conftest import AuthActions, json_body, run_jobs
 from tests.factories import image_bytes, make_digitization, make_witness, quadrant_image
 from tests.processing_api import ProcessingAPI
@@ -23,10 +24,14 @@ from tests.treatment_helpers import launch, make_set
 from webapp.auth.models import User
 from webapp.catalog.models import Digitization, Page
 from webapp.columns import utcnow
+from webapp.document_sets.models import DocumentSet
+from webapp.errors import QuotaExceeded
 from webapp.extensions import db
 from webapp.quotas.pages import month_start, pages_used
 from webapp.quotas.storage import storage_used
+from webapp.task_modules.registry import task_module
 from webapp.treatments.models import Treatment
+from webapp.treatments.service import create_treatment
 from webapp.workflows.definitions import FULL_ANALYSIS
 
 
@@ -235,3 +240,29 @@ def test_a_manifest_import_stops_copying_once_the_quota_is_used_up(
     assert "Your storage quota of 1 MB is used up" in digitization.page_errors["2"]
     assert digitization.status == "SUCCESS"
     assert "1 of 3 images copied, 2 failed." in digitization.message
+
+
+def test_launches_racing_never_pass_the_page_quota_together(
+    app: Flask, logged_in: User, processing_api: ProcessingAPI
+) -> None:
+    document_set = make_set(logged_in, digitizations=2, pages=2)  # 4 pages a launch
+    _quota(logged_in, pages=6)
+    module = task_module("regions")
+    owner_id, set_id = logged_in.id, document_set.id  # each thread has its own session
+    refused: list[str] = []
+
+    def launch_one() -> None:
+        owner = db.session.get(User, owner_id)
+        assert owner is not None
+        found = db.session.get(DocumentSet, set_id)
+        assert found is not None
+        try:
+            create_treatment(owner, found, module, {}, notify_email=False)
+        except QuotaExceeded as exc:
+            refused.append(str(exc))
+
+    race(app, launch_one, launch_one, launch_one)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Treatment)) == 1
+    assert len(refused) == 2
+    assert all("4 are used this month, 2 are left" in said for said in refused)

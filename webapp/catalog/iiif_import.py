@@ -224,14 +224,15 @@ def _cancelled(digitization_id: int) -> bool:
 
 
 def _copy_page(digitization: Digitization, order: int, label: str, url: str) -> None:
-    adder = db.session.get(User, digitization.created_by_id or 0)
     uploaded = storage.incoming_path(url)
-    if uploaded is None and adder is not None:
-        check_storage(adder)  # an upload was counted whole when it was received
     if uploaded is not None:
+        # An upload was counted against its adder's storage quota whole, when received.
         image = load_image(uploaded, label)
         db.session.add(Page.stored(digitization.id, order, image, label))
         return
+    adder = db.session.get(User, digitization.created_by_id) if digitization.created_by_id else None
+    if adder is not None:
+        check_storage(adder)
     image = fetch_image(url, f"Page {order} ({url})")
     db.session.add(Page.stored(digitization.id, order, image, label, source_url=url))
 

@@ -18,7 +18,7 @@ from webapp.catalog.refs import named_documents
 from webapp.columns import utcnow
 from webapp.errors import QuotaExceeded
 from webapp.extensions import db
-from webapp.lifecycle import Status
+from webapp.lifecycle import Status, lock
 from webapp.treatments.models import Treatment
 
 
@@ -78,20 +78,29 @@ def pages_used(user_id: int, since: datetime | None = None) -> int:
 
 
 def check_pages(user: User, pages: int) -> None:
-    """Refuse work that would take the user past their monthly page quota."""
+    """Refuse work that would take the user past their monthly page quota.
+
+    The user's row is held from here until the caller commits the work, so that two launches
+    racing are counted one after the other and never both take the last pages.
+    """
     if user.page_quota is None:
         return
+    held = lock(User, user.id)
+    quota = held.page_quota if held is not None else None
+    if quota is None:
+        return
     used = pages_used(user.id)
-    if used + pages > user.page_quota:
+    if used + pages > quota:
+        db.session.rollback()
         raise QuotaExceeded(
             _(
                 "This would process %(pages)s pages, and your quota is %(quota)s pages a "
                 "month: %(used)s are used this month, %(left)s are left. An administrator "
                 "can raise it.",
                 pages=pages,
-                quota=user.page_quota,
+                quota=quota,
                 used=used,
-                left=max(0, user.page_quota - used),
+                left=max(0, quota - used),
             )
         )
 
