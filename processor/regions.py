@@ -1,25 +1,33 @@
 """Find illustrations, diagrams and decorated initials on a page image.
 
-Classical image processing, no model: ink is what is darker than the support or coloured;
-figures are ink components several text lines tall; initials are compact, filled, coloured
-blocks a few lines tall. Every threshold is relative to the page itself (its support, its
-text's height), not to any particular manuscript's colours or sizes.
+Classical image processing, no model. The page is found first and what lies around it
+ignored. Ink is what is darker than the support or coloured. Every size is measured in the
+page's own line pitch, read from the rhythm of its text lines. Text is told from figures by
+that rhythm: a block of script has empty bands between its lines, a figure has none; a
+stroke drawing is one large connected piece of ink whose rows do not beat at the pitch.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
+from skimage.filters import threshold_otsu
+
+from processor.page_area import page_mask
 
 # Ink is this much darker than the support (on 0 to 255), or this far from its hue.
 DARKER = 45.0
 CHROMA = 35.0
-FIGURE_LINES = 8  # a figure spans more than this many text heights, each way
-INITIAL_LINES = (1.5, 8.0)
-INITIAL_FILL = 0.8
+BLEED_THROUGH = 80.0  # the darkest the other side's script shows through
+WORKING_SIZE = 1600  # the long side, in pixels, the finder looks at
+FIGURE_LINES = 3.5  # a figure spans more than this many line pitches, each way
+INITIAL_LINES = (0.9, 8.0)
+DENSE = 0.1  # ink over a few pitches of every row of a figure, at least
+TEXT_BEAT = 0.35  # rows beating at the line pitch this strongly are script
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,9 @@ class FoundRegion:
     w: int
     h: int
     confidence: float
+
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 
 
 def _support(rgb: np.ndarray) -> np.ndarray:
@@ -48,20 +59,153 @@ def _support(rgb: np.ndarray) -> np.ndarray:
     return np.stack(channels, axis=2)
 
 
-def ink_masks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where there is ink (dark or coloured), and where it is coloured."""
-    support = _support(rgb)
-    difference = rgb - support
-    dark = -difference.mean(axis=2) > DARKER
+def _contrast(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How much darker than the support each pixel is, and how far from its hue."""
+    difference = rgb - _support(rgb)
+    darkness = -difference.mean(axis=2)
     # Chroma: the difference once its change of brightness is taken out, so that dark ink is
     # not colour and a coloured wash is.
-    residual = difference - difference.mean(axis=2, keepdims=True)
-    colour = np.sqrt((residual**2).sum(axis=2)) > CHROMA
-    return dark | colour, colour
+    residual = difference + darkness[..., None]
+    return darkness, np.sqrt((residual**2).sum(axis=2))
 
 
-def _boxes(mask: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
-    labels, _ = ndi.label(ndi.binary_closing(mask, structure=np.ones((3, 3))))
+def ink_masks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where there is ink (dark or coloured), and where it is coloured."""
+    darkness, chroma = _contrast(rgb)
+    colour = chroma > CHROMA
+    return (darkness > DARKER) | colour, colour
+
+
+def _ink_threshold(darkness: np.ndarray) -> float:
+    """How much darker than the support ink is on this page: DARKER, or more where the other
+    side's script shows through — fainter than this side's, it falls below an Otsu split of
+    what is darker than DARKER."""
+    darker = darkness[darkness > DARKER]
+    if len(darker) < 100:
+        return DARKER
+    return float(np.clip(threshold_otsu(darker), DARKER, BLEED_THROUGH))
+
+
+def line_pitch(ink: np.ndarray) -> float:
+    """The distance between text lines: the strongest period of the rows' ink, read on narrow
+    strips so that a page turned a little still beats clearly."""
+    height, width = ink.shape
+    strips = max(1, min(12, width // 120))
+    spectrum = np.zeros(2 * height)
+    for index in range(strips):
+        profile = ink[:, index * width // strips : (index + 1) * width // strips].mean(axis=1)
+        profile = profile - ndi.uniform_filter1d(profile, 101)
+        transformed = np.fft.fft(profile, 2 * height)
+        spectrum += np.real(np.fft.ifft(transformed * np.conj(transformed)))
+    correlation = spectrum[:height]
+    if correlation[0] <= 0:
+        return float(height / 50)
+    correlation = correlation / correlation[0]
+    low, high = 6, max(7, min(height // 6, 240))
+    lags = np.arange(low, high)
+    values = correlation[low:high]
+    peaks = lags[1:-1][(values[1:-1] > values[:-2]) & (values[1:-1] >= values[2:])]
+    peaks = peaks[correlation[peaks] > 0.1]
+    if not len(peaks):
+        return float(height / 50)
+    best = float(correlation[peaks].max())
+    # The fundamental, not one of its multiples: the first peak nearly as strong as the best.
+    first = int(peaks[correlation[peaks] >= 0.7 * best][0])
+    return float(first)
+
+
+def _letters(ink: np.ndarray) -> np.ndarray:
+    """The ink of pieces no taller than a line or two: what the text's rhythm is read from,
+    without the figures and initials that would drown it."""
+    labels, count = ndi.label(ink, structure=np.ones((3, 3)))
+    if not count:
+        return ink
+    tallest = ink.shape[0] / 15
+    small = np.zeros(count + 1, bool)
+    for index, found in enumerate(ndi.find_objects(labels), start=1):
+        if found is not None:
+            small[index] = found[0].stop - found[0].start <= tallest
+    small[0] = False
+    return np.asarray(small[labels], dtype=bool)
+
+
+def _opened(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
+    """Pixels on straight runs at least `length` long along `axis`."""
+    kept = ndi.minimum_filter1d(mask.view(np.uint8), length, axis=axis)
+    return np.asarray(ndi.maximum_filter1d(kept, length, axis=axis), dtype=bool)
+
+
+def _rules(ink: np.ndarray, pitch: float) -> np.ndarray:
+    """Thin straight lines longer than a few pitches: the ruling and the frames of columns."""
+    length, thick = max(8, int(5 * pitch)), max(3, round(pitch / 6))
+    rules = _opened(ink, length, 1) & ~_opened(ink, thick, 0)
+    rules |= _opened(ink, length, 0) & ~_opened(ink, thick, 1)
+    return np.asarray(rules, dtype=bool)
+
+
+def _beats(ink: np.ndarray, pitch: float) -> float:
+    """How strongly a region's rows beat at the line pitch: near 1 for lines of script. Read on
+    strips a few pitches wide, so that lines turned a little still beat."""
+    width = ink.shape[1]
+    strips = max(1, int(width // (5 * pitch)))
+    return max(
+        0.0,
+        float(
+            np.mean(
+                [
+                    _strip_beat(ink[:, i * width // strips : (i + 1) * width // strips], pitch)
+                    for i in range(strips)
+                ]
+            )
+        ),
+    )
+
+
+def _strip_beat(ink: np.ndarray, pitch: float) -> float:
+    profile = ink.mean(axis=1)
+    profile = profile - profile.mean()
+    energy = float((profile**2).sum())
+    lag, half = round(pitch), round(pitch / 2)
+    if energy == 0 or len(profile) <= 2 * lag:
+        return 0.0
+    # Lines of script alternate with empty bands; a solid figure's rows barely change.
+    modulation = min(1.0, float(profile.std()) / (float(ink.mean()) or 1.0))
+    at_pitch = float((profile[:-lag] * profile[lag:]).sum()) / energy
+    at_half = float((profile[:-half] * profile[half:]).sum()) / energy
+    return modulation * (at_pitch - at_half) / 2
+
+
+def _dense_areas(ink: np.ndarray, pitch: float) -> list[Box]:
+    """Areas inked on every row over a few pitches: no empty band between lines, so no script."""
+    window = max(3, int(1.5 * pitch))
+    across = ndi.uniform_filter1d(ink.astype(np.float32), window, axis=1)
+    everywhere = ndi.minimum_filter1d(across, max(3, int(pitch)), axis=0)
+    everywhere = (everywhere > DENSE).view(np.uint8)
+    everywhere = ndi.maximum_filter1d(everywhere, max(3, int(pitch)), axis=0)
+    # The average across reached past the figure's sides by half its window.
+    everywhere = ndi.minimum_filter1d(everywhere, window, axis=1)
+    labels, _ = ndi.label(everywhere)
+    boxes = []
+    for found in ndi.find_objects(labels):
+        if found is None:
+            continue
+        rows, cols = found
+        inked = ink[found]
+        ys, xs = np.nonzero(inked.any(axis=1))[0], np.nonzero(inked.any(axis=0))[0]
+        if len(ys) and len(xs):
+            boxes.append(
+                (
+                    cols.start + int(xs[0]),
+                    rows.start + int(ys[0]),
+                    cols.start + int(xs[-1]) + 1,
+                    rows.start + int(ys[-1]) + 1,
+                )
+            )
+    return boxes
+
+
+def _pieces(ink: np.ndarray) -> tuple[np.ndarray, list[Box]]:
+    labels, _ = ndi.label(ink, structure=np.ones((3, 3)))
     boxes = [
         (s[1].start, s[0].start, s[1].stop, s[0].stop)
         for s in ndi.find_objects(labels)
@@ -70,45 +214,189 @@ def _boxes(mask: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]
     return labels, boxes
 
 
-def _inside(inner: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:
+def _overlap(a: Box, b: Box) -> float:
+    """The share of the smaller box that lies in the other."""
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy / smaller if smaller else 0.0
+
+
+def _near(a: Box, b: Box, reach: int) -> bool:
     return (
-        outer[0] <= inner[0]
-        and outer[1] <= inner[1]
-        and inner[2] <= outer[2]
-        and inner[3] <= outer[3]
+        a[0] - reach < b[2] and b[0] - reach < a[2] and a[1] - reach < b[3] and b[1] - reach < a[3]
     )
 
 
-def find_regions(image: Image.Image) -> list[FoundRegion]:
-    rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
-    ink, colour = ink_masks(rgb)
-    _, boxes = _boxes(ink)
-    if not boxes:
-        return []
-    heights = np.array([y1 - y0 for _, y0, _, y1 in boxes])
-    small = heights[heights < rgb.shape[0] / 20]
-    line = float(np.median(small)) if len(small) else rgb.shape[0] / 60
-    figures = [
-        b for b in boxes if b[3] - b[1] > FIGURE_LINES * line and b[2] - b[0] > FIGURE_LINES * line
-    ]
-    # A figure inside another (the people in a framed picture) is part of it.
-    figures = [f for f in figures if not any(o != f and _inside(f, o) for o in figures)]
-    found = []
-    for x0, y0, x1, y1 in figures:
-        coverage = float(ink[y0:y1, x0:x1].mean())
-        colourful = float(colour[y0:y1, x0:x1].mean())
-        kind = "illustration" if coverage > 0.35 or colourful > 0.25 else "diagram"
-        confidence = min(0.99, 0.6 + 0.4 * min(y1 - y0, x1 - x0) / (12 * line))
-        found.append(FoundRegion(kind, x0, y0, x1 - x0, y1 - y0, round(confidence, 3)))
-    labels, blocks = _boxes(colour)
+def _initial_like(box: Box, ink: np.ndarray, colour: np.ndarray, pitch: float) -> bool:
+    """A few lines tall, about square, and painted or cut solid, unlike a pen drawing."""
+    x0, y0, x1, y1 = box
+    height, width = y1 - y0, x1 - x0
     low, high = INITIAL_LINES
-    for index, (x0, y0, x1, y1) in enumerate(blocks, start=1):
+    if not (0.7 < width / height < 1.43 and low * pitch <= height <= high * pitch):
+        return False
+    return float(colour[y0:y1, x0:x1].mean()) > 0.1 or _solid(ink[y0:y1, x0:x1], pitch) > 0.3
+
+
+def _with_penwork(box: Box, colour: np.ndarray) -> Box:
+    """An initial with the coloured pen-work around it, a fifth of its size at most."""
+    x0, y0, x1, y1 = box
+    reach = (x1 - x0 + y1 - y0) // 10
+    ys0, xs0 = max(0, y0 - reach), max(0, x0 - reach)
+    around = colour[ys0 : y1 + reach, xs0 : x1 + reach]
+    rows, cols = np.flatnonzero(around.any(axis=1)), np.flatnonzero(around.any(axis=0))
+    if not len(rows):
+        return box
+    return (
+        min(x0, xs0 + int(cols[0])),
+        min(y0, ys0 + int(rows[0])),
+        max(x1, xs0 + int(cols[-1]) + 1),
+        max(y1, ys0 + int(rows[-1]) + 1),
+    )
+
+
+def _merged(boxes: list[Box], reach: int) -> list[Box]:
+    """Boxes mostly inside one another, or closer than `reach`, joined until none are."""
+    boxes = list(boxes)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                if _overlap(boxes[i], boxes[j]) > 0.5 or (
+                    reach and _near(boxes[i], boxes[j], reach)
+                ):
+                    a, b = boxes[i], boxes.pop(j)
+                    boxes[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    changed = True
+                    break
+            if changed:
+                break
+    return boxes
+
+
+def _solid(piece: np.ndarray, pitch: float) -> float:
+    """The share of a piece that is more than a pen stroke thick: high for initials."""
+    depth = max(1, round(pitch / 12))
+    total = int(piece.sum())
+    return int(ndi.binary_erosion(piece, iterations=depth).sum()) / total if total else 0.0
+
+
+def _sized(box: Box, pitch: float, page_size: tuple[int, int]) -> bool:
+    """Large enough for an initial, and not a band along the page: a shadow or a border."""
+    width, height = box[2] - box[0], box[3] - box[1]
+    return (
+        min(width, height) >= INITIAL_LINES[0] * pitch
+        and height <= 0.8 * page_size[1]
+        and width <= 0.9 * page_size[0]
+    )
+
+
+def _stands_out(
+    labels: np.ndarray,
+    index: int,
+    box: Box,
+    ink: np.ndarray,
+    pitch: float,
+    page_size: tuple[int, int],
+) -> bool:
+    """Whether a piece of ink may be a figure or an initial: sized for one, and neither a
+    chain of script (letters touching from line to line) nor a frame around script."""
+    if not _sized(box, pitch, page_size):
+        return False
+    x0, y0, x1, y1 = box
+    if y1 - y0 <= 2.5 * pitch:
+        return True
+    held = ink[y0:y1, x0:x1]
+    if _beats(labels[y0:y1, x0:x1] == index, pitch) > TEXT_BEAT:
+        return False
+    return not (_beats(held, pitch) > TEXT_BEAT and float(held.mean()) < 0.3)
+
+
+def _script_around(box: Box, dense: list[Box], ink: np.ndarray, pitch: float) -> bool:
+    """Whether a piece is a dense figure with lines of script chained to it: outside the
+    dense areas it holds, its ink beats like script. The dense areas stand for it then."""
+    x0, y0, x1, y1 = box
+    inside = [d for d in dense if _overlap(d, box) > 0.9]
+    held = sum((d[2] - d[0]) * (d[3] - d[1]) for d in inside)
+    if not inside or held > 0.6 * (x1 - x0) * (y1 - y0):
+        return False
+    rest = ink[y0:y1, x0:x1].copy()
+    for d in inside:
+        rest[max(0, d[1] - y0) : d[3] - y0, max(0, d[0] - x0) : d[2] - x0] = False
+    return _beats(rest, pitch) > TEXT_BEAT / 2
+
+
+def _candidates(
+    ink: np.ndarray, rules: np.ndarray, pitch: float, page_size: tuple[int, int]
+) -> list[Box]:
+    """Pieces of ink that stand out from the script, the rules apart (a frame of rules is a
+    figure's when what it holds is not script), and the densely inked areas."""
+    dense = [b for b in _dense_areas(ink, pitch) if _sized(b, pitch, page_size)]
+    candidates = list(dense)
+    for labels, pieces in (_pieces(ink), _pieces(rules)):
+        for index, box in enumerate(pieces, start=1):
+            if _stands_out(labels, index, box, ink, pitch, page_size) and not _script_around(
+                box, dense, ink, pitch
+            ):
+                candidates.append(box)
+    return candidates
+
+
+def _regions(
+    candidates: list[Box], ink: np.ndarray, colour: np.ndarray, pitch: float
+) -> list[tuple[str, Box, float]]:
+    """Candidates told apart: initials, and figures joined from their pieces."""
+    merged = _merged(candidates, 0)
+    initials = [b for b in merged if _initial_like(b, ink, colour, pitch)]
+    # A drawing is strokes apart, a stippled picture dots apart: what lies within a fraction
+    # of a line of each other is one figure; script beside it never became a candidate.
+    figures = _merged([b for b in merged if b not in initials], max(1, int(0.6 * pitch)))
+    found = []
+    for box in figures:
+        x0, y0, x1, y1 = box
         height, width = y1 - y0, x1 - x0
-        if not (low * line < height <= high * line and 0.75 < width / height < 1.33):
+        if height > FIGURE_LINES * pitch and width > FIGURE_LINES * pitch:
+            coverage = float(ink[y0:y1, x0:x1].mean())
+            colourful = float(colour[y0:y1, x0:x1].mean())
+            kind = "illustration" if coverage > 0.3 or colourful > 0.2 else "diagram"
+            confidence = min(0.99, 0.6 + 0.4 * min(height, width) / (12 * pitch))
+            found.append((kind, box, confidence))
+    for box in initials:
+        if any(_overlap(box, figure) > 0.5 for _, figure, _ in found):
             continue
-        if any(_inside((x0, y0, x1, y1), f) for f in figures):
-            continue
-        fill = float(ndi.binary_fill_holes(labels[y0:y1, x0:x1] == index).mean())
-        if fill > INITIAL_FILL:
-            found.append(FoundRegion("initial", x0, y0, width, height, round(min(0.95, fill), 3)))
+        box = _with_penwork(box, colour)
+        coverage = float(ink[box[1] : box[3], box[0] : box[2]].mean())
+        found.append(("initial", box, min(0.95, 0.5 + coverage)))
     return found
+
+
+def find_regions(image: Image.Image) -> list[FoundRegion]:
+    """The figures and initials of a scan, in the scan's pixels. A large scan is looked at
+    reduced; what lies outside the page is given the page's colour and never looked at."""
+    factor = max(1, math.ceil(max(image.size) / WORKING_SIZE))
+    seen = image.convert("RGB")
+    if factor > 1:
+        seen = seen.reduce(factor)
+    rgb = np.asarray(seen, dtype=np.float32)
+    page = page_mask(rgb.mean(axis=2))
+    sample = rgb[::4, ::4][page[::4, ::4]]
+    if len(sample):
+        rgb = np.where(page[..., None], rgb, np.median(sample, axis=0)).astype(np.float32)
+    darkness, chroma = _contrast(rgb)
+    colour = (chroma > CHROMA) & page
+    ink = ((darkness > _ink_threshold(darkness[::3, ::3][page[::3, ::3]])) | colour) & page
+    if not ink.any():
+        return []
+    pitch = line_pitch(_letters(ink))
+    rows, cols = np.flatnonzero(page.any(axis=1)), np.flatnonzero(page.any(axis=0))
+    page_size = (int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+    rules = _rules(ink, pitch)
+    ink &= ~rules
+    found = _regions(_candidates(ink, rules, pitch, page_size), ink, colour, pitch)
+    return [
+        FoundRegion(
+            kind, x0 * factor, y0 * factor, (x1 - x0) * factor, (y1 - y0) * factor, round(c, 3)
+        )
+        for kind, (x0, y0, x1, y1), c in found
+    ]

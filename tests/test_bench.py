@@ -15,7 +15,7 @@ from webapp import ROOT
     ("arguments", "expected"),
     [
         (["bench.notify", "--quick", "--senders", "8"], "notify / one-insert baseline:"),
-        (["bench.quality", "--quick"], "largest gap between the seeds"),
+        (["bench.quality", "--quick"], "against the Otsu baseline"),
         (["bench.sse_fanout", "--quick"], "bare subscriber p99"),
         (["bench.jobs", "--quick"], "per-job cost, Procfile worker / RQ baseline:"),
         (["bench.iiif", "--quick"], "slowest cold rendition / Pillow full decode:"),

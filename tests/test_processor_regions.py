@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageDraw
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
-from processor.regions import FoundRegion, find_regions
+from processor.page_area import page_mask
+from processor.regions import FoundRegion, find_regions, line_pitch
 from webapp.demo.corpus import plan_corpus, render_witness
 
 
@@ -74,3 +76,200 @@ def test_a_drawing_in_black_ink_on_white_paper_is_a_diagram() -> None:
 
 def test_a_blank_page_has_no_regions() -> None:
     assert find_regions(Image.new("RGB", (800, 1100), (240, 230, 210))) == []
+
+
+# Scenes drawn here, apart from any generator: what a camera sees around real pages.
+PAPER = (236, 228, 210)
+INK = (40, 32, 28)
+Box = tuple[int, int, int, int]
+
+
+def _text(pen: ImageDraw.ImageDraw, area: Box, pitch: int, clear: tuple[Box, ...] = ()) -> None:
+    """Lines of pen strokes in the area (x0, y0, x1, y1), around the boxes (x, y, w, h) kept
+    clear; an ascender now and then."""
+    x0, y0, x1, y1 = area
+    xheight = max(3, int(pitch * 0.42))
+    for base in range(y0 + pitch, y1, pitch):
+        for x in range(x0, x1, max(2, xheight // 2)):
+            if (x // xheight) % 6 == 5 or any(
+                bx - 6 <= x <= bx + bw + 6 and by - 6 <= base and base - 2 * xheight <= by + bh + 6
+                for bx, by, bw, bh in clear
+            ):
+                continue
+            top = base - xheight * (2 if x % 13 == 0 else 1)
+            pen.line((x, top, x, base), fill=INK, width=max(1, xheight // 4))
+
+
+def _woodcut(page: Image.Image, box: Box) -> None:
+    """A framed, hatched cut with a solid black mass."""
+    x, y, w, h = box
+    cut = Image.new("RGB", (w, h), PAPER)
+    pen = ImageDraw.Draw(cut)
+    for offset in range(0, w + h, 6):
+        pen.line((offset, 0, offset - h, h), fill=INK, width=1)
+    pen.ellipse((w // 4, h // 4, w // 2, h // 2), fill=INK)
+    pen.rectangle((0, 0, w - 1, h - 1), outline=INK, width=5)
+    page.paste(cut, (x, y))
+
+
+def _letter(
+    page: Image.Image, box: Box, ink: tuple[int, int, int], ground: tuple[int, int, int] | None
+) -> None:
+    """An initial: a letter in `ink`, on a block of `ground` when there is one."""
+    x, y, w, h = box
+    pen = ImageDraw.Draw(page)
+    if ground:
+        pen.rectangle((x, y, x + w - 1, y + h - 1), fill=ground)
+    font = ImageFont.load_default(size=int(h * (0.9 if ground else 1.25)))
+    pen.text(
+        (x + w / 2, y + h / 2),
+        "D",
+        font=font,
+        fill=ink,
+        anchor="mm",
+        stroke_width=h // 16,
+        stroke_fill=ink,
+    )
+
+
+def _page(width: int, height: int) -> Image.Image:
+    return Image.new("RGB", (width, height), PAPER)
+
+
+def _on_bed(page: Image.Image) -> tuple[Image.Image, int, int]:
+    """The page on a dark bed, a colour chart beside it and a ruler under it; and where the
+    page went."""
+    left, top = 260, 90
+    bed = Image.new("RGB", (page.width + left + 90, page.height + top + 150), (34, 33, 36))
+    bed.paste(page, (left, top))
+    pen = ImageDraw.Draw(bed)
+    colours = [
+        (115, 82, 68),
+        (194, 150, 130),
+        (98, 122, 157),
+        (214, 126, 44),
+        (243, 243, 242),
+        (175, 54, 60),
+        (70, 148, 73),
+        (231, 199, 31),
+        (8, 133, 161),
+        (160, 160, 160),
+        (52, 52, 52),
+        (200, 200, 200),
+    ]
+    for index, colour in enumerate(colours):
+        cx, cy = 40 + (index % 2) * 90, 200 + (index // 2) * 90
+        pen.rectangle((cx, cy, cx + 80, cy + 80), fill=colour)
+    ruler_top = bed.height - 100
+    pen.rectangle((left, ruler_top, bed.width - 90, ruler_top + 60), fill=(238, 236, 230))
+    for x in range(left + 10, bed.width - 90, 12):
+        pen.line((x, ruler_top, x, ruler_top + 20), fill=(20, 20, 20), width=2)
+    return bed, left, top
+
+
+def _moved(box: Box, dx: int, dy: int) -> Box:
+    return box[0] + dx, box[1] + dy, box[2], box[3]
+
+
+def test_the_page_is_found_on_a_scanner_bed_and_nothing_around_it_is_a_region() -> None:
+    page = _page(1000, 1400)
+    figure, initial = (150, 500, 600, 380), (150, 1000, 110, 110)
+    _woodcut(page, figure)
+    _letter(page, initial, (250, 246, 240), (40, 66, 150))
+    _text(ImageDraw.Draw(page), (150, 120, 850, 1300), 36, (figure, initial))
+    scan, dx, dy = _on_bed(page)
+
+    inside = page_mask(np.asarray(scan.convert("L"), dtype=np.float32))
+    assert inside[dy + 700, dx + 500]
+    assert not inside[250, 100]  # the colour chart
+    assert not inside[-70, dx + 300]  # the ruler
+    found = find_regions(_as_scan(scan))
+    figures = [f for f in found if f.kind != "initial"]
+    initials = [f for f in found if f.kind == "initial"]
+    assert len(figures) == 1
+    assert _iou(_box(figures[0]), _moved(figure, dx, dy)) > 0.85
+    assert len(initials) == 1
+    assert _iou(_box(initials[0]), _moved(initial, dx, dy)) > 0.7
+    for region in found:
+        assert dx <= region.x <= region.x + region.w <= dx + page.width
+        assert dy <= region.y <= region.y + region.h <= dy + page.height
+
+
+def test_dense_script_with_ruling_specks_and_a_framed_column_has_no_figure() -> None:
+    """What made whole pages into word boxes, or the column into one figure: foxing specks, faint
+    ruling under every line, red rules around the column."""
+    page = _page(1100, 1500)
+    pen = ImageDraw.Draw(page)
+    _text(pen, (140, 110, 960, 1380), 18)
+    for base in range(128, 1380, 18):
+        pen.line((136, base + 1, 964, base + 1), fill=(196, 180, 164), width=1)
+    for x in (120, 128, 972, 980):
+        pen.line((x, 100, x, 1392), fill=(190, 80, 70), width=2)
+    for y in (100, 1392):
+        pen.line((120, y, 980, y), fill=(190, 80, 70), width=2)
+    rng = np.random.default_rng(3)
+    for x, y in rng.integers((0, 0), (1100, 1500), (600, 2)):
+        radius = int(rng.integers(1, 3))
+        pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(150, 110, 80))
+
+    assert [f for f in find_regions(_as_scan(page)) if f.kind != "initial"] == []
+
+
+def test_a_figure_framed_with_its_column_is_found_and_not_the_frame() -> None:
+    page = _page(1100, 1500)
+    pen = ImageDraw.Draw(page)
+    figure = (160, 600, 700, 360)
+    _woodcut(page, figure)
+    _text(pen, (160, 120, 940, 1380), 30, (figure,))
+    for x in (130, 138, 962, 970):
+        pen.line((x, 100, x, 1400), fill=(190, 80, 70), width=2)
+    for y in (100, 1400):
+        pen.line((130, y, 970, y), fill=(190, 80, 70), width=2)
+
+    figures = [f for f in find_regions(_as_scan(page)) if f.kind != "initial"]
+    assert len(figures) == 1
+    assert _iou(_box(figures[0]), figure) > 0.85
+
+
+def test_a_figure_with_script_right_against_it_is_found_whole() -> None:
+    """Text lines run up to the cut on its right and touch it above and below."""
+    page = _page(1100, 1500)
+    figure = (150, 500, 500, 420)
+    _text(ImageDraw.Draw(page), (150, 120, 950, 1380), 30)
+    _woodcut(page, figure)
+
+    figures = [f for f in find_regions(_as_scan(page)) if f.kind != "initial"]
+    assert len(figures) == 1
+    assert _iou(_box(figures[0]), figure) > 0.8
+
+
+def test_initials_of_every_colour_with_and_without_a_ground_are_found() -> None:
+    page = _page(1100, 1600)
+    kinds = [
+        ((170, 40, 30), None, 2),  # a red lombard, two lines tall
+        ((40, 66, 150), None, 4),  # a blue one, four lines
+        ((30, 26, 24), None, 3),  # a black one
+        ((250, 246, 240), (28, 24, 22), 5),  # a woodcut: white on black
+        ((196, 152, 58), (150, 36, 30), 3),  # gold on a red block
+    ]
+    pitch, boxes = 34, []
+    y = 140
+    for ink, ground, lines in kinds:
+        size = lines * pitch - pitch // 3
+        box = (150, y, size, size)
+        _letter(page, box, ink, ground)
+        boxes.append(box)
+        y += (lines + 2) * pitch
+    _text(ImageDraw.Draw(page), (150, 110, 950, 1500), pitch, tuple(boxes))
+
+    initials = [f for f in find_regions(_as_scan(page)) if f.kind == "initial"]
+    for box in boxes:
+        assert max((_iou(_box(f), box) for f in initials), default=0) > 0.5, box
+
+
+def test_the_line_pitch_is_read_on_a_page_turned_a_little() -> None:
+    page = _page(1000, 1300)
+    _text(ImageDraw.Draw(page), (100, 100, 900, 1200), 31)
+    turned = page.rotate(2.5, Image.Resampling.BICUBIC, fillcolor=PAPER)
+    ink = np.asarray(turned.convert("L"), dtype=np.float32) < 128
+    assert abs(line_pitch(ink) - 31) <= 1
