@@ -57,12 +57,16 @@ class Score:
         return self.matched / self.true if self.true else 0.0
 
 
-@dataclass
-class SeedResult:
-    seed: int
+@dataclass(kw_only=True)
+class Scores:
     figures: Score = field(default_factory=Score)
     initials: Score = field(default_factory=Score)
     baseline_figures: Score = field(default_factory=Score)
+
+
+@dataclass
+class SeedResult(Scores):
+    seed: int
     recall5: float = 0.0
     baseline_recall5: float = 0.0
     pages_per_second: float = 0.0
@@ -163,11 +167,8 @@ def evaluate(seed: int, pages_per_witness: int) -> SeedResult:
 
 
 @dataclass
-class ScansResult:
+class ScansResult(Scores):
     count: int
-    figures: Score = field(default_factory=Score)
-    initials: Score = field(default_factory=Score)
-    baseline_figures: Score = field(default_factory=Score)
     # What was drawn, the tier, the setting: [found, true] of its figures and initials.
     recall_by: dict[str, list[int]] = field(default_factory=dict)
     pages_per_second: float = 0.0

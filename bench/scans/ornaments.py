@@ -172,6 +172,27 @@ def figure(
     return tile
 
 
+def _centred(
+    pen: ImageDraw.ImageDraw,
+    letter: str,
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    fill: Colour | str | None,
+    stroke: int,
+    outline: Colour | str,
+) -> None:
+    """A letter in the middle of a square tile, its strokes thickened by `stroke`."""
+    size = pen.im.size[0]
+    pen.text(
+        (size / 2, size / 2),
+        letter,
+        font=font,
+        fill=fill,
+        anchor="mm",
+        stroke_width=stroke,
+        stroke_fill=outline,
+    )
+
+
 def initial(rng: np.random.Generator, kind: str, colour: str, size: int) -> Image.Image:
     letter = pick(rng, list(string.ascii_uppercase.replace("I", "").replace("J", "")))
     ink = PIGMENTS[colour]
@@ -181,15 +202,7 @@ def initial(rng: np.random.Generator, kind: str, colour: str, size: int) -> Imag
     if kind in ("lombard", "flourished"):
         inset = int(size * 0.16) if kind == "flourished" else 0
         small = ImageFont.load_default(size=int((size - 2 * inset) * 1.1))
-        pen.text(
-            (size / 2, size / 2),
-            letter,
-            font=small,
-            fill=ink,
-            anchor="mm",
-            stroke_width=max(1, size // 14),
-            stroke_fill=ink,
-        )
+        _centred(pen, letter, small, ink, max(1, size // 14), ink)
         if kind == "flourished":
             width = max(1, size // 60)
             for _ in range(int(rng.integers(14, 26))):
@@ -221,15 +234,7 @@ def initial(rng: np.random.Generator, kind: str, colour: str, size: int) -> Imag
             fill=PIGMENTS[pick(rng, ["green", "red", "blue"])],
             outline=(40, 30, 25),
         )
-        pen.text(
-            (size / 2, size / 2),
-            letter,
-            font=font,
-            fill=None,
-            anchor="mm",
-            stroke_width=max(2, size // 25),
-            stroke_fill=PIGMENTS["gold"],
-        )
+        _centred(pen, letter, font, None, max(2, size // 25), PIGMENTS["gold"])
     elif kind == "woodcut":
         pen.rectangle((0, 0, size - 1, size - 1), fill=PIGMENTS["black"])
         for _ in range(int(rng.integers(6, 16))):
@@ -241,25 +246,9 @@ def initial(rng: np.random.Generator, kind: str, colour: str, size: int) -> Imag
             pen.ellipse((x - r, y - r, x + r, y + r), fill="white")
         inset = max(2, size // 20)
         pen.rectangle((inset, inset, size - inset, size - inset), outline="white", width=1)
-        pen.text(
-            (size / 2, size / 2),
-            letter,
-            font=font,
-            fill="white",
-            anchor="mm",
-            stroke_width=max(1, size // 30),
-            stroke_fill="white",
-        )
+        _centred(pen, letter, font, "white", max(1, size // 30), "white")
     else:  # block
         pen.rectangle((0, 0, size - 1, size - 1), fill=ink)
         face = "white" if colour != "gold" else PIGMENTS["red"]
-        pen.text(
-            (size / 2, size / 2),
-            letter,
-            font=font,
-            fill=face,
-            anchor="mm",
-            stroke_width=max(1, size // 30),
-            stroke_fill=face,
-        )
+        _centred(pen, letter, font, face, max(1, size // 30), face)
     return tile
