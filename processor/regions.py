@@ -27,6 +27,8 @@ WORKING_SIZE = 1600  # the long side, in pixels, the finder looks at
 FIGURE_LINES = 3.5  # a figure spans more than this many line pitches, each way
 INITIAL_LINES = (0.9, 8.0)
 DENSE = 0.1  # ink over a few pitches of every row of a figure, at least
+LIGHT = 0.45  # of DENSE, across a wider window: the light side of a figure
+GROWTH = 4.0  # a figure's dense part grows to this many times its area at most
 TEXT_BEAT = 0.35  # rows beating at the line pitch this strongly are script
 
 
@@ -175,16 +177,50 @@ def _strip_beat(ink: np.ndarray, pitch: float) -> float:
     return modulation * (at_pitch - at_half) / 2
 
 
-def _dense_areas(ink: np.ndarray, pitch: float) -> list[Box]:
-    """Areas inked on every row over a few pitches: no empty band between lines, so no script."""
-    window = max(3, int(1.5 * pitch))
+def _inked_rows(ink: np.ndarray, pitch: float, window: int, least: float) -> np.ndarray:
+    """Where every row over a pitch has at least `least` ink across `window` pixels."""
     across = ndi.uniform_filter1d(ink.astype(np.float32), window, axis=1)
-    everywhere = ndi.minimum_filter1d(across, max(3, int(pitch)), axis=0)
-    everywhere = (everywhere > DENSE).view(np.uint8)
+    everywhere = (ndi.minimum_filter1d(across, max(3, int(pitch)), axis=0) > least).view(np.uint8)
     everywhere = ndi.maximum_filter1d(everywhere, max(3, int(pitch)), axis=0)
     # The average across reached past the figure's sides by half its window.
-    everywhere = ndi.minimum_filter1d(everywhere, window, axis=1)
-    labels, _ = ndi.label(everywhere)
+    return np.asarray(ndi.minimum_filter1d(everywhere, window, axis=1), dtype=bool)
+
+
+def _lighter_sides(
+    boxes: list[Box], ink: np.ndarray, colour: np.ndarray, pitch: float
+) -> list[Box]:
+    """Dense figures grown into what is inked less but on every row still, read across a wider
+    window: the light side of a stippled or hatched picture. Not initials, whose neighbours
+    are script, and never past a few times the dense part."""
+    growing = [b for b in boxes if not _initial_like(b, ink, colour, pitch)]
+    if not growing:
+        return boxes
+    labels, _ = ndi.label(_inked_rows(ink, pitch, max(3, int(4 * pitch)), DENSE * LIGHT))
+    slices = ndi.find_objects(labels)
+    result = []
+    for box in boxes:
+        x0, y0, x1, y1 = box
+        touched = np.unique(labels[y0:y1, x0:x1])
+        grown = box
+        if box in growing:
+            for label in touched[touched > 0]:
+                rows, cols = slices[label - 1]
+                grown = (
+                    min(grown[0], cols.start),
+                    min(grown[1], rows.start),
+                    max(grown[2], cols.stop),
+                    max(grown[3], rows.stop),
+                )
+        area = (x1 - x0) * (y1 - y0)
+        result.append(
+            grown if (grown[2] - grown[0]) * (grown[3] - grown[1]) <= GROWTH * area else box
+        )
+    return result
+
+
+def _dense_areas(ink: np.ndarray, pitch: float) -> list[Box]:
+    """Areas inked on every row over a few pitches: no empty band between lines, so no script."""
+    labels, _ = ndi.label(_inked_rows(ink, pitch, max(3, int(1.5 * pitch)), DENSE))
     boxes = []
     for found in ndi.find_objects(labels):
         if found is None:
@@ -328,11 +364,16 @@ def _script_around(box: Box, dense: list[Box], ink: np.ndarray, pitch: float) ->
 
 
 def _candidates(
-    ink: np.ndarray, rules: np.ndarray, pitch: float, page_size: tuple[int, int]
+    ink: np.ndarray,
+    rules: np.ndarray,
+    colour: np.ndarray,
+    pitch: float,
+    page_size: tuple[int, int],
 ) -> list[Box]:
     """Pieces of ink that stand out from the script, the rules apart (a frame of rules is a
     figure's when what it holds is not script), and the densely inked areas."""
     dense = [b for b in _dense_areas(ink, pitch) if _sized(b, pitch, page_size)]
+    dense = [b for b in _lighter_sides(dense, ink, colour, pitch) if _sized(b, pitch, page_size)]
     candidates = list(dense)
     for labels, pieces in (_pieces(ink), _pieces(rules)):
         for index, box in enumerate(pieces, start=1):
@@ -393,7 +434,7 @@ def find_regions(image: Image.Image) -> list[FoundRegion]:
     page_size = (int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
     rules = _rules(ink, pitch)
     ink &= ~rules
-    found = _regions(_candidates(ink, rules, pitch, page_size), ink, colour, pitch)
+    found = _regions(_candidates(ink, rules, colour, pitch, page_size), ink, colour, pitch)
     return [
         FoundRegion(
             kind, x0 * factor, y0 * factor, (x1 - x0) * factor, (y1 - y0) * factor, round(c, 3)
