@@ -191,7 +191,7 @@ def _lighter_sides(
 ) -> list[Box]:
     """Dense figures grown into what is inked less but on every row still, read across a wider
     window: the light side of a stippled or hatched picture. Not initials, whose neighbours
-    are script, and never past a few times the dense part."""
+    are script, never over another dense part, and never past a few times the dense part."""
     growing = [b for b in boxes if not _initial_like(b, ink, colour, pitch)]
     if not growing:
         return boxes
@@ -212,6 +212,8 @@ def _lighter_sides(
                     max(grown[3], rows.stop),
                 )
         area = (x1 - x0) * (y1 - y0)
+        if any(other != box and _overlap(other, grown) > 0.5 for other in boxes):
+            grown = box  # grown into another figure or an initial: the lighter part was script
         result.append(
             grown if (grown[2] - grown[0]) * (grown[3] - grown[1]) <= GROWTH * area else box
         )
