@@ -150,17 +150,11 @@ def _beats(ink: np.ndarray, pitch: float) -> float:
     strips a few pitches wide, so that lines turned a little still beat."""
     width = ink.shape[1]
     strips = max(1, int(width // (5 * pitch)))
-    return max(
-        0.0,
-        float(
-            np.mean(
-                [
-                    _strip_beat(ink[:, i * width // strips : (i + 1) * width // strips], pitch)
-                    for i in range(strips)
-                ]
-            )
-        ),
-    )
+    beats = [
+        _strip_beat(ink[:, i * width // strips : (i + 1) * width // strips], pitch)
+        for i in range(strips)
+    ]
+    return max(0.0, float(np.mean(beats)))
 
 
 def _strip_beat(ink: np.ndarray, pitch: float) -> float:
@@ -220,25 +214,23 @@ def _lighter_sides(
     return result
 
 
+def _extent(mask: np.ndarray, x: int, y: int) -> Box | None:
+    """The box around what is true in `mask`, whose corner lies at (x, y); None if nothing is."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return None
+    return x + int(cols[0]), y + int(rows[0]), x + int(cols[-1]) + 1, y + int(rows[-1]) + 1
+
+
 def _dense_areas(ink: np.ndarray, pitch: float) -> list[Box]:
     """Areas inked on every row over a few pitches: no empty band between lines, so no script."""
     labels, _ = ndi.label(_inked_rows(ink, pitch, max(3, int(1.5 * pitch)), DENSE))
     boxes = []
     for found in ndi.find_objects(labels):
-        if found is None:
-            continue
-        rows, cols = found
-        inked = ink[found]
-        ys, xs = np.nonzero(inked.any(axis=1))[0], np.nonzero(inked.any(axis=0))[0]
-        if len(ys) and len(xs):
-            boxes.append(
-                (
-                    cols.start + int(xs[0]),
-                    rows.start + int(ys[0]),
-                    cols.start + int(xs[-1]) + 1,
-                    rows.start + int(ys[-1]) + 1,
-                )
-            )
+        if found is not None:
+            box = _extent(ink[found], found[1].start, found[0].start)
+            if box:
+                boxes.append(box)
     return boxes
 
 
@@ -280,17 +272,11 @@ def _with_penwork(box: Box, colour: np.ndarray) -> Box:
     """An initial with the coloured pen-work around it, a fifth of its size at most."""
     x0, y0, x1, y1 = box
     reach = (x1 - x0 + y1 - y0) // 10
-    ys0, xs0 = max(0, y0 - reach), max(0, x0 - reach)
-    around = colour[ys0 : y1 + reach, xs0 : x1 + reach]
-    rows, cols = np.flatnonzero(around.any(axis=1)), np.flatnonzero(around.any(axis=0))
-    if not len(rows):
+    top, left = max(0, y0 - reach), max(0, x0 - reach)
+    penwork = _extent(colour[top : y1 + reach, left : x1 + reach], left, top)
+    if not penwork:
         return box
-    return (
-        min(x0, xs0 + int(cols[0])),
-        min(y0, ys0 + int(rows[0])),
-        max(x1, xs0 + int(cols[-1]) + 1),
-        max(y1, ys0 + int(rows[-1]) + 1),
-    )
+    return min(x0, penwork[0]), min(y0, penwork[1]), max(x1, penwork[2]), max(y1, penwork[3])
 
 
 def _merged(boxes: list[Box], reach: int) -> list[Box]:
