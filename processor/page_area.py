@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.filters import threshold_otsu
+from skimage.morphology import convex_hull_image
 
 STEP = 8  # the page is found on an image this many times smaller
 LEAF = 0.08  # a leaf covers at least this share of the scan
@@ -14,7 +15,7 @@ LEAF = 0.08  # a leaf covers at least this share of the scan
 def page_mask(grey: np.ndarray) -> np.ndarray:
     """True on the page, at `grey`'s size. The support is the brightest broad area: on a
     reduced image the bright side of an Otsu split is labelled, small bright things (a chart's
-    white patch, a ruler) are dropped, and each leaf's outline is filled, figures included."""
+    white patch, a ruler) are dropped, and each leaf is taken whole, as its convex hull."""
     small = grey[::STEP, ::STEP]
     if small.size < 16 or float(small.std()) < 1:
         return np.ones(grey.shape, bool)
@@ -29,21 +30,9 @@ def page_mask(grey: np.ndarray) -> np.ndarray:
         keep = np.array([int(np.argmax(areas)) + 1])
     leaves = np.zeros_like(bright)
     for label in keep:
-        leaf = labels == label
-        # A leaf's outline is a convex quadrilateral: filling row and column spans closes the
-        # bays that dark figures and shadows cut into its edge.
-        rows = np.flatnonzero(leaf.any(axis=1))
-        cols = np.flatnonzero(leaf.any(axis=0))
-        span = np.zeros_like(leaf)
-        for row in rows:
-            xs = np.flatnonzero(leaf[row])
-            span[row, xs[0] : xs[-1] + 1] = True
-        across = np.zeros_like(leaf)
-        for col in cols:
-            ys = np.flatnonzero(span[:, col])
-            if len(ys):
-                across[ys[0] : ys[-1] + 1, col] = True
-        leaves |= across & ndi.binary_fill_holes(span)
+        # A leaf is convex: its hull closes the bays that dark figures and shadows cut into
+        # its edge.
+        leaves |= convex_hull_image(labels == label)
     # Off the small image's grid, back to full size, one step in from the edges.
     leaves = ndi.binary_erosion(leaves, iterations=1)
     full = np.repeat(np.repeat(leaves, STEP, axis=0), STEP, axis=1)
