@@ -18,6 +18,7 @@ from scipy import ndimage as ndi
 from skimage.filters import threshold_otsu
 
 from processor.page_area import page_mask
+from processor.panels import panels
 
 # Ink is this much darker than the support (on 0 to 255), or this far from its hue.
 DARKER = 45.0
@@ -29,6 +30,7 @@ INITIAL_LINES = (0.9, 8.0)
 DENSE = 0.1  # ink over a few pitches of every row of a figure, at least
 LIGHT = 0.45  # of DENSE, across a wider window: the light side of a figure
 GROWTH = 4.0  # a figure's dense part grows to this many times its area at most
+PITCH_STRETCH = 400  # rows: the pitch is read on stretches this long
 TEXT_BEAT = 0.35  # rows beating at the line pitch this strongly are script
 
 
@@ -78,11 +80,13 @@ def ink_masks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (darkness > DARKER) | colour, colour
 
 
-def _ink_threshold(darkness: np.ndarray) -> float:
+def _ink_threshold(darkness: np.ndarray, page: np.ndarray) -> float:
     """How much darker than the support ink is on this page: DARKER, or more where the other
     side's script shows through — fainter than this side's, it falls below an Otsu split of
-    what is darker than DARKER."""
-    darker = darkness[darkness > DARKER]
+    the letters darker than DARKER. Letters only: a photo's or a wash's many shades would move
+    the split into this side's own figures."""
+    letters = _letters((darkness > DARKER) & page)
+    darker = darkness[::3, ::3][letters[::3, ::3]]
     if len(darker) < 100:
         return DARKER
     return float(np.clip(threshold_otsu(darker), DARKER, BLEED_THROUGH))
@@ -90,20 +94,29 @@ def _ink_threshold(darkness: np.ndarray) -> float:
 
 def line_pitch(ink: np.ndarray) -> float:
     """The distance between text lines: the strongest period of the rows' ink, read on narrow
-    strips so that a page turned a little still beats clearly."""
+    strips so that a page turned a little still beats clearly, and on stretches of rows
+    weighed by how clearly they beat, so that a photo's speckle does not drown a few lines."""
     height, width = ink.shape
     strips = max(1, min(12, width // 120))
-    spectrum = np.zeros(2 * height)
+    stretch = min(height, PITCH_STRETCH)
+    starts = range(0, max(1, height - stretch + 1), max(1, stretch // 2))
+    high = max(7, min(stretch // 3, 240))
+    correlation = np.zeros(high)
     for index in range(strips):
-        profile = ink[:, index * width // strips : (index + 1) * width // strips].mean(axis=1)
-        profile = profile - ndi.uniform_filter1d(profile, 101)
-        transformed = np.fft.fft(profile, 2 * height)
-        spectrum += np.real(np.fft.ifft(transformed * np.conj(transformed)))
-    correlation = spectrum[:height]
+        strip = ink[:, index * width // strips : (index + 1) * width // strips].mean(axis=1)
+        for start in starts:
+            profile = strip[start : start + stretch]
+            profile = profile - ndi.uniform_filter1d(profile, 101)
+            transformed = np.fft.fft(profile, 2 * stretch)
+            own = np.real(np.fft.ifft(transformed * np.conj(transformed)))[:high]
+            if own[0] <= 0:
+                continue
+            own = own / own[0]
+            correlation += own * _periodicity(own) ** 2
     if correlation[0] <= 0:
         return float(height / 50)
     correlation = correlation / correlation[0]
-    low, high = 6, max(7, min(height // 6, 240))
+    low = 6
     lags = np.arange(low, high)
     values = correlation[low:high]
     peaks = lags[1:-1][(values[1:-1] > values[:-2]) & (values[1:-1] >= values[2:])]
@@ -114,6 +127,14 @@ def line_pitch(ink: np.ndarray) -> float:
     # The fundamental, not one of its multiples: the first peak nearly as strong as the best.
     first = int(peaks[correlation[peaks] >= 0.7 * best][0])
     return float(first)
+
+
+def _periodicity(correlation: np.ndarray) -> float:
+    """How clearly an autocorrelation beats: the rise of its best peak over the trough before
+    it. Lines of text rise high; a smooth photo's falls away without a peak."""
+    rises = correlation[1:-1] - np.minimum.accumulate(correlation)[:-2]
+    peaks = (correlation[1:-1] > correlation[:-2]) & (correlation[1:-1] >= correlation[2:])
+    return float(rises[peaks].max()) if peaks.any() else 0.0
 
 
 def _letters(ink: np.ndarray) -> np.ndarray:
@@ -357,12 +378,14 @@ def _candidates(
     colour: np.ndarray,
     pitch: float,
     page_size: tuple[int, int],
+    toned: list[Box],
 ) -> list[Box]:
     """Pieces of ink that stand out from the script, the rules apart (a frame of rules is a
-    figure's when what it holds is not script), and the densely inked areas."""
+    figure's when what it holds is not script), the densely inked areas, and the panels of
+    tone."""
     dense = [b for b in _dense_areas(ink, pitch) if _sized(b, pitch, page_size)]
     dense = [b for b in _lighter_sides(dense, ink, colour, pitch) if _sized(b, pitch, page_size)]
-    candidates = list(dense)
+    candidates = list(dense) + [b for b in toned if _sized(b, pitch, page_size)]
     for labels, pieces in (_pieces(ink), _pieces(rules)):
         for index, box in enumerate(pieces, start=1):
             if _stands_out(labels, index, box, ink, pitch, page_size) and not _script_around(
@@ -414,7 +437,7 @@ def find_regions(image: Image.Image) -> list[FoundRegion]:
         rgb = np.where(page[..., None], rgb, np.median(sample, axis=0)).astype(np.float32)
     darkness, chroma = _contrast(rgb)
     colour = (chroma > CHROMA) & page
-    ink = ((darkness > _ink_threshold(darkness[::3, ::3][page[::3, ::3]])) | colour) & page
+    ink = ((darkness > _ink_threshold(darkness, page)) | colour) & page
     if not ink.any():
         return []
     pitch = line_pitch(_letters(ink))
@@ -422,7 +445,8 @@ def find_regions(image: Image.Image) -> list[FoundRegion]:
     page_size = (int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
     rules = _rules(ink, pitch)
     ink &= ~rules
-    found = _regions(_candidates(ink, rules, colour, pitch, page_size), ink, colour, pitch)
+    toned = panels(rgb.mean(axis=2), page, pitch, FIGURE_LINES * pitch)
+    found = _regions(_candidates(ink, rules, colour, pitch, page_size, toned), ink, colour, pitch)
     return [
         FoundRegion(
             kind, x0 * factor, y0 * factor, (x1 - x0) * factor, (y1 - y0) * factor, round(c, 3)
