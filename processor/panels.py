@@ -16,8 +16,10 @@ Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 
 FLOOD_SIZE = 400  # the flood runs on an image this long, about
 EDGE = 3.0  # a sharp edge: the tone changes this much per reduced pixel
+THIN = 40.0  # a line is this much darker than the page closed around it
 TONE = 8.0  # a panel is this much darker than the paper around it, at least
 SQUARE = 0.85  # a panel fills this share of its box, turned to fit it
+GAP = 2.0  # reduced pixels: the widest gap in an edge the flood does not pass
 MARGIN = 0.05  # the flood starts in the outer band of the page, this share of its size
 TURNS = np.radians(np.arange(-3.0, 3.5, 0.5))  # how far the page may be turned
 
@@ -46,6 +48,41 @@ def _squareness(rows: np.ndarray, cols: np.ndarray) -> float:
     return best
 
 
+def _lines(thin: np.ndarray, step: int, least: float) -> np.ndarray:
+    """Thin dark lines at least `least` pixels long, on the reduced grid: a panel's frame,
+    whose faint wash alone may not stop the flood."""
+    height, width = thin.shape[0] // step * step, thin.shape[1] // step * step
+    pooled = thin[:height, :width].reshape(height // step, step, width // step, step)
+    pooled = pooled.any(axis=(1, 3))
+    labels, count = ndi.label(pooled, structure=np.ones((3, 3)))
+    long = np.zeros(count + 1, bool)
+    for index, found in enumerate(ndi.find_objects(labels), start=1):
+        if found is not None:
+            extent = max(found[0].stop - found[0].start, found[1].stop - found[1].start)
+            long[index] = extent * step >= least
+    long[0] = False
+    return np.asarray(long[labels], dtype=bool)
+
+
+def _flooded(small: np.ndarray, inside: np.ndarray, lines: np.ndarray) -> np.ndarray | None:
+    """The paper the flood from the page's margins reaches, stopped by sharp edges and long
+    lines."""
+    calm = (ndi.gaussian_gradient_magnitude(small, 1.0) < EDGE) & inside & ~lines
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    if not len(rows):
+        return None
+    depth = max(2, int(MARGIN * min(rows[-1] - rows[0], cols[-1] - cols[0])))
+    margin = inside & ~ndi.binary_erosion(inside, iterations=depth)
+    # A faint panel's edge has gaps: the flood runs only where it is a few pixels clear of
+    # every edge, and then reaches up to them.
+    core = ndi.distance_transform_edt(calm) > GAP
+    labels, _ = ndi.label(core)
+    flooded = np.isin(labels, np.unique(labels[margin & core]))
+    flooded[labels == 0] = False
+    flooded = ndi.binary_dilation(flooded, iterations=int(GAP) + 1) & calm
+    return flooded
+
+
 def panels(grey: np.ndarray, page: np.ndarray, pitch: float, least: float) -> list[Box]:
     """Boxes, in `grey`'s pixels, of the panels on the page, each at least `least` pixels
     each way."""
@@ -53,18 +90,24 @@ def panels(grey: np.ndarray, page: np.ndarray, pitch: float, least: float) -> li
     closed = _closed(grey, pitch)
     small = _reduced(closed, step)
     inside = page[::step, ::step][: small.shape[0], : small.shape[1]]
-    # A gap of a pixel in a panel's edge would let the flood in: edges are widened by one.
-    sharp = ndi.binary_dilation(ndi.gaussian_gradient_magnitude(small, 1.0) >= EDGE)
-    calm = ~sharp & inside
-    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
-    if not len(rows):
+    lines = _lines(closed - grey > THIN, step, least)[: small.shape[0], : small.shape[1]]
+    flooded = _flooded(small, inside, np.zeros_like(lines))
+    framed = _flooded(small, inside, lines)
+    if flooded is None or framed is None:
         return []
-    depth = max(2, int(MARGIN * min(rows[-1] - rows[0], cols[-1] - cols[0])))
-    margin = inside & ~ndi.binary_erosion(inside, iterations=depth)
-    labels, _ = ndi.label(calm)
-    flooded = np.isin(labels, np.unique(labels[margin & calm]))
-    flooded[labels == 0] = False
-    marked, _ = ndi.label(inside & ~flooded)
+    # What long lines enclose is paper still when its tone is the paper's: a column in its
+    # frame of rules, text between ruling. A faint panel in its frame is darker.
+    enclosed, _ = ndi.label(flooded & ~framed)
+    for index, area in enumerate(ndi.find_objects(enclosed), start=1):
+        if area is not None:
+            held = enclosed[area] == index
+            paper = _around(small, framed, area)
+            if paper is None or paper - float(np.median(small[area][held])) < TONE:
+                framed[area] |= held
+    flooded = framed
+    # What the flood did not reach, apart from thin lines of edges (around script left by the
+    # closing): the lines would join panels to one another and to the text.
+    marked, _ = ndi.label(ndi.binary_opening(inside & ~flooded, iterations=int(GAP)))
     found = []
     for index, area in enumerate(ndi.find_objects(marked), start=1):
         if area is None:
@@ -76,16 +119,25 @@ def panels(grey: np.ndarray, page: np.ndarray, pitch: float, least: float) -> li
         ys, xs = np.nonzero(held)
         if _squareness(ys.astype(float), xs.astype(float)) < SQUARE:
             continue
-        y0, y1 = max(0, area[0].start - 3), area[0].stop + 3
-        x0, x1 = max(0, area[1].start - 3), area[1].stop + 3
-        around = flooded[y0:y1, x0:x1]
-        if not around.any():
-            continue
-        paper = float(np.median(small[y0:y1, x0:x1][around]))
+        paper = _around(small, flooded, area)
         tone = float(np.median(small[area][held]))
-        if paper - tone >= TONE:
-            found.append(_fitted(closed, (x0, y0, x1, y1), step, (paper + tone) / 2))
+        if paper is not None and paper - tone >= TONE:
+            near = (
+                max(0, area[1].start - 3),
+                max(0, area[0].start - 3),
+                area[1].stop + 3,
+                area[0].stop + 3,
+            )
+            found.append(_fitted(closed, near, step, (paper + tone) / 2))
     return found
+
+
+def _around(small: np.ndarray, paper: np.ndarray, area: tuple[slice, slice]) -> float | None:
+    """The tone of the paper just around an area, None if none lies there."""
+    y0, y1 = max(0, area[0].start - 3), area[0].stop + 3
+    x0, x1 = max(0, area[1].start - 3), area[1].stop + 3
+    around = paper[y0:y1, x0:x1]
+    return float(np.median(small[y0:y1, x0:x1][around])) if around.any() else None
 
 
 def _fitted(closed: np.ndarray, near: Box, step: int, level: float) -> Box:
