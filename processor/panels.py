@@ -52,8 +52,8 @@ def _lines(thin: np.ndarray, step: int, least: float) -> np.ndarray:
     """Thin dark lines at least `least` pixels long, on the reduced grid: a panel's frame,
     whose faint wash alone may not stop the flood."""
     height, width = thin.shape[0] // step * step, thin.shape[1] // step * step
-    pooled = thin[:height, :width].reshape(height // step, step, width // step, step)
-    pooled = pooled.any(axis=(1, 3))
+    blocks = thin[:height, :width].reshape(height // step, step, width // step, step)
+    pooled = blocks.any(axis=(1, 3))
     labels, count = ndi.label(pooled, structure=np.ones((3, 3)))
     long = np.zeros(count + 1, bool)
     for index, found in enumerate(ndi.find_objects(labels), start=1):
@@ -79,8 +79,7 @@ def _flooded(small: np.ndarray, inside: np.ndarray, lines: np.ndarray) -> np.nda
     labels, _ = ndi.label(core)
     flooded = np.isin(labels, np.unique(labels[margin & core]))
     flooded[labels == 0] = False
-    flooded = ndi.binary_dilation(flooded, iterations=int(GAP) + 1) & calm
-    return flooded
+    return np.asarray(ndi.binary_dilation(flooded, iterations=int(GAP) + 1) & calm)
 
 
 def panels(grey: np.ndarray, page: np.ndarray, pitch: float, least: float) -> list[Box]:
