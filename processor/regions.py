@@ -31,6 +31,7 @@ DENSE = 0.1  # ink over a few pitches of every row of a figure, at least
 LIGHT = 0.45  # of DENSE, across a wider window: the light side of a figure
 GROWTH = 4.0  # a figure's dense part grows to this many times its area at most
 PITCH_STRETCH = 400  # rows: the pitch is read on stretches this long
+SPECKLED = 0.05  # the share of a stippled area that is specks, at least
 TEXT_BEAT = 0.35  # rows beating at the line pitch this strongly are script
 
 
@@ -255,6 +256,29 @@ def _dense_areas(ink: np.ndarray, pitch: float) -> list[Box]:
     return boxes
 
 
+def _speckled(ink: np.ndarray, labels: np.ndarray, pitch: float) -> list[Box]:
+    """Areas strewn with dots, a stippled picture's: many specks, and more specks than
+    strokes, over a couple of pitches each way, and no rhythm of lines: script is strokes, or
+    specks in lines when small; foxing is too sparse."""
+    reach = max(3.0, pitch / 6)
+    is_speck = np.zeros(int(labels.max()) + 1, bool)
+    for index, found in enumerate(ndi.find_objects(labels), start=1):
+        if found is not None:
+            is_speck[index] = max(s.stop - s.start for s in found) <= reach
+    specks = is_speck[labels] & ink
+    window = max(3, int(2 * pitch))
+    share = ndi.uniform_filter(specks.astype(np.float32), window)
+    inked = ndi.uniform_filter(ink.astype(np.float32), window)
+    strewn, _ = ndi.label((share > SPECKLED) & (share > 0.5 * inked))
+    boxes = []
+    for found in ndi.find_objects(strewn):
+        if found is not None:
+            box = _extent(specks[found], found[1].start, found[0].start)
+            if box and _beats(ink[box[1] : box[3], box[0] : box[2]], pitch) <= TEXT_BEAT:
+                boxes.append(box)
+    return boxes
+
+
 def _pieces(ink: np.ndarray) -> tuple[np.ndarray, list[Box]]:
     labels, _ = ndi.label(ink, structure=np.ones((3, 3)))
     boxes = [
@@ -385,8 +409,10 @@ def _candidates(
     tone."""
     dense = [b for b in _dense_areas(ink, pitch) if _sized(b, pitch, page_size)]
     dense = [b for b in _lighter_sides(dense, ink, colour, pitch) if _sized(b, pitch, page_size)]
-    candidates = list(dense) + [b for b in toned if _sized(b, pitch, page_size)]
-    for labels, pieces in (_pieces(ink), _pieces(rules)):
+    inked = _pieces(ink)
+    strewn = [b for b in _speckled(ink, inked[0], pitch) if _sized(b, pitch, page_size)]
+    candidates = dense + strewn + [b for b in toned if _sized(b, pitch, page_size)]
+    for labels, pieces in (inked, _pieces(rules)):
         for index, box in enumerate(pieces, start=1):
             if _stands_out(labels, index, box, ink, pitch, page_size) and not _script_around(
                 box, dense, ink, pitch
