@@ -83,7 +83,8 @@ def _flooded(small: np.ndarray, inside: np.ndarray, lines: np.ndarray) -> np.nda
 def panels(grey: np.ndarray, page: np.ndarray, pitch: float, least: float) -> list[Box]:
     """Boxes, in `grey`'s pixels, of the panels on the page, each at least `least` pixels
     each way. Looked for at half size: a panel's box needs no finer grain."""
-    grey, page = reduced(grey, 2), page[::2, ::2]
+    grey = reduced(grey, 2)
+    page = page[: 2 * grey.shape[0] : 2, : 2 * grey.shape[1] : 2]
     pitch, least = pitch / 2, least / 2
     step = max(1, round(max(grey.shape) / FLOOD_SIZE))
     closed = _closed(grey, pitch)
