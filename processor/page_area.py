@@ -12,18 +12,22 @@ STEP = 8  # the page is found on an image this many times smaller
 LEAF = 0.08  # a leaf covers at least this share of the scan
 
 
-def page_mask(grey: np.ndarray) -> np.ndarray:
-    """True on the page, at `grey`'s size. The support is the brightest broad area: on a
-    reduced image the bright side of an Otsu split is labelled, small bright things (a chart's
-    white patch, a ruler) are dropped, and each leaf is taken whole, as its convex hull."""
-    small = grey[::STEP, ::STEP]
+def page_mask(image: np.ndarray) -> np.ndarray:
+    """True on the page, at the size of `image` (grey, or RGB on its last axis). The support is
+    the brightest broad area: on a reduced image the bright side of an Otsu split is labelled,
+    small bright things (a chart's white patch, a ruler) are dropped, and each leaf is taken
+    whole, as its convex hull."""
+    small = image[::STEP, ::STEP].astype(np.float32)
+    if small.ndim == 3:
+        small = small.mean(axis=2)
+    shape = image.shape[:2]
     if small.size < 16 or float(small.std()) < 1:
-        return np.ones(grey.shape, bool)
+        return np.ones(shape, bool)
     bright = small > threshold_otsu(small)
     bright = ndi.binary_opening(bright, iterations=2)
     labels, count = ndi.label(bright)
     if not count:
-        return np.ones(grey.shape, bool)
+        return np.ones(shape, bool)
     areas = ndi.sum_labels(bright, labels, np.arange(1, count + 1))
     keep = np.flatnonzero(areas >= LEAF * small.size) + 1
     if not len(keep):
@@ -36,6 +40,6 @@ def page_mask(grey: np.ndarray) -> np.ndarray:
     # Off the small image's grid, back to full size, one step in from the edges.
     leaves = ndi.binary_erosion(leaves, iterations=1)
     full = np.repeat(np.repeat(leaves, STEP, axis=0), STEP, axis=1)
-    mask = np.zeros(grey.shape, bool)
-    mask[: full.shape[0], : full.shape[1]] = full[: grey.shape[0], : grey.shape[1]]
+    mask = np.zeros(shape, bool)
+    mask[: full.shape[0], : full.shape[1]] = full[: shape[0], : shape[1]]
     return mask

@@ -50,10 +50,10 @@ class FoundRegion:
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 
 
-def _support(rgb: np.ndarray) -> np.ndarray:
-    """The support's colour around each pixel: the brightest tone over a window wider than any
-    word or initial (SUPPORT_WINDOW samples, one in 8 pixels each way), read on a grid a
-    third of the window apart and spread smoothly between."""
+def _support(rgb: np.ndarray) -> list[np.ndarray]:
+    """The support's colour around each pixel, channel by channel: the brightest tone over a
+    window wider than any word or initial (SUPPORT_WINDOW samples, one in 8 pixels each way),
+    read on a grid a third of the window apart and spread smoothly between."""
     height, width = rgb.shape[:2]
     small = rgb[::8, ::8]
     half = SUPPORT_WINDOW // 2
@@ -64,7 +64,7 @@ def _support(rgb: np.ndarray) -> np.ndarray:
     samples = windows.reshape(*windows.shape[:3], -1)
     rank = int(0.9 * (samples.shape[-1] - 1))
     grid = np.partition(samples, rank, axis=-1)[..., rank]
-    channels = [
+    return [
         np.asarray(
             Image.fromarray(np.ascontiguousarray(grid[..., c], dtype=np.float32)).resize(
                 (width, height), Image.Resampling.BILINEAR
@@ -72,7 +72,6 @@ def _support(rgb: np.ndarray) -> np.ndarray:
         )
         for c in range(3)
     ]
-    return np.stack(channels, axis=2)
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:
@@ -83,7 +82,7 @@ def _contrast(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """How much darker than the support each pixel is, and how far from its hue."""
     support = _support(rgb)
     # Channel by channel: a reduction across the last axis of a whole page is slow.
-    differences = [rgb[..., c] - support[..., c] for c in range(3)]
+    differences = [rgb[..., c] - support[c] for c in range(3)]
     darkness = -(differences[0] + differences[1] + differences[2]) / 3
     # Chroma: the difference once its change of brightness is taken out, so that dark ink is
     # not colour and a coloured wash is.
@@ -478,10 +477,10 @@ def find_regions(image: Image.Image) -> list[FoundRegion]:
     if factor > 1:
         seen = seen.reduce(factor)
     rgb = np.asarray(seen, dtype=np.float32)
-    page = page_mask(_grey(rgb))
+    page = page_mask(rgb)
     sample = rgb[::4, ::4][page[::4, ::4]]
     if len(sample):
-        rgb = np.where(page[..., None], rgb, np.median(sample, axis=0)).astype(np.float32)
+        rgb[~page] = np.median(sample, axis=0)
     darkness, chroma = _contrast(rgb)
     colour = (chroma > CHROMA) & page
     ink = ((darkness > _ink_threshold(darkness, page)) | colour) & page
