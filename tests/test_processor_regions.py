@@ -273,3 +273,108 @@ def test_the_line_pitch_is_read_on_a_page_turned_a_little() -> None:
     turned = page.rotate(2.5, Image.Resampling.BICUBIC, fillcolor=PAPER)
     ink = np.asarray(turned.convert("L"), dtype=np.float32) < 128
     assert abs(line_pitch(ink) - 31) <= 1
+
+
+def _wash(page: Image.Image, box: Box, darker: float) -> None:
+    """A grisaille: a grey wash a little darker than the paper, a hair-line frame, faint
+    contours and a darker ground."""
+    x, y, w, h = box
+    area = np.asarray(page, dtype=np.float32)[y : y + h, x : x + w].copy()
+    area -= darker
+    area[int(h * 0.7) :] -= 2 * darker
+    tile = Image.fromarray(np.clip(area, 0, 255).astype(np.uint8))
+    pen = ImageDraw.Draw(tile)
+    pen.ellipse((w // 5, h // 5, w // 2, h // 2), outline=(120, 116, 118), width=1)
+    pen.rectangle((0, 0, w - 1, h - 1), outline=(120, 116, 118), width=1)
+    page.paste(tile, (x, y))
+
+
+def test_a_faint_grisaille_is_found_and_a_stain_of_its_tone_is_not() -> None:
+    """The wash is as faint as the stain; the straight edges of its frame tell it apart."""
+    page = _page(1100, 1500)
+    figure = (160, 560, 700, 380)
+    grid = np.mgrid[0:1500, 0:1100]
+    stain = np.hypot(grid[0] - 1200, grid[1] - 700) < 150
+    paper = np.asarray(page, dtype=np.float32)
+    paper[stain] -= 18
+    page = Image.fromarray(paper.astype(np.uint8))
+    _wash(page, figure, 16)
+    _text(ImageDraw.Draw(page), (160, 120, 940, 1400), 30, (figure,))
+
+    figures = [f for f in find_regions(_as_scan(page)) if f.kind != "initial"]
+    assert len(figures) == 1
+    assert _iou(_box(figures[0]), figure) > 0.85
+
+
+def test_a_stippled_plate_is_found_whole_with_its_light_parts() -> None:
+    """Dots only, dense at the plate's edges and in a few patches, sparse between."""
+    page = _page(1100, 1500)
+    figure = (160, 540, 720, 360)
+    x, y, w, h = figure
+    rng = np.random.default_rng(4)
+    density = np.full((h, w), 0.015)
+    density[:3], density[-3:], density[:, :3], density[:, -3:] = 0.3, 0.3, 0.3, 0.3
+    density[60:160, 80:300] = 0.05
+    dots = np.argwhere(rng.random((h, w)) < density)
+    pen = ImageDraw.Draw(page)
+    for dy, dx in dots:
+        pen.rectangle((x + dx - 1, y + dy - 1, x + dx + 1, y + dy + 1), fill=INK)
+    _text(pen, (160, 120, 940, 1400), 30, (figure,))
+
+    figures = [f for f in find_regions(_as_scan(page)) if f.kind != "initial"]
+    assert len(figures) == 1
+    assert _iou(_box(figures[0]), figure) > 0.85
+
+
+def test_a_photo_against_a_dark_edge_of_the_page_stays_on_the_page() -> None:
+    """The binding's shadow darkens the left edge and the photo reaches into it: the page is
+    still the whole leaf, the photo on it."""
+    page = _page(1100, 1500)
+    figure = (60, 500, 600, 360)
+    rng = np.random.default_rng(5)
+    shades = rng.normal(0, 1, (12, 16)).astype(np.float32)
+    smooth = np.asarray(Image.fromarray(shades).resize(figure[2:], Image.Resampling.BICUBIC))
+    photo = np.clip(120 + 60 * smooth, 30, 230).astype(np.uint8)
+    page.paste(Image.fromarray(photo).convert("RGB"), figure[:2])
+    _text(ImageDraw.Draw(page), (160, 120, 940, 1400), 30, (figure,))
+    paper = np.asarray(page, dtype=np.float32)
+    paper *= (1 - 0.6 * np.exp(-np.arange(1100) / 70))[None, :, None]
+    scan, dx, dy = _on_bed(Image.fromarray(paper.astype(np.uint8)))
+
+    assert page_mask(np.asarray(scan, dtype=np.float32))[dy + 680, dx + 80]
+    figures = [f for f in find_regions(_as_scan(scan)) if f.kind != "initial"]
+    assert len(figures) == 1
+    assert _iou(_box(figures[0]), _moved(figure, dx, dy)) > 0.85
+
+
+def test_a_hair_line_drawing_on_a_large_opening_is_found() -> None:
+    """Strokes one pixel wide on a scan larger than the finder's working size would be
+    halved by a reduction; they are seen."""
+    page = _page(2400, 1700)
+    figure = (300, 500, 800, 400)
+    pen = ImageDraw.Draw(page)
+    rng = np.random.default_rng(6)
+    x, y, w, h = figure
+    for _ in range(10):
+        points = [tuple(rng.uniform((x, y), (x + w, y + h))) for _ in range(5)]
+        pen.line(points, fill=INK, width=1)
+    pen.line((x, y, x + w, y), fill=INK, width=1)
+    pen.line((x, y + h, x + w, y + h), fill=INK, width=1)
+    _text(pen, (300, 120, 1100, 1600), 28, (figure,))
+    _text(pen, (1300, 120, 2100, 1600), 28)
+
+    figures = [f for f in find_regions(_as_scan(page)) if f.kind != "initial"]
+    assert len(figures) == 1
+    assert _iou(_box(figures[0]), figure) > 0.8
+
+
+def test_the_line_pitch_is_not_drowned_by_a_photo() -> None:
+    """A photo's speckle fills many rows with ink of no period; a few lines still beat."""
+    page = _page(1000, 1300)
+    _text(ImageDraw.Draw(page), (100, 100, 900, 420), 31)
+    _text(ImageDraw.Draw(page), (100, 1000, 900, 1200), 31)
+    rng = np.random.default_rng(7)
+    speckle = rng.random((560, 800)) < 0.3
+    grey = np.asarray(page.convert("L"), dtype=np.float32) < 128
+    grey[430:990, 100:900] |= speckle
+    assert abs(line_pitch(grey) - 31) <= 1
