@@ -4,7 +4,10 @@ Classical image processing, no model. The page is found first and what lies arou
 ignored. Ink is what is darker than the support or coloured. Every size is measured in the
 page's own line pitch, read from the rhythm of its text lines. Text is told from figures by
 that rhythm: a block of script has empty bands between its lines, a figure has none; a
-stroke drawing is one large connected piece of ink whose rows do not beat at the pitch.
+stroke drawing is one large connected piece of ink whose rows do not beat at the pitch; a
+stippled picture is more specks than strokes, with no rhythm either. Figures of tone rather
+than ink (a grisaille's wash, a photograph) are found as panels (`processor.panels`). A scan
+up to WORKING_SIZE is looked at whole: a reduction would halve a hair-line's contrast.
 """
 
 from __future__ import annotations
