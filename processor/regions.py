@@ -82,21 +82,21 @@ def _grey(rgb: np.ndarray) -> np.ndarray:
 
 
 def _contrast(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """How much darker than the support each pixel is, and how far from its hue."""
+    """How much darker than the support each pixel is, and how far from its hue (squared)."""
     support = _support(rgb)
     # Channel by channel: a reduction across the last axis of a whole page is slow.
     differences = [rgb[..., c] - support[c] for c in range(3)]
     darkness = -(differences[0] + differences[1] + differences[2]) / 3
     # Chroma: the difference once its change of brightness is taken out, so that dark ink is
     # not colour and a coloured wash is.
-    chroma = sum((d + darkness) ** 2 for d in differences)
-    return darkness, np.sqrt(chroma)
+    squared = [(d + darkness) ** 2 for d in differences]
+    return darkness, squared[0] + squared[1] + squared[2]
 
 
 def ink_masks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where there is ink (dark or coloured), and where it is coloured."""
     darkness, chroma = _contrast(rgb)
-    colour = chroma > CHROMA
+    colour = chroma > CHROMA**2
     return (darkness > DARKER) | colour, colour
 
 
@@ -485,7 +485,7 @@ def find_regions(image: Image.Image) -> list[FoundRegion]:
     if len(sample):
         rgb[~page] = np.median(sample, axis=0)
     darkness, chroma = _contrast(rgb)
-    colour = (chroma > CHROMA) & page
+    colour = (chroma > CHROMA**2) & page
     ink = ((darkness > _ink_threshold(darkness, page)) | colour) & page
     if not ink.any():
         return []
