@@ -37,6 +37,7 @@ LIGHT = 0.45  # of DENSE, across a wider window: the light side of a figure
 GROWTH = 4.0  # a figure's dense part grows to this many times its area at most
 PITCH_STRETCH = 400  # rows: the pitch is read on stretches this long
 SPECKLED = 0.05  # the share of a stippled area that is specks, at least
+SOLID_BLOCK = 0.45  # a woodcut initial's share of ink, at least
 TEXT_BEAT = 0.35  # rows beating at the line pitch this strongly are script
 
 
@@ -333,7 +334,14 @@ def _initial_like(box: Box, ink: np.ndarray, colour: np.ndarray, pitch: float) -
     low, high = INITIAL_LINES
     if not (0.7 < width / height < 1.43 and low * pitch <= height <= high * pitch):
         return False
-    return float(colour[y0:y1, x0:x1].mean()) > 0.1 or _solid(ink[y0:y1, x0:x1], pitch) > 0.3
+    held = ink[y0:y1, x0:x1]
+    # A block cut in black around a white letter is mostly ink, even where thin between; a
+    # letter of the script, in its own box, may be too, but is not taller than a line.
+    return (
+        float(colour[y0:y1, x0:x1].mean()) > 0.1
+        or (height > 1.2 * pitch and float(held.mean()) > SOLID_BLOCK)
+        or _solid(held, pitch) > 0.3
+    )
 
 
 def _with_penwork(box: Box, colour: np.ndarray) -> Box:
