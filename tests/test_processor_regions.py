@@ -378,3 +378,23 @@ def test_the_line_pitch_is_not_drowned_by_a_photo() -> None:
     grey = np.asarray(page.convert("L"), dtype=np.float32) < 128
     grey[430:990, 100:900] |= speckle
     assert abs(line_pitch(grey) - 31) <= 1
+
+
+def test_a_small_woodcut_initial_in_dense_script_is_found() -> None:
+    """White on black, under two lines tall, script running on its right; the letters of
+    the script, however bold, are not initials."""
+    page = _page(1000, 1300)
+    pitch = 20
+    box = (140, 300, 34, 34)
+    x, y, w, h = box
+    pen = ImageDraw.Draw(page)
+    pen.rectangle((x, y, x + w - 1, y + h - 1), outline=INK, width=1)
+    pen.rectangle((x + 3, y + 3, x + w - 4, y + h - 4), fill=INK)
+    font = ImageFont.load_default(size=h - 4)
+    centre = (x + w / 2, y + h / 2)
+    pen.text(centre, "M", font=font, fill=PAPER, anchor="mm", stroke_width=1, stroke_fill=PAPER)
+    _text(pen, (140, 100, 860, 1200), pitch, (box,))
+
+    initials = [f for f in find_regions(_as_scan(page)) if f.kind == "initial"]
+    assert len(initials) == 1
+    assert _iou(_box(initials[0]), box) > 0.6
