@@ -27,8 +27,9 @@ TURNS = np.radians(np.arange(-3.0, 3.5, 0.5))  # how far the page may be turned
 
 
 def _closed(grey: np.ndarray, pitch: float) -> np.ndarray:
-    """The page without anything thinner than half a line: strokes, dots, script."""
-    size = max(3, int(0.6 * pitch))
+    """The page without anything thinner than a line and a half: strokes, dots, script, even
+    dense and showing through."""
+    size = max(3, int(1.5 * pitch))
     return np.asarray(ndi.minimum_filter(ndi.maximum_filter(grey, size), size))
 
 
