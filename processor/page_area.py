@@ -1,5 +1,5 @@
 """Where the page is in a scan: the leaf (or the two leaves of an opening) apart from what the
-camera saw around it — the scanner's bed, a border, a colour chart, a ruler."""
+camera saw around it — the scanner's bed, a border, a colour chart, a ruler, fingers."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from skimage.morphology import convex_hull_image
 
 STEP = 8  # the page is found on an image this many times smaller
 LEAF = 0.08  # a leaf covers at least this share of the scan
+HOLD = 0.02  # of the scan's shorter side: thinner than this is a finger, not a leaf
 
 
 def page_mask(image: np.ndarray) -> np.ndarray:
@@ -24,7 +25,11 @@ def page_mask(image: np.ndarray) -> np.ndarray:
     if small.size < 16 or float(small.std()) < 1:
         return np.ones(shape, bool)
     bright = small > threshold_otsu(small)
-    bright = ndi.binary_opening(bright, iterations=2)
+    # Opened with a disk wider than a finger: the fingers holding a page down, lighter than
+    # the bed, would join the leaf and take the bed between them into its hull.
+    radius = max(2, round(HOLD * min(small.shape)))
+    disk = np.hypot(*np.mgrid[-radius : radius + 1, -radius : radius + 1]) <= radius
+    bright = ndi.binary_opening(bright, structure=disk)
     labels, count = ndi.label(bright)
     if not count:
         return np.ones(shape, bool)

@@ -434,10 +434,12 @@ def _candidates(
     pitch: float,
     page_size: tuple[int, int],
     toned: list[Box],
+    inner: np.ndarray,
 ) -> list[Box]:
     """Pieces of ink that stand out from the script, the rules apart (a frame of rules is a
     figure's when what it holds is not script), the densely inked areas, and the panels of
-    tone."""
+    tone; each within the `inner` page: what reaches the leaf's edge is not on it (a finger,
+    the shadow along a page's edge)."""
     dense = [b for b in _dense_areas(ink, pitch) if _sized(b, pitch, page_size)]
     dense = [b for b in _lighter_sides(dense, ink, colour, pitch) if _sized(b, pitch, page_size)]
     inked = _pieces(ink)
@@ -449,7 +451,7 @@ def _candidates(
                 box, dense, ink, pitch
             ):
                 candidates.append(box)
-    return candidates
+    return [b for b in candidates if inner[b[1] : b[3], b[0] : b[2]].all()]
 
 
 def _regions(
@@ -503,7 +505,11 @@ def find_regions(image: Image.Image) -> list[FoundRegion]:
     rules = _rules(ink, pitch)
     ink &= ~rules
     toned = panels(_grey(rgb), page, pitch, FIGURE_LINES * pitch)
-    found = _regions(_candidates(ink, rules, colour, pitch, page_size, toned), ink, colour, pitch)
+    # The page less a pitch along its outline.
+    reach = 2 * max(1, int(pitch)) + 1
+    inner = ndi.minimum_filter(page.view(np.uint8), reach).view(bool)
+    candidates = _candidates(ink, rules, colour, pitch, page_size, toned, inner)
+    found = _regions(candidates, ink, colour, pitch)
     return [
         FoundRegion(
             kind, x0 * factor, y0 * factor, (x1 - x0) * factor, (y1 - y0) * factor, round(c, 3)

@@ -398,3 +398,27 @@ def test_a_small_woodcut_initial_in_dense_script_is_found() -> None:
     initials = [f for f in find_regions(_as_scan(page)) if f.kind == "initial"]
     assert len(initials) == 1
     assert _iou(_box(initials[0]), box) > 0.6
+
+
+def test_fingers_holding_the_page_down_are_not_regions() -> None:
+    """Two fingers reach from the bed over the page's right edge, a third over its foot."""
+    page = _page(1000, 1400)
+    figure = (150, 500, 600, 380)
+    _woodcut(page, figure)
+    _text(ImageDraw.Draw(page), (150, 120, 850, 1300), 36, (figure,))
+    scan, dx, dy = _on_bed(page)
+    pen = ImageDraw.Draw(scan)
+    right, foot = dx + page.width, dy + page.height
+    for top in (dy + 400, dy + 900):
+        pen.rounded_rectangle(
+            (right - 50, top, right + 80, top + 60), radius=30, fill=(214, 160, 128)
+        )
+        pen.ellipse((right - 46, top + 14, right - 10, top + 46), fill=(232, 206, 196))
+    pen.rounded_rectangle(
+        (dx + 500, foot - 45, dx + 560, foot + 90), radius=30, fill=(150, 100, 72)
+    )
+
+    found = find_regions(_as_scan(scan))
+    assert len(found) == 1
+    assert found[0].kind != "initial"
+    assert _iou(_box(found[0]), _moved(figure, dx, dy)) > 0.85

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from bench.scans.ornaments import pick
 from bench.scans.pages import Style, Truth, render
 
 # A colour checker's patches, then its greys.
@@ -39,6 +40,7 @@ CHART = (
     (85, 85, 85),
     (52, 52, 52),
 )
+SKINS = ((224, 172, 140), (198, 140, 104), (150, 100, 72), (236, 196, 170), (110, 72, 52))
 TIERS = ("clean", "typical", "hard")
 
 
@@ -47,7 +49,7 @@ class Scan:
     jpeg: bytes
     truths: list[Truth]
     tier: str
-    setting: str  # page, page on bed, opening, opening on bed
+    setting: str  # page, page on bed, opening, opening on bed; held when fingers show
 
     def image(self) -> Image.Image:
         return Image.open(io.BytesIO(self.jpeg))
@@ -131,6 +133,47 @@ def _turn(
     return turned, turned_mask, moved
 
 
+def _finger(rng: np.random.Generator, length: int, thickness: int) -> Image.Image:
+    """A finger holding the page down, pointing right: skin shaded round, a paler nail at the
+    tip, soft-edged (RGBA)."""
+    yy, xx = np.mgrid[0:thickness, 0:length].astype(np.float32)
+    radius = thickness / 2
+    axis_x = np.clip(xx, radius, length - radius)
+    distance = np.hypot(xx - axis_x, yy - radius) / radius
+    skin = np.array(SKINS[int(rng.integers(len(SKINS)))], np.float32) + rng.normal(0, 6, 3)
+    shade = 1 - 0.35 * distance[..., None] ** 2
+    rgb = skin[None, None, :] * shade
+    nail = (
+        np.hypot((xx - (length - radius * 1.3)) / (radius * 0.9), (yy - radius) / (radius * 0.6))
+    ) < 1
+    rgb[nail] = rgb[nail] * 0.6 + np.array((236, 214, 206), np.float32) * 0.4
+    alpha = np.clip((1 - distance) * radius / 1.5, 0, 1) * 255
+    tile = np.dstack([np.clip(rgb, 0, 255), alpha]).astype(np.uint8)
+    return Image.fromarray(tile, "RGBA")
+
+
+def _hold(rng: np.random.Generator, image: Image.Image, leaf: tuple[int, int, int, int]) -> None:
+    """A finger or two over the leaf's (x0, y0, x1, y1) outer edges, reaching into its
+    margin, as when a reader holds a page flat on the bed."""
+    x0, y0, x1, y1 = leaf
+    width = x1 - x0
+    for _ in range(int(rng.integers(1, 3))):
+        thickness = int(width * rng.uniform(0.045, 0.07))
+        reach = int(width * rng.uniform(0.03, 0.07))
+        length = reach + int(width * rng.uniform(0.06, 0.12))
+        finger = _finger(rng, length, thickness)
+        side = pick(rng, ("left", "right", "bottom"))
+        if side == "left":
+            spot = (x0 + reach - length, int(rng.uniform(y0 + 0.2 * (y1 - y0), y1 - thickness)))
+        elif side == "right":
+            finger = finger.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+            spot = (x1 - reach, int(rng.uniform(y0 + 0.2 * (y1 - y0), y1 - thickness)))
+        else:
+            finger = finger.rotate(90, expand=True)
+            spot = (int(rng.uniform(x0, x1 - thickness)), y1 - reach)
+        image.paste(finger, spot, finger)
+
+
 def _shift(truths: list[Truth], dx: int, dy: int) -> list[Truth]:
     return [
         Truth(t.kind, t.style, (t.box[0] + dx, t.box[1] + dy, t.box[2], t.box[3])) for t in truths
@@ -191,6 +234,12 @@ def scan(seed: int, index: int) -> Scan:
             ry = ruler.height // 2 if ruler_side == 1 else bed.shape[0] - ruler.height * 3 // 2
             _place(bed, ruler, margin[0] + turned.width // 10, ry)
         image = Image.fromarray(np.clip(bed, 0, 255).astype(np.uint8))
+        # Fingers from a stream of their own: the rest of the scan stays as it was drawn.
+        hands = np.random.default_rng([seed, index, 1])
+        if hands.random() < (0.0, 0.3, 0.5)[tier]:
+            leaf = (margin[0], margin[1], margin[0] + turned.width, margin[1] + turned.height)
+            _hold(hands, image, leaf)
+            setting += ", held"
     else:
         image = Image.fromarray(np.clip(page, 0, 255).astype(np.uint8))
         if rng.random() < 0.3:  # a dark strip where the scanner saw past the page
