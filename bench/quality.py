@@ -13,7 +13,8 @@ baselines measured in the same run:
 The scans corpus (`bench.scans`), made by other code and unlike the demo's: pages and openings,
 cropped or on a scanner's bed with a colour chart and a ruler (and fingers holding some down),
 turned, stained, foxed, with bleed-through and binding shadows, dense script, seven kinds of
-figure and five of initial, in three tiers. The same scores, the same baseline, and recall by kind, tier and setting.
+figure and five of initial, in three tiers. The same scores, the same baseline, and recall by
+kind, tier and setting.
 
     python -m bench.quality [--seed 7] [--other-seed 11] [--scans 150] [--scan-seed 2] [--quick]
 """
