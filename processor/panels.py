@@ -47,31 +47,31 @@ def _squareness(rows: np.ndarray, cols: np.ndarray) -> float:
 def _lines(thin: np.ndarray, step: int, least: float) -> np.ndarray:
     """Thin dark lines at least `least` pixels long, on the reduced grid: a panel's frame,
     whose faint wash alone may not stop the flood."""
-    height, width = thin.shape[0] // step * step, thin.shape[1] // step * step
-    blocks = thin[:height, :width].reshape(height // step, step, width // step, step)
-    pooled = blocks.any(axis=(1, 3))
+    pooled = reduced(thin, step) > 0
     labels, count = ndi.label(pooled, structure=np.ones((3, 3)))
     sizes = ndi.sum_labels(pooled, labels, np.arange(1, count + 1))
     long = np.zeros(count + 1, bool)
     for index, found in enumerate(ndi.find_objects(labels), start=1):
         if found is not None:
-            height, width = found[0].stop - found[0].start, found[1].stop - found[1].start
+            tall, wide = found[0].stop - found[0].start, found[1].stop - found[1].start
             # Lines, or a frame of them, not a blob: lines of small script pooled together.
-            thin = sizes[index - 1] <= 2.5 * (height + width)
-            long[index] = thin and max(height, width) * step >= least
-    long[0] = False
+            linear = sizes[index - 1] <= 2.5 * (tall + wide)
+            long[index] = linear and max(tall, wide) * step >= least
     return np.asarray(long[labels], dtype=bool)
 
 
-def _flooded(small: np.ndarray, inside: np.ndarray, lines: np.ndarray) -> np.ndarray | None:
-    """The paper the flood from the page's margins reaches, stopped by sharp edges and long
-    lines."""
-    calm = (ndi.gaussian_gradient_magnitude(small, 1.0) < EDGE) & inside & ~lines
+def _margin(inside: np.ndarray) -> np.ndarray | None:
+    """The outer band of the page, where the flood starts; None if there is no page."""
     rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
     if not len(rows):
         return None
     depth = max(2, int(MARGIN * min(rows[-1] - rows[0], cols[-1] - cols[0])))
-    margin = inside & ~ndi.binary_erosion(inside, iterations=depth)
+    return np.asarray(inside & ~ndi.binary_erosion(inside, iterations=depth))
+
+
+def _flooded(calm: np.ndarray, margin: np.ndarray) -> np.ndarray:
+    """The paper a flood from the margin reaches through `calm` pixels: clear of sharp
+    edges (and of long lines, when those are to stop it too)."""
     # A faint panel's edge has gaps: the flood runs only where it is a few pixels clear of
     # every edge, and then reaches up to them.
     core = ndi.distance_transform_edt(calm) > GAP
@@ -93,11 +93,13 @@ def panels(grey: np.ndarray, page: np.ndarray, pitch: float, least: float) -> li
     inside = page[: grey.shape[0] : step, : grey.shape[1] : step][
         : small.shape[0], : small.shape[1]
     ]
-    lines = _lines(closed - grey > THIN, step, least)[: small.shape[0], : small.shape[1]]
-    flooded = _flooded(small, inside, np.zeros_like(lines))
-    framed = _flooded(small, inside, lines)
-    if flooded is None or framed is None:
+    margin = _margin(inside)
+    if margin is None:
         return []
+    lines = _lines(closed - grey > THIN, step, least)[: small.shape[0], : small.shape[1]]
+    calm = (ndi.gaussian_gradient_magnitude(small, 1.0) < EDGE) & inside
+    flooded = _flooded(calm, margin)
+    framed = _flooded(calm & ~lines, margin)
     # What long lines enclose is paper still when its tone is the paper's: a column in its
     # frame of rules, text between ruling. A faint panel in its frame is darker.
     enclosed, _ = ndi.label(flooded & ~framed)
@@ -125,31 +127,37 @@ def panels(grey: np.ndarray, page: np.ndarray, pitch: float, least: float) -> li
         paper = _around(small, flooded, area)
         tone = float(np.median(small[area][held]))
         if paper is not None and paper - tone >= TONE:
-            near = (
-                max(0, area[1].start - 3),
-                max(0, area[0].start - 3),
-                area[1].stop + 3,
-                area[0].stop + 3,
-            )
-            x0, y0, x1, y1 = _fitted(closed, near, step, (paper + tone) / 2)
-            found.append((2 * x0, 2 * y0, 2 * x1, 2 * y1))
+            fitted = _fitted(closed, _widened(area), step, (paper + tone) / 2)
+            if fitted:
+                x0, y0, x1, y1 = fitted
+                found.append((2 * x0, 2 * y0, 2 * x1, 2 * y1))
     return found
+
+
+def _widened(area: tuple[slice, slice]) -> tuple[slice, slice]:
+    """An area with a few reduced pixels more on every side."""
+    return (
+        slice(max(0, area[0].start - 3), area[0].stop + 3),
+        slice(max(0, area[1].start - 3), area[1].stop + 3),
+    )
 
 
 def _around(small: np.ndarray, paper: np.ndarray, area: tuple[slice, slice]) -> float | None:
     """The tone of the paper just around an area, None if none lies there."""
-    y0, y1 = max(0, area[0].start - 3), area[0].stop + 3
-    x0, x1 = max(0, area[1].start - 3), area[1].stop + 3
-    around = paper[y0:y1, x0:x1]
-    return float(np.median(small[y0:y1, x0:x1][around])) if around.any() else None
+    near = _widened(area)
+    around = paper[near]
+    return float(np.median(small[near][around])) if around.any() else None
 
 
-def _fitted(closed: np.ndarray, near: Box, step: int, level: float) -> Box:
-    """The panel's box in full pixels: where the closed page is darker than `level`, on the
-    rows and columns that are mostly so (a speck beside the panel does not widen it)."""
-    x0, y0, x1, y1 = (v * step for v in near)
-    darker = closed[y0:y1, x0:x1] < level
+def _fitted(closed: np.ndarray, near: tuple[slice, slice], step: int, level: float) -> Box | None:
+    """The panel's box on the closed page's grid, `near` being on the reduced one: where the
+    closed page is darker than `level`, on the rows and columns that are mostly so (a speck
+    beside the panel does not widen it); None where nothing is darker."""
+    y0, x0 = near[0].start * step, near[1].start * step
+    darker = closed[y0 : near[0].stop * step, x0 : near[1].stop * step] < level
     rows, cols = darker.sum(axis=1), darker.sum(axis=0)
+    if not rows.any():
+        return None
     ys = np.flatnonzero(rows >= 0.1 * rows.max())
     xs = np.flatnonzero(cols >= 0.1 * cols.max())
     return x0 + int(xs[0]), y0 + int(ys[0]), x0 + int(xs[-1]) + 1, y0 + int(ys[-1]) + 1

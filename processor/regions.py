@@ -28,7 +28,7 @@ from processor.panels import panels
 DARKER = 45.0
 CHROMA = 35.0
 BLEED_THROUGH = 80.0  # the darkest the other side's script shows through
-SUPPORT_WINDOW = 15
+SUPPORT_WINDOW = 15  # samples, one in 8 pixels: the support is the paper over 120 pixels
 CROP_MARGIN = 120  # pixels kept around the page's box: the support's window, filled as paper
 CROP_GRID = 120  # the box's corner lies on this grid
 CROP_WHEN = 0.8  # the page's box is cut out when it covers less than this share of the scan
