@@ -58,17 +58,23 @@ def result_directory(tracking_id: str) -> Path:
     return Path(current_app.config["DATA_DIR"]) / "results" / tracking_id
 
 
-def run_job(tracking_id: str) -> None:
-    """The RQ entry point; the worker makes the processor app once."""
+def worker_app() -> Flask:
+    """The processor app of this worker process: built on first use, and, under
+    `ProcessorWorker`, before the work horses are forked, which inherit it."""
     global _worker_app
-    if has_app_context():
-        _run(tracking_id)
-        return
     if _worker_app is None:
         from processor.app import create_app
 
         _worker_app = create_app()
-    with _worker_app.app_context():
+    return _worker_app
+
+
+def run_job(tracking_id: str) -> None:
+    """The RQ entry point, in the worker's processor app."""
+    if has_app_context():
+        _run(tracking_id)
+        return
+    with worker_app().app_context():
         _run(tracking_id)
 
 

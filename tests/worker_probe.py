@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 
 from sqlalchemy import func, select
@@ -24,3 +25,8 @@ def die() -> None:
 
 def sleep(seconds: float) -> None:
     time.sleep(seconds)
+
+
+def image_code_loaded() -> tuple[bool, int]:
+    """Whether the processor's image code was loaded before this job began, and the pid."""
+    return "processor.tasks" in sys.modules, os.getpid()

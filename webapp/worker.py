@@ -17,12 +17,12 @@ import random
 from multiprocessing.connection import Connection, Pipe
 from typing import Any
 
+from flask import Flask
 from rq import Queue
 from rq.executions import Execution
 from rq.job import Job
 from rq.worker import Worker
 
-from webapp.extensions import db
 from webapp.jobs import worker_app
 from webapp.warmup import warm
 
@@ -35,10 +35,15 @@ class AppWorker(Worker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        warm(worker_app())
+        warm(self.jobs_app())
         self._horse: tuple[int, Connection] | None = None
         self._finished = False
         self._retiring = False  # the horse leaves after the job it reported last
+
+    @staticmethod
+    def jobs_app() -> Flask:
+        """The app the jobs run in: this process's one, which the horses inherit."""
+        return worker_app()
 
     # The worker's side.
 
@@ -117,9 +122,11 @@ class AppWorker(Worker):
         random.seed()
         self.setup_work_horse_signals()  # type: ignore[no-untyped-call]
         self._is_horse = True
-        with worker_app().app_context():
-            # The pool's connections are the worker's: forget them without closing them.
-            db.engine.dispose(close=False)
+        app = self.jobs_app()
+        with app.app_context():
+            # The pools' connections are the worker's: forget them without closing them.
+            for engine in app.extensions["sqlalchemy"].engines.values():
+                engine.dispose(close=False)
         code = 0
         try:
             for left in range(self.horse_jobs - 1, -1, -1):
