@@ -236,8 +236,15 @@ def transition(
     if (model, ident[0]) in session.info.get(_LOCKED, ()) and not would_move(work, target):
         session.commit()
         return False
-    if not session.info.get(_LOCKED) and not (session.new or session.dirty or session.deleted):
-        # A fresh transaction: on SQLite an old read snapshot cannot take the write lock.
+    # Read before the commit below expires it: read after, it would cost a query of its own.
+    callback_url = work.callback_url
+    if (
+        session.get_bind().dialect.name == "sqlite"
+        and not session.info.get(_LOCKED)
+        and not (session.new or session.dirty or session.deleted)
+    ):
+        # A fresh transaction: on SQLite an old read snapshot cannot take the write lock
+        # (elsewhere the conditional UPDATE reads the row as last committed anyway).
         session.commit()
     key = inspect(model).primary_key[0]
     now = utcnow()
@@ -264,11 +271,11 @@ def transition(
     moved = bool(getattr(result, "rowcount", 0))
     if moved:
         work.record_move(target, text, cause)
-        if target.is_terminal and work.callback_url:
+        if target.is_terminal and callback_url:
             record_callback(work, target, text)
     session.commit()
     if moved:
         work.announce_move(target)
-        if target.is_terminal and work.callback_url:
+        if target.is_terminal and callback_url:
             queue_callbacks(work)
     return moved
