@@ -13,6 +13,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from processor.grid import reduced
+from processor.morphology import running_max, running_min
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 
@@ -30,7 +31,7 @@ def _closed(grey: np.ndarray, pitch: float) -> np.ndarray:
     """The page without anything thinner than a line and a half: strokes, dots, script, even
     dense and showing through."""
     size = max(3, int(1.5 * pitch))
-    return np.asarray(ndi.minimum_filter(ndi.maximum_filter(grey, size), size))
+    return running_min(running_max(grey, size), size)
 
 
 def _squareness(rows: np.ndarray, cols: np.ndarray) -> float:

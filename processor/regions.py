@@ -21,6 +21,7 @@ from scipy import ndimage as ndi
 from skimage.filters import threshold_otsu
 
 from processor.grid import reduced
+from processor.morphology import pieces, running_max, running_min
 from processor.page_area import page_mask
 from processor.panels import panels
 
@@ -173,22 +174,17 @@ def _periodicity(correlation: np.ndarray) -> float:
 def _letters(ink: np.ndarray) -> np.ndarray:
     """The ink of pieces no taller than a line or two: what the text's rhythm is read from,
     without the figures and initials that would drown it."""
-    labels, count = ndi.label(ink, structure=np.ones((3, 3)))
-    if not count:
+    labels, boxes = pieces(ink)
+    if not boxes:
         return ink
-    tallest = ink.shape[0] / 15
-    small = np.zeros(count + 1, bool)
-    for index, found in enumerate(ndi.find_objects(labels), start=1):
-        if found is not None:
-            small[index] = found[0].stop - found[0].start <= tallest
-    small[0] = False
+    heights = np.asarray([y1 - y0 for _, y0, _, y1 in boxes])
+    small = np.concatenate([[False], heights <= ink.shape[0] / 15])
     return np.asarray(small[labels], dtype=bool)
 
 
 def _opened(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
     """Pixels on straight runs at least `length` long along `axis`."""
-    kept = ndi.minimum_filter1d(mask.view(np.uint8), length, axis=axis)
-    return np.asarray(ndi.maximum_filter1d(kept, length, axis=axis), dtype=bool)
+    return running_max(running_min(mask, length, axis), length, axis)
 
 
 def _rules(ink: np.ndarray, pitch: float) -> np.ndarray:
@@ -228,10 +224,10 @@ def _strip_beat(ink: np.ndarray, pitch: float) -> float:
 def _inked_rows(ink: np.ndarray, pitch: float, window: int, least: float) -> np.ndarray:
     """Where every row over a pitch has at least `least` ink across `window` pixels."""
     across = ndi.uniform_filter1d(ink.view(np.uint8), window, axis=1, output=np.float32)
-    everywhere = (ndi.minimum_filter1d(across, max(3, int(pitch)), axis=0) > least).view(np.uint8)
-    everywhere = ndi.maximum_filter1d(everywhere, max(3, int(pitch)), axis=0)
+    everywhere = running_min(across, max(3, int(pitch)), 0) > least
+    everywhere = running_max(everywhere, max(3, int(pitch)), 0)
     # The average across reached past the figure's sides by half its window.
-    return np.asarray(ndi.minimum_filter1d(everywhere, window, axis=1), dtype=bool)
+    return running_min(everywhere, window, 1)
 
 
 def _lighter_sides(
@@ -243,8 +239,9 @@ def _lighter_sides(
     growing = [b for b in boxes if not _initial_like(b, ink, colour, pitch)]
     if not growing:
         return boxes
-    labels, _ = ndi.label(_inked_rows(ink, pitch, max(3, int(4 * pitch)), DENSE * LIGHT))
-    slices = ndi.find_objects(labels)
+    labels, lighter = pieces(
+        _inked_rows(ink, pitch, max(3, int(4 * pitch)), DENSE * LIGHT), diagonal=False
+    )
     result = []
     for box in boxes:
         x0, y0, x1, y1 = box
@@ -252,12 +249,12 @@ def _lighter_sides(
         grown = box
         if box in growing:
             for label in touched[touched > 0]:
-                rows, cols = slices[label - 1]
+                left, top, right, bottom = lighter[label - 1]
                 grown = (
-                    min(grown[0], cols.start),
-                    min(grown[1], rows.start),
-                    max(grown[2], cols.stop),
-                    max(grown[3], rows.stop),
+                    min(grown[0], left),
+                    min(grown[1], top),
+                    max(grown[2], right),
+                    max(grown[3], bottom),
                 )
         area = (x1 - x0) * (y1 - y0)
         if any(other != box and _overlap(other, grown) > 0.5 for other in boxes):
@@ -278,22 +275,21 @@ def _extent(mask: np.ndarray, x: int, y: int) -> Box | None:
 
 def _dense_areas(ink: np.ndarray, pitch: float) -> list[Box]:
     """Areas inked on every row over a few pitches: no empty band between lines, so no script."""
-    labels, _ = ndi.label(_inked_rows(ink, pitch, max(3, int(1.5 * pitch)), DENSE))
+    _, areas = pieces(_inked_rows(ink, pitch, max(3, int(1.5 * pitch)), DENSE), diagonal=False)
     boxes = []
-    for found in ndi.find_objects(labels):
-        if found is not None:
-            box = _extent(ink[found], found[1].start, found[0].start)
-            if box:
-                boxes.append(box)
+    for x0, y0, x1, y1 in areas:
+        box = _extent(ink[y0:y1, x0:x1], x0, y0)
+        if box:
+            boxes.append(box)
     return boxes
 
 
-def _speckled(ink: np.ndarray, pieces: tuple[np.ndarray, list[Box]], pitch: float) -> list[Box]:
+def _speckled(ink: np.ndarray, parts: tuple[np.ndarray, list[Box]], pitch: float) -> list[Box]:
     """Areas strewn with dots, a stippled picture's: many specks, and more specks than
     strokes, over a couple of pitches each way, and no rhythm of lines: script is strokes, or
     specks in lines when small; foxing is too sparse. Shares are read on a grid twice as
     coarse."""
-    labels, boxes = pieces
+    labels, boxes = parts
     if not boxes:
         return []
     sides = np.asarray(boxes)
@@ -303,25 +299,13 @@ def _speckled(ink: np.ndarray, pieces: tuple[np.ndarray, list[Box]], pitch: floa
     window = max(2, int(pitch))
     share = ndi.uniform_filter(reduced(specks, 2), window)
     inked = ndi.uniform_filter(reduced(ink, 2), window)
-    strewn, _ = ndi.label((share > SPECKLED) & (share > 0.5 * inked))
+    _, strewn = pieces((share > SPECKLED) & (share > 0.5 * inked), diagonal=False)
     found = []
-    for area in ndi.find_objects(strewn):
-        if area is not None:
-            y0, x0 = 2 * area[0].start, 2 * area[1].start
-            box = _extent(specks[y0 : 2 * area[0].stop, x0 : 2 * area[1].stop], x0, y0)
-            if box and _beats(ink[box[1] : box[3], box[0] : box[2]], pitch) <= TEXT_BEAT:
-                found.append(box)
+    for x0, y0, x1, y1 in strewn:
+        box = _extent(specks[2 * y0 : 2 * y1, 2 * x0 : 2 * x1], 2 * x0, 2 * y0)
+        if box and _beats(ink[box[1] : box[3], box[0] : box[2]], pitch) <= TEXT_BEAT:
+            found.append(box)
     return found
-
-
-def _pieces(ink: np.ndarray) -> tuple[np.ndarray, list[Box]]:
-    labels, _ = ndi.label(ink, structure=np.ones((3, 3)))
-    boxes = [
-        (s[1].start, s[0].start, s[1].stop, s[0].stop)
-        for s in ndi.find_objects(labels)
-        if s is not None
-    ]
-    return labels, boxes
 
 
 def _overlap(a: Box, b: Box) -> float:
@@ -453,11 +437,11 @@ def _candidates(
     the shadow along a page's edge)."""
     dense = [b for b in _dense_areas(ink, pitch) if _sized(b, pitch, page_size)]
     dense = [b for b in _lighter_sides(dense, ink, colour, pitch) if _sized(b, pitch, page_size)]
-    inked = _pieces(ink)
+    inked = pieces(ink)
     strewn = [b for b in _speckled(ink, inked, pitch) if _sized(b, pitch, page_size)]
     candidates = dense + strewn + [b for b in toned if _sized(b, pitch, page_size)]
-    for labels, pieces in (inked, _pieces(rules)):
-        for index, box in enumerate(pieces, start=1):
+    for labels, boxes in (inked, pieces(rules)):
+        for index, box in enumerate(boxes, start=1):
             if _stands_out(labels, index, box, ink, pitch, page_size) and not _script_around(
                 box, dense, ink, pitch
             ):
@@ -529,7 +513,7 @@ def find_regions(image: Image.Image) -> list[FoundRegion]:
     toned = panels(_grey(rgb), page, pitch, FIGURE_LINES * pitch)
     # The page less a pitch along its outline.
     reach = 2 * max(1, int(pitch)) + 1
-    inner = ndi.minimum_filter(page.view(np.uint8), reach).view(bool)
+    inner = running_min(page, reach)
     candidates = _candidates(ink, rules, colour, pitch, page_size, toned, inner)
     found = _regions(candidates, ink, colour, pitch)
     return [
