@@ -1,5 +1,5 @@
-"""The processor's RQ worker: the app's worker (`webapp.worker.AppWorker`) on the processor's
-app.
+"""The processor's RQ worker: its work horse lives for many jobs (`longlived.worker`), in the
+processor's app.
 
 A plain RQ worker forks a horse per job, and each horse imported the image code (numpy,
 SciPy, scikit-image) and built the app again: 1.8 s of every job, which a treatment cut into
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from longlived.worker import HorseWorker
 from processor.work import worker_app
-from webapp.worker import AppWorker
 
 
-class ProcessorWorker(AppWorker):
+class ProcessorWorker(HorseWorker):
     @staticmethod
     def jobs_app() -> Flask:
         return worker_app()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.warmup import warm
+from longlived.warmup import warm
 
 
 def post_worker_init(worker: Any) -> None:
