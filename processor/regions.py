@@ -231,11 +231,12 @@ def _inked_rows(ink: np.ndarray, pitch: float, window: int, least: float) -> np.
 
 
 def _lighter_sides(
-    boxes: list[Box], ink: np.ndarray, colour: np.ndarray, pitch: float
+    boxes: list[Box], ink: np.ndarray, colour: np.ndarray, pitch: float, initials: list[Box]
 ) -> list[Box]:
     """Dense figures grown into what is inked less but on every row still, read across a wider
     window: the light side of a stippled or hatched picture. Not initials, whose neighbours
-    are script, never over another dense part, and never past a few times the dense part."""
+    are script, never over another dense part or an initial, and never past a few times the
+    dense part."""
     growing = [b for b in boxes if not _initial_like(b, ink, colour, pitch)]
     if not growing:
         return boxes
@@ -257,7 +258,9 @@ def _lighter_sides(
                     max(grown[3], bottom),
                 )
         area = (x1 - x0) * (y1 - y0)
-        if any(other != box and _overlap(other, grown) > 0.5 for other in boxes):
+        if any(other != box and _overlap(other, grown) > 0.5 for other in boxes) or any(
+            _overlap(initial, grown) > 0.9 > _overlap(initial, box) for initial in initials
+        ):
             grown = box  # grown into another figure or an initial: the lighter part was script
         result.append(
             grown if (grown[2] - grown[0]) * (grown[3] - grown[1]) <= GROWTH * area else box
@@ -273,11 +276,28 @@ def _extent(mask: np.ndarray, x: int, y: int) -> Box | None:
     return x + int(cols[0]), y + int(rows[0]), x + int(cols[-1]) + 1, y + int(rows[-1]) + 1
 
 
-def _dense_areas(ink: np.ndarray, pitch: float) -> list[Box]:
-    """Areas inked on every row over a few pitches: no empty band between lines, so no script."""
-    _, areas = pieces(_inked_rows(ink, pitch, max(3, int(1.5 * pitch)), DENSE), diagonal=False)
+def _dense_areas(ink: np.ndarray, pitch: float, initials: list[Box]) -> list[Box]:
+    """Areas inked on every row over a few pitches: no empty band between lines, so no script.
+    An initial set beside a figure is inked on every row too, and joins the figure's area
+    across the gap between them: the area is read without it, or its box would take in the
+    script beside the initial."""
+    labels, areas = pieces(_inked_rows(ink, pitch, max(3, int(1.5 * pitch)), DENSE), diagonal=False)
     boxes = []
-    for x0, y0, x1, y1 in areas:
+    for index, area in enumerate(areas, start=1):
+        x0, y0, x1, y1 = area
+        held = [
+            b
+            for b in initials
+            if _overlap(b, area) > 0.9
+            and (b[2] - b[0]) * (b[3] - b[1]) < 0.5 * (x1 - x0) * (y1 - y0)
+        ]
+        if held:
+            own = labels[y0:y1, x0:x1] == index
+            for bx0, by0, bx1, by1 in held:
+                own[max(0, by0 - y0) : by1 - y0, max(0, bx0 - x0) : bx1 - x0] = False
+            if (kept := _extent(own, x0, y0)) is None:
+                continue
+            x0, y0, x1, y1 = kept
         box = _extent(ink[y0:y1, x0:x1], x0, y0)
         if box:
             boxes.append(box)
@@ -435,17 +455,23 @@ def _candidates(
     figure's when what it holds is not script), the densely inked areas, and the panels of
     tone; each within the `inner` page: what reaches the leaf's edge is not on it (a finger,
     the shadow along a page's edge)."""
-    dense = [b for b in _dense_areas(ink, pitch) if _sized(b, pitch, page_size)]
-    dense = [b for b in _lighter_sides(dense, ink, colour, pitch) if _sized(b, pitch, page_size)]
     inked = pieces(ink)
+    standing = [
+        box
+        for labels, boxes in (inked, pieces(rules))
+        for index, box in enumerate(boxes, start=1)
+        if _stands_out(labels, index, box, ink, pitch, page_size)
+    ]
+    initials = [b for b in standing if _initial_like(b, ink, colour, pitch)]
+    dense = [b for b in _dense_areas(ink, pitch, initials) if _sized(b, pitch, page_size)]
+    dense = [
+        b
+        for b in _lighter_sides(dense, ink, colour, pitch, initials)
+        if _sized(b, pitch, page_size)
+    ]
     strewn = [b for b in _speckled(ink, inked, pitch) if _sized(b, pitch, page_size)]
     candidates = dense + strewn + [b for b in toned if _sized(b, pitch, page_size)]
-    for labels, boxes in (inked, pieces(rules)):
-        for index, box in enumerate(boxes, start=1):
-            if _stands_out(labels, index, box, ink, pitch, page_size) and not _script_around(
-                box, dense, ink, pitch
-            ):
-                candidates.append(box)
+    candidates += [b for b in standing if not _script_around(b, dense, ink, pitch)]
     return [b for b in candidates if inner[b[1] : b[3], b[0] : b[2]].all()]
 
 

@@ -410,3 +410,28 @@ def test_fingers_holding_the_page_down_are_not_regions() -> None:
     assert len(found) == 1
     assert found[0].kind != "initial"
     assert _iou(_box(found[0]), _moved(figure, dx, dy)) > 0.85
+
+
+def test_an_initial_beside_a_figures_corner_is_found_apart_and_the_script_stays_out() -> None:
+    """A painted figure with script in a narrow column on its left; under that script, a red
+    initial set a little apart from the figure's lower corner: both rows of ink run on across
+    the gap, and neither may take in the other, nor the script above the initial."""
+    page = _page(1000, 1400)
+    pitch = 31
+    figure = (296, 480, 460, 420)
+    x, y, w, h = figure
+    pen = ImageDraw.Draw(page)
+    pen.rectangle((x, y, x + w - 1, y + h - 1), fill=(200, 200, 180), outline=(90, 40, 30), width=6)
+    pen.rectangle((x + 6, y + h // 2, x + w - 7, y + h - 7), fill=(40, 110, 70))
+    pen.ellipse((x + 140, y + 60, x + 240, y + 160), fill=(40, 110, 70), outline=INK)
+    pen.polygon([(x + 300, y + 300), (x + 340, y + 120), (x + 380, y + 300)], fill=(170, 40, 40))
+    initial = (180, y + h - 88, 88, 88)  # 28 pixels from the figure, under a pitch
+    _letter(page, initial, (196, 152, 58), (150, 36, 30))
+    _text(pen, (180, 100, 880, 1300), pitch, (figure, initial))
+
+    found = find_regions(_as_scan(page))
+    figures = [f for f in found if f.kind != "initial"]
+    initials = [f for f in found if f.kind == "initial"]
+    assert len(figures) == 1
+    assert _iou(_box(figures[0]), figure) > 0.8
+    assert max((_iou(_box(f), initial) for f in initials), default=0) > 0.5
