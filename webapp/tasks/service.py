@@ -15,6 +15,7 @@ from webapp.callbacks.signing import secret_of
 from webapp.columns import utcnow
 from webapp.errors import UserError
 from webapp.extensions import db, redis_transaction
+from webapp.inserted import insert_object
 from webapp.lifecycle import TERMINAL, Status, aggregate, transition
 from webapp.live.publish import as_in_a_request, publish_removed, send_update
 from webapp.tasks.base import InputError
@@ -53,19 +54,22 @@ def start_task(
         raise InputError({"name": [f"Only administrators may start “{task_class.label}”."]})
     loaded = task_class.load_inputs(inputs)
     task_class().check(owner, loaded)
-    task = Task(
-        name=task_class.name,
-        owner=owner,
-        parent_id=parent.id if parent else None,
-        inputs=json.loads(json.dumps(loaded)),
-        artifacts=[],
-        children=[],
-        callback_url=callback_url,
-    )
     if callback_url:
         secret_of(owner)  # for its owner to verify the callback with, before it comes
-    db.session.add(task)
-    db.session.flush()
+    # One INSERT: starts are the API's busiest call, and the unit of work tripled their cost.
+    task = insert_object(
+        Task,
+        {
+            "name": task_class.name,
+            "owner_id": owner.id,
+            "parent_id": parent.id if parent else None,
+            "inputs": json.loads(json.dumps(loaded)),
+            "callback_url": callback_url,
+        },
+        owner=owner,
+        artifacts=[],
+        children=[],
+    )
     if parent is None and task_class.offered:  # a part, or a flow, is noted with its whole
         record("task.start", task, actor=owner)
     described = as_in_a_request(lambda: task_json(task))
