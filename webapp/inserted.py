@@ -4,9 +4,10 @@ three times the INSERT itself."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Insert, Table
 from sqlalchemy.orm import make_transient_to_detached
 
 from webapp.extensions import db
@@ -40,10 +41,16 @@ def table_of(model: type[Any]) -> Table:
     return table
 
 
+@cache
+def _insert(table: Table) -> Insert:
+    # One statement per table: a new one each time would have its cache key computed again.
+    return table.insert()
+
+
 def insert_row(model: type[Any], given: dict[str, Any]) -> dict[str, Any]:
     """Insert the row in the session's transaction, committed with it: its values."""
     row = row_values(table_of(model), given)
-    db.session.execute(table_of(model).insert(), row)
+    db.session.execute(_insert(table_of(model)), row)
     return row
 
 
@@ -55,7 +62,7 @@ def insert_object(model: type[M], given: dict[str, Any], **loaded: Any) -> M:
     row = row_values(table, given)
     if any(row.get(column.key) is None for column in table.primary_key):
         raise ValueError(f"a new {table.name} row needs its primary key")
-    db.session.execute(table.insert(), row)
+    db.session.execute(_insert(table), row)
     obj = model(**row, **loaded)
     # What it holds is what the row holds: nothing for the unit of work to write again.
     make_transient_to_detached(obj)
