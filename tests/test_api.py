@@ -3,12 +3,13 @@ rules for who may do what."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.conftest import AuthActions, json_body, make_user, run_jobs
 from tests.processing_api import ProcessingAPI, notify
@@ -224,6 +225,36 @@ def test_a_token_is_rate_limited_on_its_own(
     assert codes == [200, 200, 200, 429]
     other = _token(app, user, "another")
     assert client.get("/api/v1/treatments/", headers=_bearer(other)).status_code == 200
+
+
+def test_a_token_notes_when_it_was_last_used_at_most_once_a_minute(
+    client: FlaskClient, user: User, token: str
+) -> None:
+    row = db.session.scalars(select(ApiToken)).one()
+    assert row.last_used_at is None
+    assert client.get("/api/v1/treatments/", headers=_bearer(token)).status_code == 200
+    db.session.expire_all()
+    first = row.last_used_at
+    assert first is not None
+    with count_queries() as statements:
+        assert client.get("/api/v1/treatments/", headers=_bearer(token)).status_code == 200
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
+    db.session.execute(update(ApiToken).values(last_used_at=first - timedelta(minutes=2)))
+    db.session.commit()
+    assert client.get("/api/v1/treatments/", headers=_bearer(token)).status_code == 200
+    db.session.expire_all()
+    assert row.last_used_at is not None
+    assert row.last_used_at >= first
+
+
+def test_the_token_of_a_deactivated_account_is_refused(
+    client: FlaskClient, user: User, token: str
+) -> None:
+    user.active = False
+    db.session.commit()
+    refused = client.get("/api/v1/treatments/", headers=_bearer(token))
+    assert refused.status_code == 401
+    assert "unknown or has been revoked" in json_body(refused)["message"]
 
 
 def test_tokens_are_made_and_revoked_on_the_account_page(

@@ -3,14 +3,11 @@ ORM's insert would have written, and their objects are in the session as if load
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
 from flask import Flask
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, event, func, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
 
+from tests.queries import count_queries
 from webapp.auth.models import User
 from webapp.columns import utcnow
 from webapp.extensions import db
@@ -21,20 +18,6 @@ from webapp.timeline.models import TimelineEntry
 COMPARED = [
     c.key for c in Task.__table__.columns if c.key not in {"id", "requested_at", "updated_at"}
 ]
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement.split()[0].upper())
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
 
 
 def test_an_inserted_task_holds_what_the_orms_insert_would_have(app: Flask, user: User) -> None:
@@ -63,7 +46,7 @@ def test_an_inserted_object_costs_one_insert_and_is_not_written_again(
     app: Flask, user: User
 ) -> None:
     owner_id, email = user.id, user.email
-    with statements() as seen:
+    with count_queries() as seen:
         task = insert_object(
             Task, {"name": "sum", "owner_id": owner_id}, owner=user, artifacts=[], children=[]
         )
@@ -73,7 +56,7 @@ def test_an_inserted_object_costs_one_insert_and_is_not_written_again(
         assert not db.session.dirty
         assert not db.session.new
         db.session.commit()
-    assert seen == ["INSERT"]
+    assert [statement.split()[0].upper() for statement in seen] == ["INSERT"]
 
 
 def test_an_inserted_row_is_committed_or_rolled_back_with_its_change(
@@ -112,6 +95,6 @@ def test_an_unknown_column_or_a_missing_key_is_refused_before_anything_is_writte
 ) -> None:
     with pytest.raises(TypeError, match="tasks has no column colour"):
         insert_object(Task, {"name": "sum", "owner_id": user.id, "colour": "red"})
-    with statements() as seen, pytest.raises(ValueError, match="needs its primary key"):
+    with count_queries() as seen, pytest.raises(ValueError, match="needs its primary key"):
         insert_object(TimelineEntry, {"action": "task.start"})
     assert seen == []

@@ -4,18 +4,17 @@ for the app's own pages (which then must carry their CSRF token on writes). Anyo
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask import abort, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, bindparam, select, update
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from webapp.auth.models import ApiToken, token_digest
+from webapp.auth.models import ApiToken, User, token_digest
 from webapp.columns import utcnow
 from webapp.extensions import csrf, db
 from webapp.rate_limits import hit
@@ -30,12 +29,13 @@ def _refused(message: str) -> Unauthorized:
 
 
 @cache
-def _token_query() -> Select[ApiToken]:
-    """A token with its user, built once: every API call asks it, and building the query cost
-    as much as running it."""
+def _token_query() -> Select[User, int, datetime | None]:
+    """A token's user, with what the check needs of the token itself; built once: every API
+    call asks it, and building it, or loading the token as an object too, cost as much as
+    running it."""
     return (
-        select(ApiToken)
-        .options(joinedload(ApiToken.user))
+        select(User, ApiToken.id, ApiToken.last_used_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.digest == bindparam("digest"))
     )
 
@@ -45,18 +45,20 @@ def authenticate() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _space, token = header.partition(" ")
     if scheme.lower() == "bearer":
-        digest = token_digest(token.strip())
-        row = db.session.scalar(_token_query(), {"digest": digest})
-        if row is None or not row.user.is_active:
+        found = db.session.execute(_token_query(), {"digest": token_digest(token.strip())}).first()
+        if found is None or not found[0].is_active:
             raise _refused(_("This token is unknown or has been revoked."))
-        if not hit("API_TOKEN_RATE_LIMIT", "api-token", str(row.id)):
+        user, token_id, last_used_at = found
+        if not hit("API_TOKEN_RATE_LIMIT", "api-token", str(token_id)):
             abort(429, _("Too many requests with this token; slow down and retry shortly."))
         now = utcnow()
-        if row.last_used_at is None or now - row.last_used_at > LAST_USED_STEP:
-            row.last_used_at = now
+        if last_used_at is None or now - last_used_at > LAST_USED_STEP:
+            db.session.execute(
+                update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+            )
             db.session.commit()
         # Flask-Login's user for this request only: a token opens no session.
-        g._login_user = row.user
+        g._login_user = user
         return
     if current_user.is_authenticated:
         # As the pages' forms: the app's pages send it in the X-CSRFToken header.
