@@ -93,10 +93,11 @@ def refuse_nul() -> Any:
 def require_login() -> Any:
     from webapp.api import is_api_request
 
-    # The API answers for itself: a token or a session, else 401 (webapp.api.auth).
-    if _is_public(request.endpoint) or current_user.is_authenticated:
+    # The API answers for itself: a token or a session, else 401 (webapp.api.auth); a token's
+    # request loads no session user first.
+    if is_api_request(request.path) or _is_public(request.endpoint):
         return None
-    if is_api_request(request.path):
+    if current_user.is_authenticated:
         return None
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         abort(401)
