@@ -17,7 +17,8 @@ M = TypeVar("M")
 
 def row_values(table: Table, given: dict[str, Any]) -> dict[str, Any]:
     """Every column of the row: what is given, else its Python default, as the ORM's insert
-    would have set it; a column the database fills (a server default) is left to it."""
+    would have set it; a column the database fills (a server default) is left to it. A
+    callable default is called without the statement's context, which none of ours reads."""
     unknown = set(given) - set(table.columns.keys())
     if unknown:
         raise TypeError(f"{table.name} has no column {', '.join(sorted(unknown))}")
@@ -49,8 +50,9 @@ def _insert(table: Table) -> Insert:
 
 def insert_row(model: type[Any], given: dict[str, Any]) -> dict[str, Any]:
     """Insert the row in the session's transaction, committed with it: its values."""
-    row = row_values(table_of(model), given)
-    db.session.execute(_insert(table_of(model)), row)
+    table = table_of(model)
+    row = row_values(table, given)
+    db.session.execute(_insert(table), row)
     return row
 
 

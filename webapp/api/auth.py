@@ -46,9 +46,11 @@ def authenticate() -> None:
     scheme, _space, token = header.partition(" ")
     if scheme.lower() == "bearer":
         found = db.session.execute(_token_query(), {"digest": token_digest(token.strip())}).first()
-        if found is None or not found[0].is_active:
+        if found is None:
             raise _refused(_("This token is unknown or has been revoked."))
         user, token_id, last_used_at = found
+        if not user.is_active:
+            raise _refused(_("This token is unknown or has been revoked."))
         if not hit("API_TOKEN_RATE_LIMIT", "api-token", str(token_id)):
             abort(429, _("Too many requests with this token; slow down and retry shortly."))
         now = utcnow()

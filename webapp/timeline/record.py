@@ -88,8 +88,7 @@ def record(
     if has_request_context() and current_user.is_authenticated:
         actor = current_user
     kind, ident, label = subject or (described(target) if target is not None else ("", "", ""))
-    # One INSERT, which the change's commit commits: every change is noted, and the unit of
-    # work cost three times the INSERT.
+    # One INSERT, committed or rolled back with the change it notes (webapp.inserted).
     insert_row(
         TimelineEntry,
         {
