@@ -74,26 +74,14 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=redis_client(), job_class=AppContextJob)
 
 
-def size_pool(app: Flask) -> None:
-    """A pool as large as one web process's busy moments, on the database the app ends up
-    with: past its size, every connection given back is closed and the next request opens a
-    new one (a server process each, on PostgreSQL), which under a burst of notifications cost
-    more than the requests. SQLite keeps the pool Flask-SQLAlchemy picks for it."""
-    config = app.config
-    if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **config["SQLALCHEMY_ENGINE_OPTIONS"],
-            "pool_size": config["DATABASE_POOL_SIZE"],
-            "max_overflow": config["DATABASE_POOL_OVERFLOW"],
-        }
-
-
 def init_extensions(app: Flask) -> None:
+    from webapp.database_pool import check_idle_connections, size_pool
     from webapp.i18n import TRANSLATIONS, select_locale
     from webapp.rate_limits import init_rate_limits
 
     size_pool(app)
     db.init_app(app)
+    check_idle_connections(app)
     migrate.init_app(app, db, directory=str(app.config["MIGRATIONS_DIR"]))
     csrf.init_app(app)
     login_manager.init_app(app)
