@@ -17,6 +17,7 @@ from tests.queries import count_queries
 from tests.treatment_helpers import make_set
 from webapp.auth.models import ApiToken, User
 from webapp.extensions import db
+from webapp.timeline.models import TimelineEntry
 from webapp.treatments.models import Treatment
 
 
@@ -245,6 +246,30 @@ def test_a_token_notes_when_it_was_last_used_at_most_once_a_minute(
     db.session.expire_all()
     assert row.last_used_at is not None
     assert row.last_used_at >= first
+
+
+def test_a_task_start_costs_the_token_check_and_one_statement_with_its_timeline_entry(
+    client: FlaskClient, user: User, token: str, backend: str
+) -> None:
+    start = {"name": "sum", "inputs": {"numbers": [1]}}
+    # The first use of a token is noted; then a start asks nothing more of the database.
+    assert client.post("/api/v1/tasks/", json=start, headers=_bearer(token)).status_code == 201
+    with count_queries() as statements:
+        started = client.post("/api/v1/tasks/", json=start, headers=_bearer(token))
+    assert started.status_code == 201
+    assert [s.split()[0].upper() for s in statements] == [
+        "SELECT",
+        *(["WITH"] if backend == "postgresql" else ["INSERT", "INSERT"]),
+    ]
+    entry = db.session.scalars(
+        select(TimelineEntry).where(TimelineEntry.object_id == json_body(started)["id"])
+    ).one()
+    assert (entry.action, entry.object_kind, entry.object_label, entry.actor_id) == (
+        "task.start",
+        "task",
+        "sum",
+        user.id,
+    )
 
 
 def test_the_token_of_a_deactivated_account_is_refused(

@@ -1,7 +1,10 @@
-"""Rows written by one Core INSERT (a task's start, a timeline entry): they hold what the
-ORM's insert would have written, and their objects are in the session as if loaded."""
+"""Rows written by Core INSERTs (a task's start, a timeline entry), several in one statement
+on PostgreSQL: they hold what the ORM's insert would have written, and their objects are in
+the session as if loaded."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -11,7 +14,7 @@ from tests.queries import count_queries
 from webapp.auth.models import User
 from webapp.columns import utcnow
 from webapp.extensions import db
-from webapp.inserted import insert_object, insert_row, row_values
+from webapp.inserted import insert_row, insert_rows, loaded_object, row_values, table_of
 from webapp.tasks.models import Task
 from webapp.timeline.models import TimelineEntry
 
@@ -20,13 +23,22 @@ COMPARED = [
 ]
 
 
+def insert_task(given: dict[str, Any], **loaded: Any) -> Task:
+    """As a start writes a task: its row, then its object."""
+    row = row_values(table_of(Task), given)
+    task = loaded_object(Task, row, **loaded)
+    insert_rows((Task, row))
+    db.session.add(task)
+    return task
+
+
 def test_an_inserted_task_holds_what_the_orms_insert_would_have(app: Flask, user: User) -> None:
     given = {"name": "sum", "owner_id": user.id, "inputs": {"numbers": [1, 2]}}
     by_orm = Task(**given)
     db.session.add(by_orm)
     db.session.flush()
     before = utcnow()
-    inserted = insert_object(Task, given, owner=user, artifacts=[], children=[])
+    inserted = insert_task(given, owner=user, artifacts=[], children=[])
     after = utcnow()
     db.session.commit()
 
@@ -47,8 +59,8 @@ def test_an_inserted_object_costs_one_insert_and_is_not_written_again(
 ) -> None:
     owner_id, email = user.id, user.email
     with count_queries() as seen:
-        task = insert_object(
-            Task, {"name": "sum", "owner_id": owner_id}, owner=user, artifacts=[], children=[]
+        task = insert_task(
+            {"name": "sum", "owner_id": owner_id}, owner=user, artifacts=[], children=[]
         )
         # What it was given as loaded is read without a query.
         assert (task.owner.email, task.artifacts, task.children) == (email, [], [])
@@ -93,8 +105,39 @@ def test_a_column_the_database_fills_is_left_to_it() -> None:
 def test_an_unknown_column_or_a_missing_key_is_refused_before_anything_is_written(
     app: Flask, user: User
 ) -> None:
-    with pytest.raises(TypeError, match="tasks has no column colour"):
-        insert_object(Task, {"name": "sum", "owner_id": user.id, "colour": "red"})
-    with count_queries() as seen, pytest.raises(ValueError, match="needs its primary key"):
-        insert_object(TimelineEntry, {"action": "task.start"})
+    user_id = user.id
+    with count_queries() as seen:
+        with pytest.raises(TypeError, match="tasks has no column colour"):
+            insert_task({"name": "sum", "owner_id": user_id, "colour": "red"})
+        with pytest.raises(TypeError, match="timeline has no column colour"):
+            insert_rows(
+                (Task, {"name": "sum", "owner_id": user_id}),
+                (TimelineEntry, {"action": "task.start", "colour": "red"}),
+            )
+        with pytest.raises(ValueError, match="needs its primary key"):
+            loaded_object(TimelineEntry, row_values(table_of(TimelineEntry), {"action": "x"}))
     assert seen == []
+
+
+def test_rows_of_two_tables_go_in_one_statement_on_postgresql_and_are_kept_together(
+    app: Flask, user: User, backend: str
+) -> None:
+    user_id = user.id
+    with count_queries() as seen:
+        task_row, entry_row = insert_rows(
+            (Task, {"name": "sum", "owner_id": user_id, "inputs": {"numbers": [1.5]}}),
+            (TimelineEntry, {"action": "task.start", "actor_id": user_id, "details": {"n": 1}}),
+        )
+    assert [statement.split()[0].upper() for statement in seen] == (
+        ["WITH"] if backend == "postgresql" else ["INSERT", "INSERT"]
+    )
+    db.session.rollback()
+    assert db.session.scalars(select(Task)).all() == []
+    assert db.session.scalars(select(TimelineEntry)).all() == []
+
+    insert_rows((Task, task_row), (TimelineEntry, entry_row))
+    db.session.commit()
+    task = db.session.scalars(select(Task)).one()
+    entry = db.session.scalars(select(TimelineEntry)).one()
+    assert (task.id, task.inputs, task.status) == (task_row["id"], {"numbers": [1.5]}, "PENDING")
+    assert (entry.action, entry.actor_id, entry.details) == ("task.start", user_id, {"n": 1})

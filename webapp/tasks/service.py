@@ -15,14 +15,15 @@ from webapp.callbacks.signing import secret_of
 from webapp.columns import utcnow
 from webapp.errors import UserError
 from webapp.extensions import db, redis_transaction
-from webapp.inserted import insert_object
+from webapp.inserted import insert_rows, loaded_object, row_values, table_of
 from webapp.lifecycle import TERMINAL, Status, aggregate, transition
 from webapp.live.publish import as_in_a_request, publish_removed, send_update
 from webapp.tasks.base import InputError
 from webapp.tasks.models import Task
 from webapp.tasks.registry import background_tasks
 from webapp.tasks.run import artifact_folder
-from webapp.timeline.record import record, record_now
+from webapp.timeline.models import TimelineEntry
+from webapp.timeline.record import entry_values, record, record_now
 
 
 class Started(NamedTuple):
@@ -56,9 +57,8 @@ def start_task(
     task_class().check(owner, loaded)
     if callback_url:
         secret_of(owner)  # for its owner to verify the callback with, before it comes
-    # One INSERT, no unit of work: starts are the API's busiest call (webapp.inserted).
-    task = insert_object(
-        Task,
+    row = row_values(
+        table_of(Task),
         {
             "name": task_class.name,
             "owner_id": owner.id,
@@ -66,12 +66,14 @@ def start_task(
             "inputs": json.loads(json.dumps(loaded)),
             "callback_url": callback_url,
         },
-        owner=owner,
-        artifacts=[],
-        children=[],
     )
+    task = loaded_object(Task, row, owner=owner, artifacts=[], children=[])
+    rows: list[tuple[type[Any], dict[str, Any]]] = [(Task, row)]
     if parent is None and task_class.offered:  # a part, or a flow, is noted with its whole
-        record("task.start", task, actor=owner)
+        rows.append((TimelineEntry, entry_values("task.start", task, actor=owner)))
+    # No unit of work, one statement: starts are the API's busiest call (webapp.inserted).
+    insert_rows(*rows)
+    db.session.add(task)
     described = as_in_a_request(lambda: task_json(task))
     # Read before the commit, which expires what it wrote: each read after costs a query.
     task_id, owner_id = task.id, task.owner_id

@@ -73,7 +73,7 @@ def described(target: Any) -> tuple[str, str, str]:
     return kind_of(type(target)), str(identity[0]) if identity else "", label[:300]
 
 
-def record(
+def entry_values(
     action: str,
     target: Any = None,
     *,
@@ -81,29 +81,32 @@ def record(
     outcome: str = "success",
     details: dict[str, Any] | None = None,
     subject: tuple[str, str, str] | None = None,
-) -> None:
-    """Note a change in the session, to be committed with the change itself (or by
-    `record_now`). The actor is the request's user (or a task's owner), else `actor` (a
-    command's, a worker's); `subject` names an object that `target` cannot describe."""
+) -> dict[str, Any]:
+    """What a timeline entry holds. The actor is the request's user (or a task's owner), else
+    `actor` (a command's, a worker's); `subject` names an object that `target` cannot
+    describe."""
     if has_request_context() and current_user.is_authenticated:
         actor = current_user
     kind, ident, label = subject or (described(target) if target is not None else ("", "", ""))
+    return {
+        "actor_id": actor.id if actor is not None else None,
+        "actor": actor.display_name[:200] if actor is not None else "",
+        "actor_email": actor.email if actor is not None else "",
+        "action": action,
+        "object_kind": kind,
+        "object_id": ident,
+        "object_label": label,
+        "outcome": outcome,
+        "details": details or {},
+        "kept": action.startswith(KEPT_PREFIXES),
+    }
+
+
+def record(action: str, target: Any = None, **given: Any) -> None:
+    """Note a change in the session, to be committed with the change itself (or by
+    `record_now`); `given` as `entry_values` takes it."""
     # One INSERT, committed or rolled back with the change it notes (webapp.inserted).
-    insert_row(
-        TimelineEntry,
-        {
-            "actor_id": actor.id if actor is not None else None,
-            "actor": actor.display_name[:200] if actor is not None else "",
-            "actor_email": actor.email if actor is not None else "",
-            "action": action,
-            "object_kind": kind,
-            "object_id": ident,
-            "object_label": label,
-            "outcome": outcome,
-            "details": details or {},
-            "kept": action.startswith(KEPT_PREFIXES),
-        },
-    )
+    insert_row(TimelineEntry, entry_values(action, target, **given))
 
 
 def record_now(action: str, target: Any = None, **given: Any) -> None:
