@@ -109,7 +109,7 @@ def loaded_object(model: type[M], row: dict[str, Any], **loaded: Any) -> M:
         raise ValueError(f"a new {table.name} row needs its primary key")
     obj = model()
     # As the ORM sets what it loads: without the events and history of setting attributes,
-    # which cost as much as the INSERT itself.
+    # which cost nearly as much as executing the INSERT.
     for key, value in {**row, **loaded}.items():
         set_committed_value(obj, key, value)
     # What it holds is what the row holds: nothing for the unit of work to write again.
