@@ -9,7 +9,7 @@ Procfile's worker, and measures in the same run:
   the last is answered), and paced at `--rate` starts/s offered whatever the answers'
   latency (an open loop: latencies run from when a request was due), which is what "so many
   starts a second with a p99 under so many ms" means — at saturation the p99 only grows with
-  the number of senders;
+  the number of senders; and how the paced starts' CPU split between the workers;
 - the drain of those tasks by `rq worker --burst` with the Procfile's classes, per task,
   next to a plain RQ worker draining as many no-op jobs (per job, start-up left out);
 - a storm: every sender starts its tasks at once, on SQLite and on PostgreSQL; then the
@@ -44,7 +44,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from bench.database import libpq, postgres_database  # noqa: E402
 from bench.jobs import CLASSES, _drain_queue, _per_job, per_job  # noqa: E402
 from bench.notify import Result, measure_batches  # noqa: E402
-from bench.server import forget_keys, free_port, served  # noqa: E402
+from bench.server import forget_keys, free_port, served, workers_cpu  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -174,13 +174,14 @@ def main() -> int:
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
             batches = [[(START, headers)] * per_sender for _ in range(args.senders)]
             port = free_port()
-            with served("bench.notify_app:app", port, run_env, args.workers):
+            with served("bench.notify_app:app", port, run_env, args.workers) as server:
                 measure_batches("warm-up", port, "/api/v1/tasks/", batches, 0.5)
                 for name, path in (
                     ("parse + 1 insert (baseline)", "/bench/row"),
                     ("POST /api/v1/tasks", "/api/v1/tasks/"),
                 ):
                     results.append(measure_batches(name, port, path, batches, seconds))
+                    before = workers_cpu(server)
                     results.append(
                         measure_batches(
                             f"{name}, {args.rate:g}/s paced",
@@ -191,6 +192,9 @@ def main() -> int:
                             rate=args.rate,
                         )
                     )
+                    split = [
+                        used - before.get(pid, 0.0) for pid, used in workers_cpu(server).items()
+                    ]
             started = len(_tasks(url))
             many = _drain(run_env)
             with served("bench.notify_app:app", port, run_env, args.workers):
@@ -226,6 +230,10 @@ def main() -> int:
             f"storm on {backend}: {counts['started']} started, {counts['refused']} refused, "
             f"{counts['lost']} lost, {counts['stuck']} stuck"
         )
+    # A keep-alive connection stays with the worker that accepted it: an uneven split of the
+    # senders' connections loads one worker more, and the paced p99 is that worker's.
+    shares = " / ".join(f"{100 * used / (sum(split) or 1):.0f} %" for used in split)
+    print(f"paced starts: the workers' shares of the CPU they used: {shares}")
     baseline, _baseline_paced, starts, paced = results
     print(
         f"task starts / one-insert baseline at saturation: {starts.rate / baseline.rate:.2f} "

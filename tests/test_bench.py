@@ -28,9 +28,8 @@ def test_the_benchmark_runs(
     run_benchmark(postgres_server, redis_url, arguments, expected)
 
 
-def run_benchmark(
-    postgres_server: str, redis_url: str, arguments: list[str], expected: str
-) -> None:
+def run_benchmark(postgres_server: str, redis_url: str, arguments: list[str], expected: str) -> str:
+    """What the benchmark printed; its last line must hold `expected`."""
     env = {**os.environ, "TEST_POSTGRES_URL": postgres_server, "TEST_REDIS_URL": redis_url}
     result = subprocess.run(
         [sys.executable, "-m", *arguments],
@@ -44,3 +43,4 @@ def run_benchmark(
     assert result.returncode == 0, result.stdout + result.stderr
     # The figures, then the ratio against the baseline measured in the same run, last.
     assert expected in result.stdout.strip().splitlines()[-1]
+    return result.stdout

@@ -3,13 +3,18 @@ it then runs beside the other benchmarks rather than after them."""
 
 from __future__ import annotations
 
+import re
+
 from tests.test_bench import run_benchmark
 
 
 def test_the_api_benchmark_runs(postgres_server: str, redis_url: str) -> None:
-    run_benchmark(
+    printed = run_benchmark(
         postgres_server,
         redis_url,
         ["bench.api", "--quick"],
         "task starts / one-insert baseline at saturation:",
     )
+    # The paced starts' CPU, split between the Procfile's two web workers.
+    [split] = re.findall(r"CPU they used: (\d+) % / (\d+) %", printed)
+    assert 99 <= sum(int(share) for share in split) <= 101
