@@ -9,7 +9,7 @@ Procfile's worker, and measures in the same run:
   the last is answered), and paced at `--rate` starts/s offered whatever the answers'
   latency (an open loop: latencies run from when a request was due), which is what "so many
   starts a second with a p99 under so many ms" means — at saturation the p99 only grows with
-  the number of senders; and how the paced starts' CPU split between the workers;
+  the number of senders; and how each paced phase's CPU split between the workers;
 - the drain of those tasks by `rq worker --burst` with the Procfile's classes, per task,
   next to a plain RQ worker draining as many no-op jobs (per job, start-up left out);
 - a storm: every sender starts its tasks at once, on SQLite and on PostgreSQL; then the
@@ -165,6 +165,7 @@ def main() -> int:
         "API_TOKEN_RATE_LIMIT": "1000000 per minute",
     }
     results: list[Result] = []
+    splits: dict[str, list[float]] = {}  # each paced phase's CPU, per web worker
     try:
         with postgres_database(env) as url:
             run_env = {**env, "DATABASE_URL": url}
@@ -192,7 +193,7 @@ def main() -> int:
                             rate=args.rate,
                         )
                     )
-                    split = [
+                    splits[name] = [
                         used - before.get(pid, 0.0) for pid, used in workers_cpu(server).items()
                     ]
             started = len(_tasks(url))
@@ -231,9 +232,10 @@ def main() -> int:
             f"{counts['lost']} lost, {counts['stuck']} stuck"
         )
     # A keep-alive connection stays with the worker that accepted it: an uneven split of the
-    # senders' connections loads one worker more, and the paced p99 is that worker's.
-    shares = " / ".join(f"{100 * used / (sum(split) or 1):.0f} %" for used in split)
-    print(f"paced starts: the workers' shares of the CPU they used: {shares}")
+    # senders' connections loads one worker more, and the paced p99 follows the busier one.
+    for name, split in splits.items():
+        shares = " / ".join(f"{100 * used / (sum(split) or 1):.0f} %" for used in split)
+        print(f"{name}, paced: the workers' shares of the CPU they used: {shares}")
     baseline, _baseline_paced, starts, paced = results
     print(
         f"task starts / one-insert baseline at saturation: {starts.rate / baseline.rate:.2f} "

@@ -15,6 +15,11 @@ def test_the_api_benchmark_runs(postgres_server: str, redis_url: str) -> None:
         ["bench.api", "--quick"],
         "task starts / one-insert baseline at saturation:",
     )
-    # The paced starts' CPU, split between the Procfile's two web workers.
-    [split] = re.findall(r"CPU they used: (\d+) % / (\d+) %", printed)
-    assert 99 <= sum(int(share) for share in split) <= 101
+    # Each paced phase's CPU, split between the Procfile's two web workers.
+    splits = re.findall(r"(.*), paced: .* CPU they used: (\d+) % / (\d+) %", printed)
+    assert [name for name, *_shares in splits] == [
+        "parse + 1 insert (baseline)",
+        "POST /api/v1/tasks",
+    ]
+    for _name, *shares in splits:
+        assert 99 <= sum(int(share) for share in shares) <= 101

@@ -79,7 +79,11 @@ def insert_rows(*rows: tuple[type[Any], dict[str, Any]]) -> list[dict[str, Any]]
     their values. On PostgreSQL, in one statement, one round trip; elsewhere (SQLite, which
     has no data-modifying CTE, and no round trip either) one statement each. The parts of one
     statement see the same snapshot: no row may need to read another."""
-    values = [(table_of(model), row_values(table_of(model), given)) for model, given in rows]
+    tables = [table_of(model) for model, _given in rows]
+    values = [
+        (table, row_values(table, given))
+        for table, (_model, given) in zip(tables, rows, strict=True)
+    ]
     if len(values) > 1 and db.session.get_bind().dialect.name == "postgresql":
         shape = tuple((table, tuple(row)) for table, row in values)
         params = {
